@@ -1,0 +1,47 @@
+// Customer emails, each with an HTML and a plain-text part.
+import type { NotificationRequest } from "../workflows/types.ts";
+import { formatMoney } from "./money.ts";
+
+export interface RenderedEmail {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c);
+
+export function renderEmail(n: NotificationRequest): RenderedEmail {
+  const total = formatMoney(n.order.totalAmount, n.order.currency);
+  const lines = n.items.map((i) => ({
+    label: `${i.quantity} × ${i.name}`,
+    amount: formatMoney(i.quantity * i.unitAmount, n.order.currency),
+  }));
+  const itemsText = lines.map((l) => `  ${l.label}  ${l.amount}`).join("\n");
+  const itemsHtml = lines.map((l) => `<tr><td>${escapeHtml(l.label)}</td><td align="right">${l.amount}</td></tr>`).join("");
+  const table = `<table>${itemsHtml}<tr><td><strong>Total</strong></td><td align="right"><strong>${total}</strong></td></tr></table>`;
+  const ref = `Order ${n.order.orderId} (checkout ${n.checkoutId})`;
+
+  switch (n.template) {
+    case "order-paid":
+      return {
+        subject: `Payment received: ${total}`,
+        text: `Thank you! We received your payment of ${total}.\n\n${itemsText}\n  Total  ${total}\n\n${ref}\n`,
+        html: `<p>Thank you! We received your payment of <strong>${total}</strong>.</p>${table}<p>${escapeHtml(ref)}</p>`,
+      };
+    case "payment-failed": {
+      const reason = n.reason ?? "The payment could not be completed.";
+      return {
+        subject: `Your payment of ${total} did not go through`,
+        text: `We could not take your payment of ${total}.\nReason: ${reason}\nYou have not been charged.\n\n${ref}\n`,
+        html: `<p>We could not take your payment of <strong>${total}</strong>.</p><p>Reason: ${escapeHtml(reason)}</p><p>You have not been charged.</p><p>${escapeHtml(ref)}</p>`,
+      };
+    }
+    case "checkout-cancelled":
+      return {
+        subject: "Your order was cancelled",
+        text: `Your order of ${total} was cancelled before any payment was taken.\n\n${ref}\n`,
+        html: `<p>Your order of <strong>${total}</strong> was cancelled before any payment was taken.</p><p>${escapeHtml(ref)}</p>`,
+      };
+  }
+}

@@ -1,0 +1,23 @@
+// Activities are built from their dependencies, so the worker hands in real parts and tests
+// may hand in others.
+import type { Db } from "../prisma/client.ts";
+import type { GatewayRegistry } from "./gateways/registry.ts";
+import { type Mailer, notificationActivities } from "./notifications.ts";
+import { orderActivities } from "./orders.ts";
+import { paymentActivities } from "./payments.ts";
+
+export interface ActivityDeps {
+  db: Db;
+  gateways: GatewayRegistry;
+  mailer: Mailer;
+}
+
+export function createActivities({ db, gateways, mailer }: ActivityDeps) {
+  return {
+    ...orderActivities(db),
+    ...paymentActivities(db, gateways),
+    ...notificationActivities(db, mailer),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,55 @@
+// Orders in PostgreSQL, written idempotently (keyed by checkout ID): a retried activity finds
+// the row its earlier attempt wrote and returns it instead of writing another.
+import type { Db } from "../prisma/client.ts";
+import type { CheckoutInput, OrderSummary } from "../workflows/types.ts";
+
+export function orderActivities(db: Db) {
+  return {
+    async createOrder(input: CheckoutInput): Promise<OrderSummary> {
+      const totalAmount = input.items.reduce((sum, item) => sum + item.quantity * item.unitAmount, 0);
+      const order = await db.$transaction(async (tx) => {
+        const customer = await tx.customer.upsert({
+          where: { externalId: input.customer.id },
+          create: { externalId: input.customer.id, email: input.customer.email },
+          update: { email: input.customer.email },
+        });
+        const existing = await tx.order.findUnique({ where: { checkoutId: input.checkoutId } });
+        if (existing) return existing;
+        return tx.order.create({
+          data: {
+            checkoutId: input.checkoutId,
+            customerId: customer.id,
+            currency: input.currency,
+            totalAmount,
+            items: {
+              create: input.items.map((item, position) => ({
+                position,
+                sku: item.sku,
+                name: item.name,
+                quantity: item.quantity,
+                unitAmount: item.unitAmount,
+                lineTotal: item.quantity * item.unitAmount,
+              })),
+            },
+          },
+        });
+      });
+      return { orderId: order.id, totalAmount: order.totalAmount, currency: order.currency };
+    },
+
+    async cancelOrder({ checkoutId }: { checkoutId: string; reason?: string }): Promise<void> {
+      await db.order.update({ where: { checkoutId }, data: { status: "CANCELLED" } });
+    },
+
+    /** Compensation after a decline or a gateway that stayed down: no charge stands. */
+    async markPaymentFailed({ checkoutId, code, reason }: { checkoutId: string; code: string; reason: string }) {
+      await db.$transaction([
+        db.order.update({ where: { checkoutId }, data: { status: "PAYMENT_FAILED" } }),
+        db.payment.updateMany({
+          where: { checkoutId, status: { not: "SUCCEEDED" } },
+          data: { status: "FAILED", failureCode: code, failureReason: reason, failedAt: new Date() },
+        }),
+      ]);
+    },
+  };
+}

@@ -1,0 +1,256 @@
+// What the checkout routes do with Temporal and the database: start one workflow per checkout
+// (idempotently), read a checkout's state, and cancel it.
+import { createHash, randomUUID } from "node:crypto";
+import { type Client, WorkflowFailedError, type WorkflowHandle, WorkflowUpdateFailedError } from "@temporalio/client";
+import {
+  ApplicationFailure,
+  TypedSearchAttributes,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+} from "@temporalio/common";
+import type { Db } from "../prisma/client.ts";
+import type { checkout } from "../workflows/checkout.ts";
+import {
+  CHECKOUT_NOT_CANCELLABLE,
+  cancelUpdate,
+  checkoutWorkflowId,
+  getStateQuery,
+  searchAttributes,
+} from "../workflows/definitions.ts";
+import type { CheckoutInput, CheckoutState } from "../workflows/types.ts";
+import { ApiError, notFound } from "./errors.ts";
+import type { CheckoutRequest } from "./schemas.ts";
+
+export interface CheckoutServiceDeps {
+  temporal: Client;
+  db: Db;
+  taskQueue: string;
+  paymentRetryWindowSeconds: number;
+}
+
+/** The public id of a checkout: derived from the Idempotency-Key when there is one. */
+export function checkoutIdFor(idempotencyKey: string | undefined): string {
+  if (!idempotencyKey) return `chk_${randomUUID().replace(/-/g, "")}`;
+  return `chk_${createHash("sha256").update(idempotencyKey).digest("hex").slice(0, 32)}`;
+}
+
+/** Fingerprint of a request body, to tell a resubmission from a different request under the same key. */
+export function requestHash(body: CheckoutRequest): string {
+  return createHash("sha256").update(canonicalJson(body)).digest("hex");
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+const ID_PATTERN = /^chk_[a-f0-9]{32}$/;
+
+export function createCheckoutService(deps: CheckoutServiceDeps) {
+  const { temporal, db } = deps;
+
+  function handleFor(id: string): WorkflowHandle<typeof checkout> {
+    if (!ID_PATTERN.test(id)) throw notFound("checkout", id);
+    return temporal.workflow.getHandle<typeof checkout>(checkoutWorkflowId(id));
+  }
+
+  async function describe(id: string) {
+    try {
+      return await handleFor(id).describe();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw notFound("checkout", id);
+      throw err;
+    }
+  }
+
+  /** Starts the checkout's workflow, or finds the one started earlier under the same key. */
+  async function start(body: CheckoutRequest, idempotencyKey?: string): Promise<{ id: string }> {
+    const checkoutId = checkoutIdFor(idempotencyKey);
+    const hash = requestHash(body);
+    const totalAmount = body.items.reduce((sum, i) => sum + i.quantity * i.unitAmount, 0);
+    const input: CheckoutInput = {
+      checkoutId,
+      customer: body.customer,
+      items: body.items,
+      currency: body.currency,
+      payment: body.payment,
+      paymentRetryWindowSeconds: deps.paymentRetryWindowSeconds,
+      requestedAt: new Date().toISOString(),
+    };
+    const workflowId = checkoutWorkflowId(checkoutId);
+    let handle: WorkflowHandle;
+    try {
+      handle = await temporal.workflow.start<typeof checkout>("checkout", {
+        workflowId,
+        taskQueue: deps.taskQueue,
+        args: [input],
+        // Concurrent requests under one key all land on the one running workflow; a closed one
+        // is never started again.
+        workflowIdConflictPolicy: "USE_EXISTING",
+        workflowIdReusePolicy: "REJECT_DUPLICATE",
+        memo: { requestHash: hash, customerId: body.customer.id, totalAmount, currency: body.currency, items: body.items.length },
+        typedSearchAttributes: new TypedSearchAttributes([
+          { key: searchAttributes.CheckoutStatus, value: "RUNNING" },
+          { key: searchAttributes.PaymentProvider, value: body.payment.provider },
+          { key: searchAttributes.PaymentMethod, value: body.payment.method },
+          { key: searchAttributes.CustomerId, value: body.customer.id },
+          { key: searchAttributes.OrderTotal, value: totalAmount },
+          { key: searchAttributes.Currency, value: body.currency },
+        ]),
+        staticSummary: `Checkout ${checkoutId}: ${totalAmount} ${body.currency} via ${body.payment.provider}`,
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      handle = temporal.workflow.getHandle(workflowId);
+    }
+    if (!idempotencyKey) return { id: checkoutId };
+
+    const existing = await handle.describe();
+    if (existing.memo?.requestHash !== hash) {
+      throw new ApiError(
+        422,
+        "idempotency_key_reused",
+        "This Idempotency-Key was already used with a different request body; use a new key for a new checkout.",
+        [{ field: "header.idempotency-key", reason: "already used with a different request body" }],
+      );
+    }
+    return { id: checkoutId };
+  }
+
+  /** The checkout's state: from the workflow (query or result), joined with the database rows. */
+  async function get(id: string) {
+    const description = await describe(id);
+    const handle = handleFor(id);
+    const memo = (description.memo ?? {}) as { totalAmount?: number; currency?: string };
+    let state: CheckoutState | undefined;
+    let lastAttemptError: string | undefined;
+    let pendingAttempts = 0;
+
+    switch (description.status.name) {
+      case "RUNNING": {
+        state = await temporal.withDeadline(Date.now() + 3_000, () => handle.query(getStateQuery)).catch(() => undefined);
+        // Attempts of the step in flight live in the server, not in the workflow's state yet.
+        const pending = description.raw.pendingActivities?.[0];
+        if (pending) {
+          pendingAttempts = pending.attempt ?? 0;
+          lastAttemptError = pending.lastFailure?.message ?? undefined;
+        }
+        break;
+      }
+      case "COMPLETED":
+        state = await handle.result();
+        break;
+      case "FAILED":
+        state = await handle.result().then(
+          () => undefined,
+          (err) => stateFromFailure(err),
+        );
+        break;
+      default:
+        break;
+    }
+
+    const order = await db.order.findUnique({
+      where: { checkoutId: id },
+      include: { items: true, payment: true, customer: true },
+    });
+    const payment = order?.payment;
+    const status = state?.status ?? (description.status.name === "RUNNING" ? "RUNNING" : "FAILED");
+    const attempts = Math.max(state?.payment.attempts ?? 0, pendingAttempts, payment?.attempts ?? 0);
+    return {
+      id,
+      workflowId: description.workflowId,
+      status,
+      step: state?.step ?? (status === "RUNNING" ? "UNKNOWN" : "DONE"),
+      totalAmount: order?.totalAmount ?? memo.totalAmount ?? 0,
+      currency: order?.currency ?? memo.currency ?? "",
+      order: order ? orderView(order) : null,
+      payment: {
+        status: state?.payment.status ?? payment?.status ?? "NOT_STARTED",
+        provider: state?.payment.provider ?? payment?.provider ?? "",
+        method: payment?.method,
+        amount: payment?.amount,
+        currency: payment?.currency,
+        attempts,
+        gatewayReference: state?.payment.gatewayReference ?? payment?.gatewayReference ?? null,
+        failureCode: payment?.failureCode ?? null,
+        failureReason: payment?.failureReason ?? null,
+      },
+      lastError:
+        state?.lastError ??
+        (lastAttemptError ? { type: "ActivityAttemptFailed", message: lastAttemptError } : null) ??
+        (description.status.name === "RUNNING" || state
+          ? null
+          : { type: description.status.name, message: `workflow ${description.status.name}` }),
+      failureReason: state?.failureReason ?? null,
+      links: {
+        self: `/checkouts/${id}`,
+        cancel: `/checkouts/${id}/cancel`,
+        ...(order ? { order: `/orders/${order.id}` } : {}),
+      },
+    };
+  }
+
+  async function cancel(id: string, reason?: string) {
+    const handle = handleFor(id);
+    await describe(id);
+    try {
+      await handle.executeUpdate(cancelUpdate, { args: [{ reason }] });
+    } catch (err) {
+      if (
+        err instanceof WorkflowUpdateFailedError &&
+        err.cause instanceof ApplicationFailure &&
+        err.cause.type === CHECKOUT_NOT_CANCELLABLE
+      ) {
+        throw new ApiError(409, "not_cancellable", err.cause.message);
+      }
+      if (err instanceof WorkflowNotFoundError || (err instanceof Error && /already completed/i.test(err.message))) {
+        throw new ApiError(409, "not_cancellable", "The checkout has already ended.");
+      }
+      throw err;
+    }
+    return get(id);
+  }
+
+  async function getOrder(orderId: string) {
+    const order = await db.order.findUnique({ where: { id: orderId }, include: { items: true, customer: true } });
+    if (!order) throw notFound("order", orderId);
+    return orderView(order);
+  }
+
+  return { start, get, cancel, getOrder };
+}
+
+export type CheckoutService = ReturnType<typeof createCheckoutService>;
+
+function stateFromFailure(err: unknown): CheckoutState | undefined {
+  if (err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure) {
+    return err.cause.details?.[0] as CheckoutState | undefined;
+  }
+  return undefined;
+}
+
+type OrderRow = NonNullable<Awaited<ReturnType<Db["order"]["findUnique"]>>> & {
+  customer: { externalId: string };
+  items: { sku: string; name: string; quantity: number; unitAmount: number; lineTotal: number; position: number }[];
+};
+
+function orderView(order: OrderRow) {
+  return {
+    id: order.id,
+    checkoutId: order.checkoutId,
+    status: order.status,
+    customerId: order.customer.externalId,
+    totalAmount: order.totalAmount,
+    currency: order.currency,
+    items: [...order.items]
+      .sort((a, b) => a.position - b.position)
+      .map(({ sku, name, quantity, unitAmount, lineTotal }) => ({ sku, name, quantity, unitAmount, lineTotal })),
+    createdAt: order.createdAt.toISOString(),
+    updatedAt: order.updatedAt.toISOString(),
+  };
+}

@@ -1,0 +1,63 @@
+// One shape for every error the API answers: {"error": {code, message, fields?}}, where each
+// field names the JSON path that is wrong and why. Nothing unexpected leaks as a bare 500.
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { ZodError } from "zod";
+
+export interface FieldError {
+  field: string;
+  reason: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: string,
+    message: string,
+    readonly fields?: FieldError[],
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+  }
+}
+
+export const notFound = (what: string, id: string) => new ApiError(404, "not_found", `No ${what} with id "${id}".`);
+
+export function errorBody(code: string, message: string, fields?: FieldError[]) {
+  return { error: { code, message, ...(fields ? { fields } : {}) } };
+}
+
+export function fieldErrors(error: ZodError, prefix?: string): FieldError[] {
+  const name = (path: PropertyKey[]) => [prefix, ...path.map(String)].filter(Boolean).join(".") || "(body)";
+  return error.issues.flatMap((issue) =>
+    issue.code === "unrecognized_keys"
+      ? issue.keys.map((key) => ({ field: name([...issue.path, key]), reason: "is not an accepted field" }))
+      : [{ field: name(issue.path), reason: issue.message }],
+  );
+}
+
+/** Validation failures from the route schemas, in the shared shape. */
+export function validationHook(
+  result: { target: string } & ({ success: true } | { success: false; error: ZodError }),
+  c: Context,
+) {
+  if (result.success) return;
+  const where = result.target === "json" ? undefined : result.target;
+  const fields = fieldErrors(result.error, where === "header" ? "header" : where === "param" ? undefined : where);
+  return c.json(errorBody("validation_failed", "The request is not valid; see fields.", fields), 400);
+}
+
+export function onError(err: Error, c: Context) {
+  if (err instanceof ApiError) {
+    for (const [k, v] of Object.entries(err.headers ?? {})) c.header(k, v);
+    return c.json(errorBody(err.code, err.message, err.fields), err.status);
+  }
+  if (err instanceof HTTPException) {
+    // Hono's own refusals, e.g. a body that is not JSON at all.
+    const status = err.status as ContentfulStatusCode;
+    return c.json(errorBody(status === 400 ? "malformed_request" : "http_error", err.message || "Bad request"), status);
+  }
+  console.error(`${c.req.method} ${c.req.path} failed:`, err);
+  return c.json(errorBody("internal_error", "Something went wrong on our side; the request may be retried."), 500);
+}

@@ -1,0 +1,76 @@
+// /checkouts: start a checkout, read it, cancel it.
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import type { CheckoutService } from "../checkout-service.ts";
+import { ApiError, validationHook } from "../errors.ts";
+import { CheckoutRequest, CheckoutView, ErrorResponse, IdempotencyHeaders, IdParam } from "../schemas.ts";
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  content: { "application/json": { schema } },
+  description,
+});
+const errors = {
+  400: json(ErrorResponse, "Invalid request: each wrong field is named with the reason"),
+  404: json(ErrorResponse, "No such checkout"),
+};
+
+const Accepted = z
+  .object({ id: z.string(), status: z.string(), links: z.record(z.string(), z.string()) })
+  .openapi("CheckoutAccepted");
+
+const createCheckout = createRoute({
+  method: "post",
+  path: "/checkouts",
+  summary: "Start a checkout (create order, charge, notify)",
+  request: { headers: IdempotencyHeaders, body: { ...json(CheckoutRequest, "The order and how to pay"), required: true } },
+  responses: {
+    202: json(Accepted, "Accepted: the checkout runs; follow links.self for its status"),
+    400: errors[400],
+    422: json(ErrorResponse, "Idempotency-Key reused with another body, or provider not configured"),
+  },
+});
+
+const getCheckout = createRoute({
+  method: "get",
+  path: "/checkouts/{id}",
+  summary: "A checkout's status, order and payment, while it runs and after",
+  request: { params: IdParam },
+  responses: { 200: json(CheckoutView, "The checkout"), 404: errors[404] },
+});
+
+const cancelCheckout = createRoute({
+  method: "post",
+  path: "/checkouts/{id}/cancel",
+  summary: "Cancel a checkout that has not started charging",
+  request: {
+    params: IdParam,
+    body: { ...json(z.object({ reason: z.string().max(500).optional() }), "Why (optional)"), required: false },
+  },
+  responses: {
+    200: json(CheckoutView, "Cancelled"),
+    404: errors[404],
+    409: json(ErrorResponse, "Too late: the payment has started or the checkout has ended"),
+  },
+});
+
+export function checkoutRoutes(service: CheckoutService, providers: () => string[]) {
+  return new OpenAPIHono({ defaultHook: validationHook })
+    .openapi(createCheckout, async (c) => {
+      const body = c.req.valid("json");
+      if (!providers().includes(body.payment.provider)) {
+        throw new ApiError(
+          422,
+          "provider_not_configured",
+          `Payment provider "${body.payment.provider}" is not configured here.`,
+          [{ field: "payment.provider", reason: `not configured; available: ${providers().join(", ") || "none"}` }],
+        );
+      }
+      const { id } = await service.start(body, c.req.valid("header")["idempotency-key"]);
+      c.header("Location", `/checkouts/${id}`);
+      return c.json({ id, status: "RUNNING", links: { self: `/checkouts/${id}`, cancel: `/checkouts/${id}/cancel` } }, 202);
+    })
+    .openapi(getCheckout, async (c) => c.json(await service.get(c.req.valid("param").id), 200))
+    .openapi(cancelCheckout, async (c) => {
+      const { reason } = c.req.valid("json") ?? {};
+      return c.json(await service.cancel(c.req.valid("param").id, reason), 200);
+    });
+}

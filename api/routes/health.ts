@@ -1,0 +1,33 @@
+// /health: answers 200 only when both Temporal and the database answer.
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Client } from "@temporalio/client";
+import type { Db } from "../../prisma/client.ts";
+
+const Health = z.object({ status: z.enum(["ok", "degraded"]), temporal: z.string(), database: z.string() }).openapi("Health");
+
+const health = createRoute({
+  method: "get",
+  path: "/health",
+  summary: "Checks Temporal and the database",
+  responses: {
+    200: { content: { "application/json": { schema: Health } }, description: "All dependencies answer" },
+    503: { content: { "application/json": { schema: Health } }, description: "A dependency does not answer" },
+  },
+});
+
+const check = (probe: Promise<unknown>) =>
+  Promise.race([probe, new Promise((_, reject) => setTimeout(() => reject(new Error("timed out after 3 s")), 3000))]).then(
+    () => "ok",
+    (err: Error) => `error: ${err.message}`,
+  );
+
+export function healthRoutes(temporal: Client, db: Db) {
+  return new OpenAPIHono().openapi(health, async (c) => {
+    const [temporalStatus, database] = await Promise.all([
+      check(temporal.workflowService.getSystemInfo({})),
+      check(db.$queryRaw`SELECT 1`),
+    ]);
+    const ok = temporalStatus === "ok" && database === "ok";
+    return c.json({ status: ok ? ("ok" as const) : ("degraded" as const), temporal: temporalStatus, database }, ok ? 200 : 503);
+  });
+}

@@ -1,0 +1,22 @@
+// /orders: the order rows the checkouts wrote.
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import type { CheckoutService } from "../checkout-service.ts";
+import { validationHook } from "../errors.ts";
+import { ErrorResponse, IdParam, OrderView } from "../schemas.ts";
+
+const getOrder = createRoute({
+  method: "get",
+  path: "/orders/{id}",
+  summary: "An order with its line items",
+  request: { params: IdParam },
+  responses: {
+    200: { content: { "application/json": { schema: OrderView } }, description: "The order" },
+    404: { content: { "application/json": { schema: ErrorResponse } }, description: "No such order" },
+  },
+});
+
+export function orderRoutes(service: CheckoutService) {
+  return new OpenAPIHono({ defaultHook: validationHook }).openapi(getOrder, async (c) =>
+    c.json(await service.getOrder(c.req.valid("param").id), 200),
+  );
+}

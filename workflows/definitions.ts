@@ -1,0 +1,38 @@
+// Names shared by the workflow, the worker and the API: one place, so they cannot drift apart.
+import { defineSearchAttributeKey, SearchAttributeType } from "@temporalio/common";
+import { defineQuery, defineUpdate } from "@temporalio/workflow";
+import type { CheckoutState } from "./types.ts";
+
+export const TASK_QUEUE = "checkout";
+
+/** One workflow per checkout: its ID is derived from the checkout ID and nothing else. */
+export function checkoutWorkflowId(checkoutId: string): string {
+  return `checkout-${checkoutId}`;
+}
+
+/** The key a gateway receives: workflow ID plus step, never the run ID (a reset changes that). */
+export function paymentIdempotencyKey(workflowId: string): string {
+  return `${workflowId}:payment`;
+}
+
+export const getStateQuery = defineQuery<CheckoutState>("getState");
+
+export interface CancelRequest {
+  reason?: string;
+}
+/** Cancels a checkout that has not started charging; refused (with the reason) once it has. */
+export const cancelUpdate = defineUpdate<CheckoutState, [CancelRequest]>("cancel");
+
+/** Business errors that no retry can fix: the activity's retry policy stops on them at once. */
+export const PAYMENT_DECLINED = "PaymentDeclined";
+export const CHECKOUT_NOT_CANCELLABLE = "CheckoutNotCancellable";
+
+/** Search attributes: registered with the dev server and upserted as the checkout moves. */
+export const searchAttributes = {
+  CheckoutStatus: defineSearchAttributeKey("CheckoutStatus", SearchAttributeType.KEYWORD),
+  PaymentProvider: defineSearchAttributeKey("PaymentProvider", SearchAttributeType.KEYWORD),
+  PaymentMethod: defineSearchAttributeKey("PaymentMethod", SearchAttributeType.KEYWORD),
+  CustomerId: defineSearchAttributeKey("CustomerId", SearchAttributeType.KEYWORD),
+  OrderTotal: defineSearchAttributeKey("OrderTotal", SearchAttributeType.INT),
+  Currency: defineSearchAttributeKey("Currency", SearchAttributeType.KEYWORD),
+} as const;

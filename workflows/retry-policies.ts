@@ -1,0 +1,37 @@
+// Timeouts and retry policies of each step. Temporal retries with backoff stand in for a
+// hand-made circuit breaker: a gateway that is down is retried with growing pauses (capped),
+// for a bounded time, while the checkout's state survives any crash in between.
+import type { ActivityOptions } from "@temporalio/workflow";
+import { PAYMENT_DECLINED } from "./definitions.ts";
+
+/** Database writes: quick, idempotent, retried until the database is back. */
+export const orderActivityOptions: ActivityOptions = {
+  startToCloseTimeout: "10 seconds",
+  retry: { initialInterval: "500 milliseconds", backoffCoefficient: 2, maximumInterval: "10 seconds" },
+};
+
+/**
+ * A charge: the gateway may be slow (tok_slow) or down. The activity heartbeats while it waits,
+ * so a worker that dies mid-charge is noticed within the heartbeat timeout and another one
+ * retries; the retry asks the gateway about the earlier attempt before charging again.
+ */
+export function paymentActivityOptions(retryWindowSeconds: number): ActivityOptions {
+  return {
+    startToCloseTimeout: "60 seconds",
+    heartbeatTimeout: "5 seconds",
+    scheduleToCloseTimeout: `${retryWindowSeconds} seconds`,
+    retry: {
+      initialInterval: "1 second",
+      backoffCoefficient: 2,
+      maximumInterval: "30 seconds",
+      nonRetryableErrorTypes: [PAYMENT_DECLINED],
+    },
+  };
+}
+
+/** Emails: an SMTP server that is down is retried for up to a day; the checkout's outcome stands. */
+export const notificationActivityOptions: ActivityOptions = {
+  startToCloseTimeout: "30 seconds",
+  scheduleToCloseTimeout: "24 hours",
+  retry: { initialInterval: "2 seconds", backoffCoefficient: 2, maximumInterval: "10 minutes" },
+};
