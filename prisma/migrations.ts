@@ -2,6 +2,7 @@
 // pg driver adapter, because the CLI's native engine cannot be downloaded everywhere we run.
 // The folder layout and the `_prisma_migrations` table are Prisma's standard ones.
 import { readdir, readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { PrismaPg } from "@prisma/adapter-pg";
@@ -18,8 +19,8 @@ let wasmLoaded: Promise<void> | undefined;
 /** Instantiates the engine's WebAssembly module once per process (Node 20 cannot `import` .wasm). */
 function loadWasm(): Promise<void> {
   wasmLoaded ??= (async () => {
-    const wasmUrl = import.meta.resolve("@prisma/schema-engine-wasm/schema_engine_bg").replace(/\.js$/, ".wasm");
-    const bytes = await readFile(fileURLToPath(wasmUrl));
+    const bindings = createRequire(import.meta.url).resolve("@prisma/schema-engine-wasm/schema_engine_bg");
+    const bytes = await readFile(path.join(path.dirname(bindings), "schema_engine_bg.wasm"));
     const { instance } = await WebAssembly.instantiate(bytes, { "./schema_engine_bg.js": engineBindings });
     engineBindings.__wbg_set_wasm(instance.exports);
     (instance.exports.__wbindgen_start as () => void)();

@@ -1,0 +1,53 @@
+// Small helpers for talking to the API over real HTTP.
+import { expect } from "vitest";
+
+export const validCheckout = (token = "tok_approve", overrides: Record<string, unknown> = {}) => ({
+  customer: { id: "cus_1", email: "ada@example.com" },
+  items: [{ sku: "tee", name: "T-shirt", quantity: 2, unitAmount: 1999 }],
+  currency: "USD",
+  payment: { provider: "sandbox", token },
+  ...overrides,
+});
+
+export async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(base + path, {
+    method,
+    headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, json, text };
+}
+
+export async function startCheckout(base: string, body: unknown, idempotencyKey?: string): Promise<string> {
+  const res = await call(base, "POST", "/checkouts", body, idempotencyKey ? { "idempotency-key": idempotencyKey } : {});
+  expect(res.status, res.text).toBe(202);
+  return res.json.id as string;
+}
+
+/** Polls GET /checkouts/{id} until `done` holds for the body (or the time runs out). */
+export async function waitForCheckout(base: string, id: string, done: (body: any) => boolean = isTerminal, timeoutMs = 45_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last: any;
+  while (Date.now() < deadline) {
+    const res = await call(base, "GET", `/checkouts/${id}`);
+    last = res.json;
+    if (res.status === 200 && done(last)) return last;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`checkout ${id} did not get there in ${timeoutMs} ms; last seen: ${JSON.stringify(last)}`);
+}
+
+export const isTerminal = (body: any) => ["COMPLETED", "FAILED", "CANCELLED"].includes(body?.status);
+
+export async function chargesFor(base: string, checkoutId: string) {
+  const res = await call(base, "GET", `/sandbox/charges?checkoutId=${checkoutId}`);
+  expect(res.status).toBe(200);
+  return res.json.data as Array<{ status: string; idempotencyKey: string; amount: number; currency: string; requests: number }>;
+}

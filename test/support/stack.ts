@@ -1,0 +1,100 @@
+// A test's own slice of the real stack: its own task queue, API server (real HTTP, so the
+// sandbox adapter calls it like a provider), SMTP catcher and worker, on the run's shared
+// Temporal server and database.
+import { randomBytes } from "node:crypto";
+import { Client, Connection } from "@temporalio/client";
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from "@temporalio/worker";
+import { inject } from "vitest";
+import { type ApiServer, startApiServer } from "../../api/server.ts";
+import { loadConfig } from "../../config.ts";
+import { type SmtpCatcher, startSmtpCatcher } from "../../infra/smtp-catcher.ts";
+import { createDb, type Db } from "../../prisma/client.ts";
+import { createActivityDeps, createWorker } from "../../worker.ts";
+
+export interface StackOptions {
+  /** How long tok_slow makes the sandbox wait before approving. */
+  sandboxSlowMs?: number;
+  paymentRetryWindowSeconds?: number;
+  /** Start the worker at once (default) or later, with stack.startWorker(). */
+  startWorker?: boolean;
+}
+
+export interface TestStack {
+  url: string;
+  taskQueue: string;
+  db: Db;
+  temporal: Client;
+  mail: SmtpCatcher;
+  env: Record<string, string>;
+  startWorker(): Promise<Worker>;
+  stopWorker(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+let runtimeInstalled = false;
+
+export async function startTestStack(options: StackOptions = {}): Promise<TestStack> {
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: new DefaultLogger("WARN") });
+    runtimeInstalled = true;
+  }
+  const taskQueue = `test-${randomBytes(6).toString("hex")}`;
+  const temporalAddress = inject("temporalAddress");
+  const databaseUrl = inject("databaseUrl");
+  const env = {
+    TEMPORAL_ADDRESS: temporalAddress,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    DATABASE_URL: databaseUrl,
+    PORT: "0",
+    SANDBOX_SLOW_MS: String(options.sandboxSlowMs ?? 1500),
+    PAYMENT_RETRY_WINDOW_SECONDS: String(options.paymentRetryWindowSeconds ?? 300),
+  };
+  const config = loadConfig(env);
+  const mail = await startSmtpCatcher({ port: 0 });
+  const db = createDb(databaseUrl);
+  const connection = await Connection.connect({ address: temporalAddress });
+  const temporal = new Client({ connection });
+  const api: ApiServer = await startApiServer({ config, temporal, db });
+  const workerEnv = { ...env, SMTP_URL: mail.url, SANDBOX_URL: `${api.url}/sandbox` };
+
+  let worker: { worker: Worker; running: Promise<void>; connection: NativeConnection; db: Db } | undefined;
+  const stack: TestStack = {
+    url: api.url,
+    taskQueue,
+    db,
+    temporal,
+    mail,
+    env: workerEnv,
+    async startWorker() {
+      const workerConnection = await NativeConnection.connect({ address: temporalAddress });
+      const deps = createActivityDeps(config, { databaseUrl, smtpUrl: mail.url, sandboxUrl: `${api.url}/sandbox` });
+      const w = await createWorker({
+        connection: workerConnection,
+        namespace: "default",
+        taskQueue,
+        deps,
+        workflowBundle: { codePath: inject("workflowBundlePath") },
+      });
+      worker = { worker: w, running: w.run(), connection: workerConnection, db: deps.db };
+      return w;
+    },
+    async stopWorker() {
+      if (!worker) return;
+      const w = worker;
+      worker = undefined;
+      if (w.worker.getState() === "RUNNING") w.worker.shutdown();
+      await w.running;
+      await w.db.$disconnect();
+      await w.connection.close();
+    },
+    async stop() {
+      await stack.stopWorker();
+      await api.close();
+      await connection.close();
+      await db.$disconnect();
+      await mail.stop();
+    },
+  };
+  if (options.startWorker !== false) await stack.startWorker();
+  return stack;
+}
