@@ -95,8 +95,12 @@ async function main() {
   stops.splice(stops.length - 1, 0, [
     "worker",
     async () => {
-      worker.shutdown();
-      await running;
+      try {
+        worker.shutdown();
+      } catch {
+        // The SDK stops workers on SIGINT/SIGTERM itself: it may be draining already.
+      }
+      await running.catch(() => {}); // a failed run was reported where it happened
       await deps.db.$disconnect();
       await workerConnection.close();
     },

@@ -1,0 +1,141 @@
+// `npm start` as a newcomer runs it: the whole embedded stack comes up, a checkout completes and
+// shows in Temporal (three activities), SIGTERM stops everything with no process left behind,
+// and a second start finds the earlier checkout.
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { chmod, mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { projectRoot } from "../config.ts";
+import { freePort } from "../infra/free-port.ts";
+import { call, startCheckout, validCheckout, waitForCheckout } from "./support/http.ts";
+
+const run = promisify(execFile);
+let dataDir: string;
+let env: NodeJS.ProcessEnv;
+let ports: { api: number; temporal: number; ui: number; pg: number; smtp: number };
+const started: ChildProcess[] = [];
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), "checkout-start-"));
+  await chmod(dataDir, 0o755);
+  ports = {
+    api: await freePort(),
+    temporal: await freePort(),
+    ui: await freePort(),
+    pg: await freePort(),
+    smtp: await freePort(),
+  };
+  const { TEMPORAL_ADDRESS, DATABASE_URL, SMTP_URL, ...rest } = process.env;
+  env = {
+    ...rest,
+    DATA_DIR: dataDir,
+    PORT: String(ports.api),
+    TEMPORAL_DEV_PORT: String(ports.temporal),
+    TEMPORAL_DEV_UI_PORT: String(ports.ui),
+    EMBEDDED_POSTGRES_PORT: String(ports.pg),
+    SMTP_CATCHER_PORT: String(ports.smtp),
+    TEMPORAL_CLI_PATH: inject("temporalCli"),
+  };
+});
+
+afterAll(async () => {
+  for (const child of started) {
+    try {
+      if (child.pid) process.kill(-child.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+/** Runs `npm start` in its own process group and resolves once it prints that it is up. */
+async function npmStart(): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn("npm", ["start"], { cwd: projectRoot, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  started.push(child);
+  let output = "";
+  child.stdout?.on("data", (c) => (output += c));
+  child.stderr?.on("data", (c) => (output += c));
+  const deadline = Date.now() + 120_000;
+  while (!output.includes("Checkout is up.")) {
+    if (child.exitCode !== null) throw new Error(`npm start exited ${child.exitCode}:\n${output}`);
+    if (Date.now() > deadline) throw new Error(`npm start did not come up in time:\n${output}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { child, output: () => output };
+}
+
+/** Sends the signal to the whole process group (as Ctrl-C does) and waits until all of it is gone. */
+async function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  const group = child.pid!;
+  process.kill(-group, signal);
+  const deadline = Date.now() + 30_000;
+  while (await groupAlive(group)) {
+    if (Date.now() > deadline) throw new Error(`process group ${group} still alive 30 s after ${signal}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function groupAlive(group: number): Promise<boolean> {
+  const { stdout } = await run("ps", ["-eo", "pgid=,stat="]);
+  return stdout.split("\n").some((line) => {
+    const [pgid, stat] = line.trim().split(/\s+/);
+    return Number(pgid) === group && !stat?.startsWith("Z");
+  });
+}
+
+/** Processes still alive that belong to this stack (they all name its data folder or ports). */
+async function leftovers(): Promise<string[]> {
+  const { stdout } = await run("ps", ["-eo", "pid,args"]);
+  return stdout.split("\n").filter((line) => line.includes(dataDir) || line.includes(`--port ${ports.temporal}`));
+}
+
+describe("npm start", () => {
+  const api = () => `http://127.0.0.1:${ports.api}`;
+  let checkoutId: string;
+
+  it("brings the stack up; a checkout completes and its history shows the three activities", { timeout: 180_000 }, async () => {
+    const { child, output } = await npmStart();
+    expect(output()).toContain(`API docs     ${api()}/docs`);
+    expect(output()).toContain(`Temporal UI  http://127.0.0.1:${ports.ui}`);
+
+    checkoutId = await startCheckout(api(), validCheckout(), "readme-example");
+    const done = await waitForCheckout(api(), checkoutId);
+    expect(done.status).toBe("COMPLETED");
+    expect((await call(api(), "GET", "/health")).json.status).toBe("ok");
+    expect((await fetch(`http://127.0.0.1:${ports.ui}/`)).status).toBe(200);
+    expect((await readdir(path.join(dataDir, "mail"))).filter((f) => f.endsWith(".eml"))).toHaveLength(1);
+
+    const { stdout } = await run(inject("temporalCli"), [
+      "workflow",
+      "show",
+      "-w",
+      `checkout-${checkoutId}`,
+      "--address",
+      `127.0.0.1:${ports.temporal}`,
+      "-o",
+      "json",
+    ]);
+    const activities = [...stdout.matchAll(/"activityType":\s*\{\s*"name":\s*"(\w+)"/g)].map((m) => m[1]);
+    expect(activities).toEqual(["createOrder", "initiatePayment", "sendNotification"]);
+
+    await stop(child, "SIGINT"); // Ctrl-C
+    expect(output()).toContain("SIGINT: stopping");
+    expect(output()).not.toMatch(/stopping [\w ]+: /); // no component failed to stop
+    expect(await leftovers()).toEqual([]);
+  });
+
+  it("a second start finds the earlier checkout still there", { timeout: 180_000 }, async () => {
+    expect(checkoutId).toBeDefined();
+    const { child, output } = await npmStart();
+    const res = await call(api(), "GET", `/checkouts/${checkoutId}`);
+    expect(res.status).toBe(200);
+    expect(res.json.status).toBe("COMPLETED");
+    expect(res.json.order.status).toBe("PAID");
+    await stop(child, "SIGTERM");
+    expect(output()).toContain("SIGTERM: stopping");
+    expect(await leftovers()).toEqual([]);
+  });
+});
