@@ -28,7 +28,7 @@ type Env = Record<string, string | undefined>;
 function int(env: Env, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
+  const value = /^\s*\d+\s*$/.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new ConfigError(`${name} must be a whole number from ${min} to ${max}; got "${raw}"`);
   }
@@ -43,13 +43,17 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name} must be true or false; got "${env[name]}"`);
 }
 
-function url(env: Env, name: string): string | undefined {
+function url(env: Env, name: string, schemes?: string[]): string | undefined {
   const raw = env[name];
   if (raw === undefined || raw === "") return undefined;
+  let parsed: URL;
   try {
-    new URL(raw);
+    parsed = new URL(raw);
   } catch {
     throw new ConfigError(`${name} must be a URL; got "${raw}"`);
+  }
+  if (schemes && !schemes.includes(parsed.protocol.slice(0, -1))) {
+    throw new ConfigError(`${name} must be a ${schemes.join(" or ")} URL; got "${raw}"`);
   }
   return raw;
 }
@@ -68,9 +72,9 @@ export function loadConfig(env: Env = process.env): Config {
       devPort: int(env, "TEMPORAL_DEV_PORT", 7233, 1, 65535),
       devUiPort: int(env, "TEMPORAL_DEV_UI_PORT", 8233, 1, 65535),
     },
-    databaseUrl: url(env, "DATABASE_URL"),
+    databaseUrl: url(env, "DATABASE_URL", ["postgresql", "postgres"]),
     embeddedPostgresPort: int(env, "EMBEDDED_POSTGRES_PORT", 54329, 1, 65535),
-    smtpUrl: url(env, "SMTP_URL"),
+    smtpUrl: url(env, "SMTP_URL", ["smtp", "smtps"]),
     smtpCatcherPort: int(env, "SMTP_CATCHER_PORT", 2525, 0, 65535),
     mailFrom: env.MAIL_FROM || "Checkout <no-reply@checkout.local>",
     sandbox: {

@@ -2,11 +2,13 @@
 // `npm run worker` runs it alone against TEMPORAL_ADDRESS, DATABASE_URL and SMTP_URL;
 // `npm start` runs it inside the embedded stack (start.ts).
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { Connection } from "@temporalio/client";
 import { NativeConnection, Worker, type WorkerOptions } from "@temporalio/worker";
 import nodemailer from "nodemailer";
 import { createGatewayRegistry } from "./activities/gateways/index.ts";
 import { type ActivityDeps, createActivities } from "./activities/index.ts";
 import { type Config, loadConfig, required } from "./config.ts";
+import { ensureSearchAttributes } from "./infra/search-attributes.ts";
 import { createDb } from "./prisma/client.ts";
 
 export const workflowsPath = fileURLToPath(new URL("./workflows/index.ts", import.meta.url));
@@ -54,6 +56,16 @@ async function main() {
     smtpUrl: required(config.smtpUrl, "SMTP_URL"),
     sandboxUrl: config.sandbox.enabled ? required(config.sandbox.url, "SANDBOX_URL") : undefined,
   });
+  const admin = await Connection.connect({ address });
+  try {
+    const added = await ensureSearchAttributes(admin, config.temporal.namespace);
+    if (added.length) console.log(`registered search attributes: ${added.join(", ")}`);
+  } catch (err) {
+    // Temporal Cloud manages search attributes in its console; say so instead of stopping.
+    console.warn(`could not register search attributes (${(err as Error).message}); register them as the README says`);
+  } finally {
+    await admin.close();
+  }
   const connection = await NativeConnection.connect({ address });
   const worker = await createWorker({
     connection,

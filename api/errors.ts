@@ -56,7 +56,11 @@ export function onError(err: Error, c: Context) {
   if (err instanceof HTTPException) {
     // Hono's own refusals, e.g. a body that is not JSON at all.
     const status = err.status as ContentfulStatusCode;
-    return c.json(errorBody(status === 400 ? "malformed_request" : "http_error", err.message || "Bad request"), status);
+    if (status === 400) {
+      const reason = err.message || "could not be read";
+      return c.json(errorBody("malformed_request", reason, [{ field: "(body)", reason }]), 400);
+    }
+    return c.json(errorBody("http_error", err.message || "Request refused"), status);
   }
   console.error(`${c.req.method} ${c.req.path} failed:`, err);
   return c.json(errorBody("internal_error", "Something went wrong on our side; the request may be retried."), 500);

@@ -40,6 +40,7 @@ export const CheckoutRequest = z
         .min(1)
         .max(255)
         .regex(/^[A-Za-z0-9_-]+$/, "must be a gateway token, never card details")
+        .refine((t) => !/^\d{12,19}$/.test(t.replace(/[-_]/g, "")), "must be a gateway token, never card details")
         .openapi({ example: "tok_approve", description: "A payment token from the provider (sandbox: see README)." }),
       method: z.enum(PAYMENT_METHODS).default("card"),
     }),

@@ -44,7 +44,11 @@ function decodeEncodedWords(value: string): string {
                 .replace(/=([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(Number.parseInt(hex, 16))),
               "latin1",
             );
-      return new TextDecoder(charset).decode(bytes);
+      try {
+        return new TextDecoder(charset).decode(bytes);
+      } catch {
+        return text; // a charset this runtime does not know: keep the word as sent
+      }
     });
 }
 

@@ -19,7 +19,7 @@ export const scenarios: Record<string, Scenario> = {
 
 export function scenarioFor(token: string): Scenario {
   return (
-    scenarios[token] ?? {
+    (Object.hasOwn(scenarios, token) ? scenarios[token] : undefined) ?? {
       kind: "decline",
       code: "invalid_token",
       reason: `Unknown sandbox token "${token}". Use one of: ${Object.keys(scenarios).join(", ")}.`,

@@ -1,10 +1,13 @@
 // A payment provider that is down: the payment step is retried with backoff while the outage
 // lasts, and charges exactly once when it ends; if it outlasts the retry window, the checkout
 // fails cleanly (order marked, customer told, nothing charged).
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { call, chargesFor, startCheckout, validCheckout, waitForCheckout } from "./support/http.ts";
 import { startTestStack, type TestStack } from "./support/stack.ts";
 
+const run = promisify(execFile);
 const mailsFor = (stack: TestStack, checkoutId: string) => stack.mail.messages.filter((m) => m.raw.includes(checkoutId));
 
 async function setOutage(stack: TestStack, active: boolean) {
@@ -60,7 +63,7 @@ describe("sandbox outage", () => {
     expect(mailsFor(stack, id).map((m) => m.subject)).toEqual(["Payment received: $39.98"]);
   });
 
-  it("fails the checkout cleanly once the retry window is spent", async () => {
+  it("fails the checkout cleanly once the retry window is spent, and a reset retries it", async () => {
     const short = await startTestStack({ paymentRetryWindowSeconds: 6 });
     try {
       await setOutage(short, true);
@@ -86,6 +89,27 @@ describe("sandbox outage", () => {
       expect(mails).toHaveLength(1);
       expect(mails[0].to).toEqual(["ada@example.com"]);
       expect(mails[0].subject).toContain("did not go through");
+
+      // The README's retry: once the provider is back, reset the workflow with the real CLI.
+      await setOutage(short, false);
+      await run(inject("temporalCli"), [
+        "workflow",
+        "reset",
+        "-w",
+        `checkout-${id}`,
+        "--type",
+        "FirstWorkflowTask",
+        "--reason",
+        "gateway back up",
+        "--address",
+        inject("temporalAddress"),
+      ]);
+      const retried = await waitForCheckout(short.url, id, (body) => body.status === "COMPLETED", 30_000);
+      expect(retried.order.status).toBe("PAID");
+      expect(retried.payment.status).toBe("SUCCEEDED");
+      expect(await short.db.order.count({ where: { checkoutId: id } })).toBe(1);
+      const after = await chargesFor(short.url, id);
+      expect(after.map((c) => c.status)).toEqual(["SUCCEEDED"]);
     } finally {
       await setOutage(short, false).catch(() => {});
       await short.stop();

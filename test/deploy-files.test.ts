@@ -1,0 +1,84 @@
+// docker-compose.yml cannot run here (no Docker engine), so it is checked against the code:
+// every variable it sets is one the code reads and the README documents, every command is an
+// npm script, every image is pinned, every dependency names a service. The README's
+// configuration table and config.ts are held to each other too.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { projectRoot } from "../config.ts";
+
+const read = (file: string) => readFileSync(path.join(projectRoot, file), "utf8");
+const compose = parse(read("docker-compose.yml"), { merge: true }) as {
+  services: Record<
+    string,
+    {
+      image?: string;
+      build?: string;
+      command?: string[];
+      environment?: Record<string, string>;
+      ports?: string[];
+      depends_on?: Record<string, { condition: string }>;
+    }
+  >;
+};
+const scripts = JSON.parse(read("package.json")).scripts as Record<string, string>;
+/** Variables the code reads: `env.NAME` and `env, "NAME"` in config.ts, plus the few read directly. */
+const codeVariables = new Set(
+  [
+    ...read("config.ts").matchAll(/env(?:\.|, ")([A-Z][A-Z0-9_]+)/g),
+    ...read("start.ts").matchAll(/process\.env\.([A-Z][A-Z0-9_]+)/g),
+    ...read("infra/temporal-cli.ts").matchAll(/process\.env\.([A-Z][A-Z0-9_]+)/g),
+  ].map((m) => m[1]),
+);
+const readmeVariables = new Set([...read("README.md").matchAll(/^\| `([A-Z][A-Z0-9_]+)` \|/gm)].map((m) => m[1]));
+const appServices = Object.entries(compose.services).filter(([, s]) => s.build);
+
+describe("configuration", () => {
+  it("the README's table lists exactly the variables the code reads", () => {
+    expect(codeVariables.size).toBeGreaterThan(10);
+    expect([...readmeVariables].sort()).toEqual([...codeVariables].filter((v) => v !== "PATH").sort());
+  });
+});
+
+describe("docker-compose.yml", () => {
+  it("sets only variables the code reads", () => {
+    for (const [name, service] of appServices) {
+      for (const variable of Object.keys(service.environment ?? {})) {
+        expect(codeVariables.has(variable), `${name}: ${variable}`).toBe(true);
+      }
+    }
+  });
+
+  it("runs the api, worker and migrations with the project's own npm scripts", () => {
+    const commands = appServices.map(([, s]) => s.command ?? []);
+    for (const command of commands) {
+      expect(command.slice(0, 2)).toEqual(["npm", "run"]);
+      expect(scripts[command[2]], command.join(" ")).toBeDefined();
+    }
+    expect(commands.map((c) => c[2]).sort()).toEqual(["api", "db:migrate", "worker"]);
+    expect(read("Dockerfile")).toMatch(/CMD \["npm", "run", "api"\]/);
+  });
+
+  it("points the app at the services it defines, with matching ports", () => {
+    const api = compose.services.api;
+    expect(api.ports).toEqual([`${api.environment?.PORT}:${api.environment?.PORT}`]);
+    for (const [name, service] of appServices) {
+      const env = service.environment ?? {};
+      expect(new URL(env.DATABASE_URL).hostname, name).toBe("postgres");
+      expect(env.TEMPORAL_ADDRESS, name).toBe("temporal:7233");
+      expect(new URL(env.SANDBOX_URL).origin, name).toBe(`http://api:${api.environment?.PORT}`);
+      expect(new URL(env.SMTP_URL).hostname, name).toBe("mailpit");
+    }
+  });
+
+  it("pins every image and depends only on services it defines", () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      if (service.image) expect(service.image, name).toMatch(/^[\w./-]+:[\w.-]+$/);
+      if (service.image) expect(service.image, name).not.toMatch(/:latest$/);
+      for (const dependency of Object.keys(service.depends_on ?? {})) {
+        expect(compose.services[dependency], `${name} -> ${dependency}`).toBeDefined();
+      }
+    }
+  });
+});
