@@ -31,7 +31,7 @@ const codeVariables = new Set(
     ...read("infra/temporal-cli.ts").matchAll(/process\.env\.([A-Z][A-Z0-9_]+)/g),
   ].map((m) => m[1]),
 );
-const readmeVariables = new Set([...read("README.md").matchAll(/^\| `([A-Z][A-Z0-9_]+)` \|/gm)].map((m) => m[1]));
+const readmeVariables = new Set([...read("README.md").matchAll(/^\| `([A-Z][A-Z0-9_]+)` +\|/gm)].map((m) => m[1]));
 const appServices = Object.entries(compose.services).filter(([, s]) => s.build);
 
 describe("configuration", () => {
