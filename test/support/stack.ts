@@ -35,7 +35,7 @@ let runtimeInstalled = false;
 
 export async function startTestStack(options: StackOptions = {}): Promise<TestStack> {
   if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger("WARN") });
+    Runtime.install({ logger: new DefaultLogger("ERROR") });
     runtimeInstalled = true;
   }
   const taskQueue = `test-${randomBytes(6).toString("hex")}`;
