@@ -19,11 +19,17 @@ export interface Config {
   smtpUrl?: string;
   smtpCatcherPort: number;
   mailFrom: string;
-  sandbox: { enabled: boolean; url?: string; slowMs: number };
+  sandbox: { enabled: boolean; url?: string; slowMs: number; webhookSecret: string; webhookUrl?: string };
   paymentRetryWindowSeconds: number;
+  /** How long a checkout waits for the customer to act (3-D Secure, approval, QR) before it expires. */
+  paymentActionTimeoutSeconds: number;
+  /** Where providers send the customer back after an approval page. */
+  returnUrl?: string;
+  /** The whole environment, for the payment providers' own variables (activities/gateways). */
+  env: Env;
 }
 
-type Env = Record<string, string | undefined>;
+export type Env = Record<string, string | undefined>;
 
 function int(env: Env, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const raw = env[name];
@@ -81,8 +87,14 @@ export function loadConfig(env: Env = process.env): Config {
       enabled: bool(env, "SANDBOX_ENABLED", true),
       url: url(env, "SANDBOX_URL"),
       slowMs: int(env, "SANDBOX_SLOW_MS", 3000, 0, 60_000),
+      // A development-only default: the sandbox signs and checks its own webhooks with it.
+      webhookSecret: env.SANDBOX_WEBHOOK_SECRET || "whsec_sandbox_development",
+      webhookUrl: url(env, "SANDBOX_WEBHOOK_URL"),
     },
     paymentRetryWindowSeconds: int(env, "PAYMENT_RETRY_WINDOW_SECONDS", 900, 5),
+    paymentActionTimeoutSeconds: int(env, "PAYMENT_ACTION_TIMEOUT_SECONDS", 900, 1),
+    returnUrl: url(env, "RETURN_URL"),
+    env,
   };
 }
 

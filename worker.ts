@@ -43,7 +43,11 @@ export interface ActivityEndpoints {
 export function createActivityDeps(config: Config, endpoints: ActivityEndpoints): ActivityDeps {
   return {
     db: createDb(endpoints.databaseUrl),
-    gateways: createGatewayRegistry({ sandbox: { enabled: config.sandbox.enabled, url: endpoints.sandboxUrl } }),
+    gateways: createGatewayRegistry(config.env, {
+      enabled: config.sandbox.enabled,
+      url: endpoints.sandboxUrl,
+      webhookSecret: config.sandbox.webhookSecret,
+    }),
     mailer: { transport: nodemailer.createTransport(endpoints.smtpUrl), from: config.mailFrom },
   };
 }

@@ -37,6 +37,20 @@ export function renderEmail(n: NotificationRequest): RenderedEmail {
         html: `<p>We could not take your payment of <strong>${total}</strong>.</p><p>Reason: ${escapeHtml(reason)}</p><p>You have not been charged.</p><p>${escapeHtml(ref)}</p>`,
       };
     }
+    case "checkout-expired":
+      return {
+        subject: "Your order expired before payment",
+        text: `Your order of ${total} was cancelled because the payment was not completed in time. You have not been charged.\n\n${ref}\n`,
+        html: `<p>Your order of <strong>${total}</strong> was cancelled because the payment was not completed in time.</p><p>You have not been charged.</p><p>${escapeHtml(ref)}</p>`,
+      };
+    case "refund-issued": {
+      const refunded = formatMoney(n.refund?.amount ?? 0, n.order.currency);
+      return {
+        subject: `Refund issued: ${refunded}`,
+        text: `We refunded ${refunded} of your payment of ${total}. It may take a few days to reach your account.\n\n${ref}\n`,
+        html: `<p>We refunded <strong>${refunded}</strong> of your payment of ${total}.</p><p>It may take a few days to reach your account.</p><p>${escapeHtml(ref)}</p>`,
+      };
+    }
     case "checkout-cancelled":
       return {
         subject: "Your order was cancelled",

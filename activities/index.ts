@@ -5,6 +5,7 @@ import type { GatewayRegistry } from "./gateways/registry.ts";
 import { type Mailer, notificationActivities } from "./notifications.ts";
 import { orderActivities } from "./orders.ts";
 import { paymentActivities } from "./payments.ts";
+import { refundActivities } from "./refunds.ts";
 
 export interface ActivityDeps {
   db: Db;
@@ -16,6 +17,7 @@ export function createActivities({ db, gateways, mailer }: ActivityDeps) {
   return {
     ...orderActivities(db),
     ...paymentActivities(db, gateways),
+    ...refundActivities(db, gateways),
     ...notificationActivities(db, mailer),
   };
 }

@@ -14,8 +14,10 @@ export interface Mailer {
 export function notificationActivities(db: Db, mailer: Mailer) {
   return {
     async sendNotification(request: NotificationRequest): Promise<{ messageId: string; alreadySent: boolean }> {
-      const key = { checkoutId: request.checkoutId, channel: "email", template: request.template };
-      const messageId = `<${request.checkoutId}.${request.template}@checkout>`;
+      // One email per (checkout, template); refunds are told one by one.
+      const template = request.refund ? `${request.template}:${request.refund.id}` : request.template;
+      const key = { checkoutId: request.checkoutId, channel: "email", template };
+      const messageId = `<${request.checkoutId}.${template.replace(":", ".")}@checkout>`;
       const row = await db.notification.upsert({
         where: { checkoutId_channel_template: key },
         create: { ...key, recipient: request.recipient, messageId, attempts: 1 },

@@ -37,8 +37,15 @@ export function orderActivities(db: Db) {
       return { orderId: order.id, totalAmount: order.totalAmount, currency: order.currency };
     },
 
-    async cancelOrder({ checkoutId }: { checkoutId: string; reason?: string }): Promise<void> {
-      await db.order.update({ where: { checkoutId }, data: { status: "CANCELLED" } });
+    /** A cancelled or expired checkout: the order is cancelled and no charge stands. */
+    async cancelOrder({ checkoutId, reason }: { checkoutId: string; reason?: string }): Promise<void> {
+      await db.$transaction([
+        db.order.update({ where: { checkoutId }, data: { status: "CANCELLED" } }),
+        db.payment.updateMany({
+          where: { checkoutId, status: { not: "SUCCEEDED" } },
+          data: { status: "CANCELLED", failureReason: reason ?? null },
+        }),
+      ]);
     },
 
     /** Compensation after a decline or a gateway that stayed down: no charge stands. */

@@ -3,118 +3,176 @@
 // first asks the gateway whether an earlier attempt already charged, before charging again.
 import { ApplicationFailure, Context, heartbeat } from "@temporalio/activity";
 import type { Db } from "../prisma/client.ts";
-import { PAYMENT_DECLINED, paymentIdempotencyKey } from "../workflows/definitions.ts";
-import type { OrderSummary, PaymentInstruction } from "../workflows/types.ts";
+import { GATEWAY_OUTCOME_UNKNOWN, GATEWAY_REQUEST_REJECTED, PAYMENT_DECLINED } from "../workflows/definitions.ts";
+import type { CustomerAction, OrderSummary } from "../workflows/types.ts";
 import type { GatewayRegistry } from "./gateways/registry.ts";
-import { type Charge, GatewayUnavailableError, type PaymentGateway } from "./gateways/types.ts";
+import { type ChargeOutcome, GatewayRequestError, GatewayUnavailableError } from "./gateways/types.ts";
 
-export interface InitiatePaymentInput {
+export interface PaymentRequest {
   checkoutId: string;
-  workflowId: string;
+  provider: string;
+  /** `<workflowId>:payment` (or `…:payment:<provider>` for a fallback provider). */
+  idempotencyKey: string;
   order: OrderSummary;
-  payment: PaymentInstruction;
 }
 
-export interface InitiatePaymentResult {
-  paymentId: string;
-  provider: string;
-  gatewayReference: string;
-  attempts: number;
+export interface InitiatePaymentInput extends PaymentRequest {
+  token: string;
+  method: string;
+  customerEmail: string;
+  returnUrl?: string;
 }
+
+export interface ReconcilePaymentInput extends PaymentRequest {
+  /** The provider's reference, when an earlier answer gave one. */
+  reference?: string;
+}
+
+export type PaymentStepResult =
+  | { status: "succeeded"; provider: string; reference: string; attempts: number }
+  | { status: "requires_action"; provider: string; reference: string; action: CustomerAction; attempts: number }
+  | { status: "processing"; provider: string; reference: string; attempts: number }
+  | { status: "not_found"; provider: string; attempts: number };
 
 const HEARTBEAT_EVERY_MS = 1_000;
 
 export function paymentActivities(db: Db, gateways: GatewayRegistry) {
-  return {
-    async initiatePayment(input: InitiatePaymentInput): Promise<InitiatePaymentResult> {
-      const { attempt } = Context.current().info;
-      const idempotencyKey = paymentIdempotencyKey(input.workflowId);
-      const gateway = gateways.get(input.payment.provider);
-      const payment = await db.payment.upsert({
-        where: { checkoutId: input.checkoutId },
-        create: {
-          checkoutId: input.checkoutId,
-          orderId: input.order.orderId,
-          provider: gateway.provider,
-          method: input.payment.method,
-          status: "PROCESSING",
-          amount: input.order.totalAmount,
-          currency: input.order.currency,
-          idempotencyKey,
-          attempts: attempt,
-        },
-        update: { status: "PROCESSING", attempts: attempt },
-      });
-
-      let charge: Charge;
-      try {
-        charge = await whileHeartbeating(() => chargeOnce(gateway, input, idempotencyKey, attempt));
-      } catch (err) {
-        if (err instanceof GatewayUnavailableError) {
-          await db.payment.update({
-            where: { id: payment.id },
-            data: { failureCode: err.status ? `http_${err.status}` : "unreachable", failureReason: err.message },
-          });
-          throw ApplicationFailure.retryable(err.message, "GatewayUnavailable");
-        }
-        throw err;
-      }
-
-      if (charge.status === "declined") {
-        const code = charge.declineCode ?? "declined";
-        const reason = charge.declineReason ?? "The payment was declined.";
+  /** Writes what the provider said to the payment row (and the order), idempotently. */
+  async function record(request: PaymentRequest, outcome: ChargeOutcome, attempt: number): Promise<PaymentStepResult> {
+    const { checkoutId, provider } = request;
+    switch (outcome.status) {
+      case "succeeded":
+        await db.$transaction([
+          db.payment.update({
+            where: { checkoutId },
+            data: {
+              status: "SUCCEEDED",
+              provider,
+              idempotencyKey: request.idempotencyKey,
+              gatewayReference: outcome.reference,
+              failureCode: null,
+              failureReason: null,
+              succeededAt: new Date(),
+            },
+          }),
+          db.order.update({ where: { checkoutId }, data: { status: "PAID" } }),
+        ]);
+        return { status: "succeeded", provider, reference: outcome.reference, attempts: attempt };
+      case "declined":
         await db.payment.update({
-          where: { id: payment.id },
+          where: { checkoutId },
           data: {
             status: "FAILED",
-            gatewayReference: charge.reference,
-            failureCode: code,
-            failureReason: reason,
+            gatewayReference: outcome.reference,
+            failureCode: outcome.declineCode,
+            failureReason: outcome.declineReason,
             failedAt: new Date(),
           },
         });
         throw ApplicationFailure.create({
-          message: reason,
+          message: outcome.declineReason,
           type: PAYMENT_DECLINED,
           nonRetryable: true,
-          details: [{ code, attempt, gatewayReference: charge.reference }],
+          details: [{ code: outcome.declineCode, attempt, gatewayReference: outcome.reference }],
         });
+      case "requires_action":
+        await db.payment.update({
+          where: { checkoutId },
+          data: { status: "REQUIRES_ACTION", gatewayReference: outcome.reference },
+        });
+        return { status: "requires_action", provider, reference: outcome.reference, action: outcome.action, attempts: attempt };
+      case "processing":
+        await db.payment.update({ where: { checkoutId }, data: { gatewayReference: outcome.reference } });
+        return { status: "processing", provider, reference: outcome.reference, attempts: attempt };
+    }
+  }
+
+  /** Records a failed attempt and turns the gateway's error into a retryable or final failure. */
+  async function failure(request: PaymentRequest, err: unknown): Promise<never> {
+    if (err instanceof GatewayUnavailableError || err instanceof GatewayRequestError) {
+      await db.payment.update({
+        where: { checkoutId: request.checkoutId },
+        data: { failureCode: err.status ? `http_${err.status}` : "unreachable", failureReason: err.message },
+      });
+      if (err instanceof GatewayRequestError) throw ApplicationFailure.nonRetryable(err.message, GATEWAY_REQUEST_REJECTED);
+      throw ApplicationFailure.retryable(err.message, err.outcomeUnknown ? GATEWAY_OUTCOME_UNKNOWN : "GatewayUnavailable");
+    }
+    throw err;
+  }
+
+  return {
+    async initiatePayment(input: InitiatePaymentInput): Promise<PaymentStepResult> {
+      const { attempt } = Context.current().info;
+      const gateway = gateways.get(input.provider);
+      const fields = {
+        provider: gateway.provider,
+        method: input.method,
+        status: "PROCESSING" as const,
+        amount: input.order.totalAmount,
+        currency: input.order.currency,
+        idempotencyKey: input.idempotencyKey,
+        attempts: attempt,
+      };
+      await db.payment.upsert({
+        where: { checkoutId: input.checkoutId },
+        create: { checkoutId: input.checkoutId, orderId: input.order.orderId, ...fields },
+        update: fields,
+      });
+
+      let outcome: ChargeOutcome;
+      try {
+        outcome = await whileHeartbeating(async () => {
+          // On a retry, an earlier attempt may have charged without us learning of it: ask first.
+          const earlier =
+            attempt > 1
+              ? await gateway.reconcile({ ...lookupOf(input), customerEmail: input.customerEmail, returnUrl: input.returnUrl })
+              : null;
+          return (
+            earlier ??
+            gateway.charge({
+              idempotencyKey: input.idempotencyKey,
+              checkoutId: input.checkoutId,
+              amount: input.order.totalAmount,
+              currency: input.order.currency,
+              token: input.token,
+              method: input.method,
+              customerEmail: input.customerEmail,
+              returnUrl: input.returnUrl,
+            })
+          );
+        });
+      } catch (err) {
+        return failure(input, err);
       }
-      if (charge.status === "processing") {
+      if (outcome.status === "processing") {
         throw ApplicationFailure.retryable("the gateway is still processing the charge", "GatewayProcessing");
       }
+      return record(input, outcome, attempt);
+    },
 
-      await db.$transaction([
-        db.payment.update({
-          where: { id: payment.id },
-          data: {
-            status: "SUCCEEDED",
-            gatewayReference: charge.reference,
-            failureCode: null,
-            failureReason: null,
-            succeededAt: new Date(),
-          },
-        }),
-        db.order.update({ where: { checkoutId: input.checkoutId }, data: { status: "PAID" } }),
-      ]);
-      return { paymentId: payment.id, provider: gateway.provider, gatewayReference: charge.reference, attempts: attempt };
+    /** Asks the provider what became of the charge (after a webhook, a deadline or spent retries). */
+    async reconcilePayment(input: ReconcilePaymentInput): Promise<PaymentStepResult> {
+      const { attempt } = Context.current().info;
+      const gateway = gateways.get(input.provider);
+      let outcome: ChargeOutcome | null;
+      try {
+        outcome = await whileHeartbeating(() => gateway.reconcile({ ...lookupOf(input), reference: input.reference }));
+      } catch (err) {
+        return failure(input, err);
+      }
+      if (!outcome) return { status: "not_found", provider: gateway.provider, attempts: attempt };
+      return record(input, outcome, attempt);
     },
   };
 }
 
-/** On a retry, an earlier attempt may have charged without us learning of it: ask first. */
-async function chargeOnce(gateway: PaymentGateway, input: InitiatePaymentInput, idempotencyKey: string, attempt: number) {
-  if (attempt > 1) {
-    const earlier = await gateway.findCharge(idempotencyKey);
-    if (earlier) return earlier;
-  }
-  return gateway.charge({
-    idempotencyKey,
-    checkoutId: input.checkoutId,
-    amount: input.order.totalAmount,
-    currency: input.order.currency,
-    token: input.payment.token,
-  });
+function lookupOf(request: PaymentRequest) {
+  return {
+    idempotencyKey: request.idempotencyKey,
+    checkoutId: request.checkoutId,
+    amount: request.order.totalAmount,
+    currency: request.order.currency,
+  };
 }
 
 /** Heartbeats while a slow gateway answers, so a dead worker is noticed in seconds, not minutes. */

@@ -1,6 +1,7 @@
 // The Hono app: one router per resource, one error handler, the OpenAPI document.
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Client } from "@temporalio/client";
+import type { GatewayRegistry } from "../activities/gateways/registry.ts";
 import type { Db } from "../prisma/client.ts";
 import type { SandboxLedger } from "../sandbox/ledger.ts";
 import { createCheckoutService } from "./checkout-service.ts";
@@ -9,15 +10,19 @@ import { checkoutRoutes } from "./routes/checkouts.ts";
 import { docsRoutes } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { orderRoutes } from "./routes/orders.ts";
+import { refundRoutes } from "./routes/refunds.ts";
 import { sandboxRoutes } from "./routes/sandbox.ts";
+import { webhookRoutes } from "./routes/webhooks.ts";
 
 export interface AppDeps {
   temporal: Client;
   db: Db;
   taskQueue: string;
   paymentRetryWindowSeconds: number;
-  /** Providers the worker can charge through; a checkout for any other is refused. */
-  providers: string[];
+  paymentActionTimeoutSeconds: number;
+  returnUrl?: string;
+  /** The configured providers: a checkout for any other is refused; their webhooks are verified. */
+  gateways: GatewayRegistry;
   /** Present only while the sandbox provider is enabled: its routes exist only then. */
   sandbox?: SandboxLedger;
 }
@@ -29,10 +34,9 @@ export function createApp(deps: AppDeps) {
   app.notFound((c) => c.json(errorBody("not_found", `No route ${c.req.method} ${c.req.path}.`), 404));
 
   app
-    .route(
-      "/",
-      checkoutRoutes(service, () => deps.providers),
-    )
+    .route("/", checkoutRoutes(service, deps.gateways))
+    .route("/", refundRoutes(service))
+    .route("/", webhookRoutes(deps.gateways, deps.db, deps.temporal))
     .route("/", orderRoutes(service))
     .route("/", healthRoutes(deps.temporal, deps.db))
     .route("/", docsRoutes());

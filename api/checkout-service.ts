@@ -8,6 +8,7 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
 } from "@temporalio/common";
+import { refundableAmount } from "../activities/refunds.ts";
 import type { Db } from "../prisma/client.ts";
 import type { checkout } from "../workflows/checkout.ts";
 import {
@@ -15,8 +16,10 @@ import {
   cancelUpdate,
   checkoutWorkflowId,
   getStateQuery,
+  refundWorkflowId,
   searchAttributes,
 } from "../workflows/definitions.ts";
+import type { refund } from "../workflows/refund.ts";
 import type { CheckoutInput, CheckoutState } from "../workflows/types.ts";
 import { ApiError, notFound } from "./errors.ts";
 import type { CheckoutRequest } from "./schemas.ts";
@@ -26,6 +29,8 @@ export interface CheckoutServiceDeps {
   db: Db;
   taskQueue: string;
   paymentRetryWindowSeconds: number;
+  paymentActionTimeoutSeconds: number;
+  returnUrl?: string;
 }
 
 /** The public id of a checkout: derived from the Idempotency-Key when there is one. */
@@ -79,6 +84,8 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
       currency: body.currency,
       payment: body.payment,
       paymentRetryWindowSeconds: deps.paymentRetryWindowSeconds,
+      paymentActionTimeoutSeconds: deps.paymentActionTimeoutSeconds,
+      returnUrl: deps.returnUrl,
       requestedAt: new Date().toISOString(),
     };
     const workflowId = checkoutWorkflowId(checkoutId);
@@ -159,6 +166,7 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
       include: { items: true, payment: true, customer: true },
     });
     const payment = order?.payment;
+    const refunds = await db.refund.findMany({ where: { checkoutId: id }, orderBy: { createdAt: "asc" } });
     const status = state?.status ?? (description.status.name === "RUNNING" ? "RUNNING" : "FAILED");
     const attempts = Math.max(state?.payment.attempts ?? 0, pendingAttempts, payment?.attempts ?? 0);
     return {
@@ -179,6 +187,9 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
         gatewayReference: state?.payment.gatewayReference ?? payment?.gatewayReference ?? null,
         failureCode: payment?.failureCode ?? null,
         failureReason: payment?.failureReason ?? null,
+        refundedAmount: payment?.refundedAmount ?? 0,
+        action: state?.payment.status === "REQUIRES_ACTION" ? (state.payment.action ?? null) : null,
+        ...(state?.payment.failovers?.length ? { failovers: state.payment.failovers } : {}),
       },
       lastError:
         state?.lastError ??
@@ -187,9 +198,11 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
           ? null
           : { type: description.status.name, message: `workflow ${description.status.name}` }),
       failureReason: state?.failureReason ?? null,
+      refunds: refunds.map(refundView),
       links: {
         self: `/checkouts/${id}`,
         cancel: `/checkouts/${id}/cancel`,
+        refunds: `/checkouts/${id}/refunds`,
         ...(order ? { order: `/orders/${order.id}` } : {}),
       },
     };
@@ -222,7 +235,85 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
     return orderView(order);
   }
 
-  return { start, get, cancel, getOrder };
+  /** Starts (or finds, for the same key) the refund workflow of a checkout. */
+  async function startRefund(id: string, amount: number | undefined, idempotencyKey: string) {
+    await describe(id);
+    const order = await db.order.findUnique({ where: { checkoutId: id }, include: { items: true, customer: true } });
+    const refundable = await refundableAmount(db, id);
+    if (!order || !refundable) throw new ApiError(409, "not_refundable", "This checkout has no captured payment to refund.");
+    const refundId = `re_${createHash("sha256").update(`${id}:${idempotencyKey}`).digest("hex").slice(0, 24)}`;
+    const existing = await db.refund.findUnique({ where: { id: refundId } });
+    const hash = createHash("sha256")
+      .update(String(amount ?? "rest"))
+      .digest("hex");
+    if (!existing && (amount ?? refundable.refundable) > refundable.refundable) {
+      throw new ApiError(
+        422,
+        "refund_exceeds_captured",
+        `At most ${refundable.refundable} ${refundable.currency} can still be refunded.`,
+        [{ field: "amount", reason: `must be at most ${refundable.refundable}` }],
+      );
+    }
+    if (!existing && refundable.refundable === 0) throw new ApiError(409, "not_refundable", "Everything was already refunded.");
+    const workflowId = refundWorkflowId(id, refundId);
+    let handle: WorkflowHandle;
+    try {
+      handle = await temporal.workflow.start<typeof refund>("refund", {
+        workflowId,
+        taskQueue: deps.taskQueue,
+        args: [
+          {
+            refundId,
+            checkoutId: id,
+            amount,
+            recipient: order.customer.email,
+            order: { orderId: order.id, totalAmount: order.totalAmount, currency: order.currency },
+            items: order.items
+              .sort((a, b) => a.position - b.position)
+              .map(({ sku, name, quantity, unitAmount }) => ({ sku, name, quantity, unitAmount })),
+            requestedAt: new Date().toISOString(),
+          },
+        ],
+        workflowIdConflictPolicy: "USE_EXISTING",
+        workflowIdReusePolicy: "REJECT_DUPLICATE",
+        memo: { requestHash: hash, checkoutId: id },
+        staticSummary: `Refund ${amount ?? "the rest"} of checkout ${id}`,
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      handle = temporal.workflow.getHandle(workflowId);
+    }
+    const started = await handle.describe();
+    if (started.memo?.requestHash !== hash) {
+      throw new ApiError(422, "idempotency_key_reused", "This Idempotency-Key was already used for another refund.", [
+        { field: "header.idempotency-key", reason: "already used with a different amount" },
+      ]);
+    }
+    return { id: refundId, workflowId };
+  }
+
+  async function listRefunds(id: string) {
+    await describe(id);
+    const rows = await db.refund.findMany({ where: { checkoutId: id }, orderBy: { createdAt: "asc" } });
+    return rows.map(refundView);
+  }
+
+  return { start, get, cancel, getOrder, startRefund, listRefunds };
+}
+
+type RefundRow = Awaited<ReturnType<Db["refund"]["findMany"]>>[number];
+
+function refundView(row: RefundRow) {
+  return {
+    id: row.id,
+    checkoutId: row.checkoutId,
+    status: row.status,
+    amount: row.amount,
+    currency: row.currency,
+    gatewayReference: row.gatewayReference,
+    failureReason: row.failureReason,
+    createdAt: row.createdAt.toISOString(),
+  };
 }
 
 export type CheckoutService = ReturnType<typeof createCheckoutService>;

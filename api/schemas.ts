@@ -35,6 +35,11 @@ export const CheckoutRequest = z
     currency: Currency,
     payment: z.strictObject({
       provider: z.enum(PROVIDERS).openapi({ example: "sandbox" }),
+      fallbackProviders: z
+        .array(z.enum(PROVIDERS))
+        .max(4)
+        .optional()
+        .openapi({ description: "Tried in order when the provider stays unavailable after its retry budget." }),
       token: z
         .string()
         .min(1)
@@ -82,7 +87,7 @@ export const OrderView = z
   .object({
     id: z.string(),
     checkoutId: z.string(),
-    status: z.enum(["PENDING_PAYMENT", "PAID", "PAYMENT_FAILED", "CANCELLED"]),
+    status: z.enum(["PENDING_PAYMENT", "PAID", "PAYMENT_FAILED", "CANCELLED", "REFUNDED"]),
     customerId: z.string(),
     totalAmount: z.int(),
     currency: z.string(),
@@ -102,15 +107,35 @@ export const PaymentView = z
     gatewayReference: z.string().nullable().optional(),
     failureCode: z.string().nullable().optional(),
     failureReason: z.string().nullable().optional(),
+    refundedAmount: z.int().optional(),
+    action: z
+      .object({ type: z.enum(["redirect", "qr"]), url: z.string().optional(), qrData: z.string().optional() })
+      .nullable()
+      .optional()
+      .openapi({ description: "What the customer must do while the status is REQUIRES_ACTION." }),
+    failovers: z.array(z.object({ from: z.string(), to: z.string(), reason: z.string() })).optional(),
   })
   .partial({ amount: true, currency: true })
   .openapi("Payment");
+
+export const RefundView = z
+  .object({
+    id: z.string(),
+    checkoutId: z.string(),
+    status: z.enum(["PENDING", "SUCCEEDED", "FAILED"]),
+    amount: z.int(),
+    currency: z.string(),
+    gatewayReference: z.string().nullable(),
+    failureReason: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .openapi("Refund");
 
 export const CheckoutView = z
   .object({
     id: z.string(),
     workflowId: z.string(),
-    status: z.enum(["RUNNING", "COMPLETED", "FAILED", "CANCELLED"]),
+    status: z.enum(["RUNNING", "REQUIRES_ACTION", "COMPLETED", "FAILED", "CANCELLED", "EXPIRED"]),
     step: z.string(),
     totalAmount: z.int(),
     currency: z.string(),
@@ -118,6 +143,7 @@ export const CheckoutView = z
     payment: PaymentView,
     lastError: z.object({ type: z.string(), message: z.string() }).nullable(),
     failureReason: z.string().nullable(),
+    refunds: z.array(RefundView),
     links: z.record(z.string(), z.string()),
   })
   .openapi("Checkout");

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
 import { serve } from "@hono/node-server";
 import { Client, Connection } from "@temporalio/client";
-import { configuredProviders } from "../activities/gateways/index.ts";
+import { createGatewayRegistry } from "../activities/gateways/index.ts";
 import { type Config, loadConfig, required } from "../config.ts";
 import { createDb, type Db } from "../prisma/client.ts";
 import { createSandboxLedger } from "../sandbox/ledger.ts";
@@ -21,27 +21,41 @@ export interface ApiSetup {
   temporal: Client;
   db: Db;
   taskQueue?: string;
-  /** The providers the workers serve; defaults to those configured in the environment. */
-  providers?: string[];
 }
 
-export async function startApiServer({ config, temporal, db, taskQueue, providers }: ApiSetup): Promise<ApiServer> {
-  const app = createApp({
-    temporal,
-    db,
-    taskQueue: taskQueue ?? config.temporal.taskQueue,
-    paymentRetryWindowSeconds: config.paymentRetryWindowSeconds,
-    providers: providers ?? configuredProviders(config),
-    sandbox: config.sandbox.enabled ? createSandboxLedger(db, { slowMs: config.sandbox.slowMs }) : undefined,
-  });
+export async function startApiServer({ config, temporal, db, taskQueue }: ApiSetup): Promise<ApiServer> {
+  // The app needs the server's own URL (the sandbox lives here), known only once it listens.
+  let app: ReturnType<typeof createApp> | undefined;
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
+    const s = serve({ fetch: (request) => app!.fetch(request), hostname: config.host, port: config.port }, () => resolve(s));
     s.once("error", reject);
   });
   const { port } = server.address() as AddressInfo;
   const host = config.host === "0.0.0.0" ? "127.0.0.1" : config.host;
+  const url = `http://${host}:${port}`;
+  const sandboxUrl = config.sandbox.url ?? `${url}/sandbox`;
+  app = createApp({
+    temporal,
+    db,
+    taskQueue: taskQueue ?? config.temporal.taskQueue,
+    paymentRetryWindowSeconds: config.paymentRetryWindowSeconds,
+    paymentActionTimeoutSeconds: config.paymentActionTimeoutSeconds,
+    returnUrl: config.returnUrl,
+    gateways: createGatewayRegistry(config.env, {
+      enabled: config.sandbox.enabled,
+      url: sandboxUrl,
+      webhookSecret: config.sandbox.webhookSecret,
+    }),
+    sandbox: config.sandbox.enabled
+      ? createSandboxLedger(db, {
+          slowMs: config.sandbox.slowMs,
+          webhookSecret: config.sandbox.webhookSecret,
+          webhookUrl: config.sandbox.webhookUrl ?? `${url}/webhooks/sandbox`,
+        })
+      : undefined,
+  });
   return {
-    url: `http://${host}:${port}`,
+    url,
     port,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

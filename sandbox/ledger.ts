@@ -1,10 +1,12 @@
-// The sandbox payment provider: a durable ledger of charges in PostgreSQL, keyed by the
-// idempotency key each request carries. The same key never charges twice: a replay returns the
-// recorded outcome, and a request arriving while another under the same key is in flight is
-// told so (409), as real providers do.
+// The sandbox payment provider: a durable ledger of charges and refunds in PostgreSQL, keyed by
+// the idempotency key each request carries. The same key never charges (or refunds) twice: a
+// replay returns the recorded outcome, and a request arriving while another under the same key
+// is in flight is told so (409), as real providers do. A `tok_3ds` charge waits for the customer
+// to authenticate on the sandbox's page; its outcome is then sent as a signed webhook.
 import { randomBytes } from "node:crypto";
 import type { Db } from "../prisma/client.ts";
 import { scenarioFor } from "./scenarios.ts";
+import { signSandboxPayload } from "./signature.ts";
 
 export interface ChargeParams {
   idempotencyKey: string;
@@ -20,23 +22,40 @@ export interface SandboxCharge {
   checkoutId: string;
   amount: number;
   currency: string;
-  status: "PENDING" | "PROCESSING" | "SUCCEEDED" | "DECLINED";
+  status: "PENDING" | "PROCESSING" | "REQUIRES_ACTION" | "SUCCEEDED" | "DECLINED";
   declineCode: string | null;
   declineReason?: string;
+  refundedAmount: number;
   requests: number;
   createdAt: string;
   updatedAt: string;
 }
 
-export type LedgerAnswer =
-  | { http: 201 | 200 | 402; charge: SandboxCharge }
-  | { http: 409 | 422 | 503; error: { code: string; message: string } };
+export interface SandboxRefund {
+  id: string;
+  chargeId: string;
+  amount: number;
+  idempotencyKey: string;
+  createdAt: string;
+}
+
+type Failure = { http: 404 | 409 | 422 | 503; error: { code: string; message: string } };
+export type LedgerAnswer = { http: 201 | 200 | 202 | 402; charge: SandboxCharge } | Failure;
+export type RefundAnswer = { http: 200 | 201; refund: SandboxRefund } | Failure;
+
+export interface SandboxOptions {
+  slowMs: number;
+  /** Signs the webhooks the sandbox sends when an authenticated charge settles. */
+  webhookSecret: string;
+  /** Where those webhooks go (the API's own /webhooks/sandbox unless configured). */
+  webhookUrl?: string;
+}
 
 const OUTAGE = "outage";
 /** A charge left PROCESSING this long (its request died with the process) may be taken up again. */
 const STALE_PROCESSING_MS = 60_000;
 
-export function createSandboxLedger(db: Db, opts: { slowMs: number }) {
+export function createSandboxLedger(db: Db, opts: SandboxOptions) {
   async function outageActive(): Promise<boolean> {
     const row = await db.sandboxSetting.findUnique({ where: { key: OUTAGE } });
     return row?.value ?? false;
@@ -47,10 +66,13 @@ export function createSandboxLedger(db: Db, opts: { slowMs: number }) {
     return active;
   }
 
+  const outage: Failure = {
+    http: 503,
+    error: { code: "outage", message: "The sandbox provider is down (outage switch is on)." },
+  };
+
   async function charge(params: ChargeParams): Promise<LedgerAnswer> {
-    if (await outageActive()) {
-      return { http: 503, error: { code: "outage", message: "The sandbox provider is down (outage switch is on)." } };
-    }
+    if (await outageActive()) return outage;
     const row = await db.sandboxCharge.upsert({
       where: { idempotencyKey: params.idempotencyKey },
       create: { id: `ch_${randomBytes(12).toString("hex")}`, ...params, requests: 1 },
@@ -64,6 +86,7 @@ export function createSandboxLedger(db: Db, opts: { slowMs: number }) {
     }
     if (row.status === "SUCCEEDED") return { http: 200, charge: view(row) };
     if (row.status === "DECLINED") return { http: 402, charge: view(row) };
+    if (row.status === "REQUIRES_ACTION") return { http: 202, charge: view(row) };
 
     const scenario = scenarioFor(params.token);
     if (scenario.kind === "flaky" && row.requests <= scenario.failures) {
@@ -81,16 +104,85 @@ export function createSandboxLedger(db: Db, opts: { slowMs: number }) {
       return { http: 409, error: { code: "idempotency_key_in_use", message: "A request with this key is being processed." } };
     }
     if (scenario.kind === "slow") await new Promise((r) => setTimeout(r, opts.slowMs));
-    const declined = scenario.kind === "decline";
-    const done = await db.sandboxCharge.update({
-      where: { idempotencyKey: params.idempotencyKey },
-      data: declined ? { status: "DECLINED", declineCode: scenario.code } : { status: "SUCCEEDED" },
+    const outcome =
+      scenario.kind === "decline"
+        ? ({ status: "DECLINED", declineCode: scenario.code } as const)
+        : scenario.kind === "action"
+          ? ({ status: "REQUIRES_ACTION" } as const)
+          : ({ status: "SUCCEEDED" } as const);
+    const done = await db.sandboxCharge.update({ where: { idempotencyKey: params.idempotencyKey }, data: outcome });
+    return { http: outcome.status === "DECLINED" ? 402 : outcome.status === "REQUIRES_ACTION" ? 202 : 201, charge: view(done) };
+  }
+
+  /**
+   * The customer's answer on the authentication page. `notify: false` settles the charge without
+   * sending the webhook, as when a provider's delivery is lost: reconciliation must then find it.
+   */
+  async function authenticate(chargeId: string, succeeded: boolean, notify = true): Promise<LedgerAnswer> {
+    const settled = await db.sandboxCharge.updateMany({
+      where: { id: chargeId, status: "REQUIRES_ACTION" },
+      data: succeeded ? { status: "SUCCEEDED" } : { status: "DECLINED", declineCode: "authentication_failed" },
     });
-    return { http: declined ? 402 : 201, charge: view(done) };
+    const row = await db.sandboxCharge.findUnique({ where: { id: chargeId } });
+    if (!row) return { http: 404, error: { code: "not_found", message: `No charge ${chargeId}.` } };
+    if (settled.count === 0) {
+      return { http: 409, error: { code: "not_awaiting_action", message: `Charge ${chargeId} is ${row.status}.` } };
+    }
+    const charge = view(row);
+    if (notify) void deliverWebhook(succeeded ? "charge.succeeded" : "charge.failed", charge);
+    return { http: 200, charge };
+  }
+
+  async function refund(chargeId: string, amount: number, idempotencyKey: string): Promise<RefundAnswer> {
+    if (await outageActive()) return outage;
+    return db.$transaction(async (tx) => {
+      const earlier = await tx.sandboxRefund.findUnique({ where: { idempotencyKey } });
+      if (earlier) return { http: 200 as const, refund: refundView(earlier) };
+      // Lock the charge row so that concurrent refunds see each other's amounts.
+      await tx.$queryRaw`SELECT id FROM "SandboxCharge" WHERE id = ${chargeId} FOR UPDATE`;
+      const row = await tx.sandboxCharge.findUnique({ where: { id: chargeId } });
+      if (!row) return { http: 404 as const, error: { code: "not_found", message: `No charge ${chargeId}.` } };
+      if (row.status !== "SUCCEEDED") {
+        return { http: 422 as const, error: { code: "charge_not_captured", message: `Charge ${chargeId} is ${row.status}.` } };
+      }
+      const remaining = row.amount - row.refundedAmount;
+      if (amount > remaining) {
+        return {
+          http: 422 as const,
+          error: { code: "amount_too_large", message: `Refund of ${amount} exceeds the ${remaining} left on ${chargeId}.` },
+        };
+      }
+      const created = await tx.sandboxRefund.create({
+        data: { id: `re_${randomBytes(12).toString("hex")}`, idempotencyKey, chargeId, amount },
+      });
+      await tx.sandboxCharge.update({ where: { id: chargeId }, data: { refundedAmount: { increment: amount } } });
+      return { http: 201 as const, refund: refundView(created) };
+    });
+  }
+
+  async function deliverWebhook(type: string, charge: SandboxCharge) {
+    if (!opts.webhookUrl) return;
+    const body = JSON.stringify({ id: `evt_${randomBytes(12).toString("hex")}`, type, created: Date.now(), data: charge });
+    const headers = { "content-type": "application/json", "sandbox-signature": signSandboxPayload(body, opts.webhookSecret) };
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      try {
+        const res = await fetch(opts.webhookUrl, { method: "POST", headers, body, signal: AbortSignal.timeout(5_000) });
+        if (res.ok) return;
+      } catch {
+        // try again below
+      }
+      await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
+    }
+    console.warn(`sandbox: webhook ${type} for ${charge.id} was not accepted by ${opts.webhookUrl}`);
   }
 
   async function findByKey(idempotencyKey: string): Promise<SandboxCharge | null> {
     const row = await db.sandboxCharge.findUnique({ where: { idempotencyKey } });
+    return row ? view(row) : null;
+  }
+
+  async function findById(id: string): Promise<SandboxCharge | null> {
+    const row = await db.sandboxCharge.findUnique({ where: { id } });
     return row ? view(row) : null;
   }
 
@@ -99,12 +191,18 @@ export function createSandboxLedger(db: Db, opts: { slowMs: number }) {
     return rows.map(view);
   }
 
-  return { charge, findByKey, list, outageActive, setOutage };
+  async function refunds(chargeId: string): Promise<SandboxRefund[]> {
+    const rows = await db.sandboxRefund.findMany({ where: { chargeId }, orderBy: { createdAt: "asc" } });
+    return rows.map(refundView);
+  }
+
+  return { charge, authenticate, refund, findByKey, findById, list, refunds, outageActive, setOutage };
 }
 
 export type SandboxLedger = ReturnType<typeof createSandboxLedger>;
 
 type Row = NonNullable<Awaited<ReturnType<Db["sandboxCharge"]["findUnique"]>>>;
+type RefundRow = NonNullable<Awaited<ReturnType<Db["sandboxRefund"]["findUnique"]>>>;
 
 function view(row: Row): SandboxCharge {
   const scenario = scenarioFor(row.token);
@@ -116,9 +214,22 @@ function view(row: Row): SandboxCharge {
     currency: row.currency,
     status: row.status,
     declineCode: row.declineCode,
-    ...(row.status === "DECLINED" && scenario.kind === "decline" ? { declineReason: scenario.reason } : {}),
+    ...(row.status === "DECLINED"
+      ? { declineReason: scenario.kind === "decline" ? scenario.reason : "The customer did not complete authentication." }
+      : {}),
+    refundedAmount: row.refundedAmount,
     requests: row.requests,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+function refundView(row: RefundRow): SandboxRefund {
+  return {
+    id: row.id,
+    chargeId: row.chargeId,
+    amount: row.amount,
+    idempotencyKey: row.idempotencyKey,
+    createdAt: row.createdAt.toISOString(),
   };
 }

@@ -6,7 +6,9 @@ export type Scenario =
   /** The first `failures` requests under a key answer 503, then it approves. */
   | { kind: "flaky"; failures: number }
   /** Approves after the configured delay (SANDBOX_SLOW_MS). */
-  | { kind: "slow" };
+  | { kind: "slow" }
+  /** The customer must authenticate (3-D Secure) on the sandbox's page before it settles. */
+  | { kind: "action" };
 
 export const scenarios: Record<string, Scenario> = {
   tok_approve: { kind: "approve" },
@@ -15,6 +17,7 @@ export const scenarios: Record<string, Scenario> = {
   tok_expired_card: { kind: "decline", code: "expired_card", reason: "Your card has expired." },
   tok_flaky: { kind: "flaky", failures: 2 },
   tok_slow: { kind: "slow" },
+  tok_3ds: { kind: "action" },
 };
 
 export function scenarioFor(token: string): Scenario {

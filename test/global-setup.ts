@@ -26,6 +26,8 @@ declare module "vitest" {
 }
 
 export default async function setup(project: TestProject) {
+  // TEST_STACK=off: for suites that need no servers (unit and gateway-adapter tests).
+  if (process.env.TEST_STACK === "off") return;
   const workDir = await mkdtemp(path.join(tmpdir(), "checkout-test-"));
   const cleanups: Array<() => Promise<unknown>> = [];
 

@@ -168,7 +168,8 @@ describe("POST /checkouts refuses an invalid body", () => {
     body.payment.provider = "stripe";
     const res = await post("stripe", body);
     expect(expectError(res, 422, "provider_not_configured")).toEqual(["payment.provider"]);
-    expect((res.json as ErrorJson).error.fields![0].reason).toContain("sandbox");
+    // The reason names exactly what to set.
+    expect((res.json as ErrorJson).error.fields![0].reason).toBe("not configured: set STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET");
   });
 });
 

@@ -1,32 +1,55 @@
 // The checkout, as the business tells it: create the order, charge the customer, tell them.
-// A decline or a gateway that stays down fails the checkout cleanly (order marked, customer
-// told); a cancel before charging ends it CANCELLED. Every step, attempt and error is in the
-// workflow history, which is the audit trail.
+// A decline or providers that stay down fail the checkout cleanly (order marked, customer
+// told); a customer who must act (3-D Secure, an approval page, a QR code) is waited for until a
+// deadline, then the provider is asked; a cancel before charging ends it CANCELLED. Every step,
+// attempt, signal and error is in the workflow history, which is the audit trail.
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
   condition,
+  patched,
   proxyActivities,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from "@temporalio/workflow";
 import type { Activities } from "../activities/index.ts";
+import type { PaymentStepResult } from "../activities/payments.ts";
 import {
   type CancelRequest,
   CHECKOUT_NOT_CANCELLABLE,
   cancelUpdate,
+  GATEWAY_OUTCOME_UNKNOWN,
   getStateQuery,
   PAYMENT_DECLINED,
+  paymentEventSignal,
+  paymentIdempotencyKey,
   searchAttributes,
 } from "./definitions.ts";
-import { notificationActivityOptions, orderActivityOptions, paymentActivityOptions } from "./retry-policies.ts";
-import type { CheckoutInput, CheckoutState, CheckoutStatus, NotificationRequest, OrderSummary } from "./types.ts";
+import {
+  notificationActivityOptions,
+  orderActivityOptions,
+  paymentActivityOptions,
+  reconcileActivityOptions,
+} from "./retry-policies.ts";
+import type { CheckoutInput, CheckoutState, CheckoutStatus, NotificationRequest, OrderSummary, PaymentEvent } from "./types.ts";
 
 export const CHECKOUT_FAILED = "CheckoutFailed";
+const DEFAULT_ACTION_TIMEOUT_SECONDS = 900;
 
 const orders = proxyActivities<Activities>(orderActivityOptions);
 const notifications = proxyActivities<Activities>(notificationActivityOptions);
+const reconciliation = proxyActivities<Activities>(reconcileActivityOptions);
+
+/** How the payment step ended for one provider. */
+type ProviderResult =
+  | { kind: "paid"; result: Extract<PaymentStepResult, { status: "succeeded" }> }
+  | { kind: "declined"; code: string; reason: string; attempt?: number }
+  | { kind: "expired" }
+  /** Retries spent. `settled`: we know no charge stands, so another provider may be tried. */
+  | { kind: "unavailable"; settled: boolean; message: string };
 
 export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
   const { workflowId } = workflowInfo();
@@ -38,22 +61,27 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
     payment: { status: "NOT_STARTED", provider: input.payment.provider, attempts: 0 },
   };
   let cancelRequest: CancelRequest | undefined;
+  const pendingEvents: PaymentEvent[] = [];
 
   setHandler(getStateQuery, () => state);
+  setHandler(paymentEventSignal, (event) => {
+    state.payment.events = [...(state.payment.events ?? []), event];
+    pendingEvents.push(event);
+  });
   setHandler(
     cancelUpdate,
     async (request) => {
       cancelRequest = request;
-      await condition(() => state.status !== "RUNNING");
+      await condition(() => state.step === "DONE");
       return state;
     },
     {
       validator: (_request: CancelRequest) => {
-        if (state.status !== "RUNNING" || state.payment.status !== "NOT_STARTED") {
+        if (state.step === "DONE" || state.payment.status !== "NOT_STARTED") {
           throw ApplicationFailure.nonRetryable(
-            state.status === "RUNNING"
-              ? "The payment has already started; the checkout can no longer be cancelled."
-              : `The checkout is already ${state.status}.`,
+            state.step === "DONE"
+              ? `The checkout is already ${state.status}.`
+              : "The payment has already started; the checkout can no longer be cancelled.",
             CHECKOUT_NOT_CANCELLABLE,
           );
         }
@@ -61,10 +89,13 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
     },
   );
 
-  const finish = (status: CheckoutStatus) => {
+  const setStatus = (status: CheckoutStatus) => {
     state.status = status;
-    state.step = "DONE";
     upsertSearchAttributes([{ key: searchAttributes.CheckoutStatus, value: status }]);
+  };
+  const finish = (status: CheckoutStatus) => {
+    state.step = "DONE";
+    setStatus(status);
   };
   const notify = (template: NotificationRequest["template"], order: OrderSummary, reason?: string) =>
     notifications.sendNotification({
@@ -88,64 +119,170 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
     return state;
   }
 
-  state.step = "PROCESSING_PAYMENT";
-  state.payment.status = "PROCESSING";
-  try {
-    const paid = await payments.initiatePayment({
-      checkoutId: input.checkoutId,
-      workflowId,
-      order,
-      payment: input.payment,
-    });
-    state.payment = {
-      status: "SUCCEEDED",
-      provider: paid.provider,
-      attempts: paid.attempts,
-      gatewayReference: paid.gatewayReference,
-    };
-  } catch (err) {
-    if (!(err instanceof ActivityFailure)) throw err; // a bug in this code: fail the workflow task, not the checkout
-    const declined = declineOf(err);
-    const reason = declined?.message ?? "The payment provider could not be reached; the payment was not completed.";
-    state.payment.status = "FAILED";
-    state.payment.attempts = declined?.attempt ?? state.payment.attempts;
-    state.lastError = { type: declined ? PAYMENT_DECLINED : "PaymentUnavailable", message: errorMessage(err) };
-    state.failureReason = reason;
-    state.step = "COMPENSATING";
-    await orders.markPaymentFailed({
-      checkoutId: input.checkoutId,
-      code: declined?.code ?? "gateway_unavailable",
-      reason,
-    });
-    await notify("payment-failed", order, reason);
-    finish("FAILED");
-    // Failing the workflow makes the checkout stand out as Failed in the Web UI and the CLI,
-    // where an operator can reset it to retry the payment.
-    throw ApplicationFailure.nonRetryable(reason, CHECKOUT_FAILED, state);
+  /** One provider's whole payment step: charge, wait for the customer if need be, settle. */
+  async function payWith(provider: string, idempotencyKey: string): Promise<ProviderResult> {
+    state.step = "PROCESSING_PAYMENT";
+    state.payment.provider = provider;
+    state.payment.status = "PROCESSING";
+    const request = { checkoutId: input.checkoutId, provider, idempotencyKey, order };
+    let step: PaymentStepResult;
+    try {
+      step = await payments.initiatePayment({
+        ...request,
+        token: input.payment.token,
+        method: input.payment.method,
+        customerEmail: input.customer.email,
+        returnUrl: input.returnUrl,
+      });
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err; // a bug in this code: fail the workflow task, not the checkout
+      const declined = declineOf(err);
+      if (declined) return declined;
+      if (!patched("reconcile-after-retries")) return { kind: "unavailable", settled: true, message: errorMessage(err) };
+      // Retries spent. An attempt may still have charged: ask before giving up on this provider.
+      const outcomeUnknown = err.cause instanceof ApplicationFailure && err.cause.type === GATEWAY_OUTCOME_UNKNOWN;
+      try {
+        step = await reconciliation.reconcilePayment(request);
+      } catch (reconcileErr) {
+        if (!(reconcileErr instanceof ActivityFailure)) throw reconcileErr;
+        return declineOf(reconcileErr) ?? { kind: "unavailable", settled: !outcomeUnknown, message: errorMessage(err) };
+      }
+      if (step.status === "not_found") return { kind: "unavailable", settled: true, message: errorMessage(err) };
+    }
+    state.payment.attempts = Math.max(state.payment.attempts, step.attempts);
+
+    if (step.status === "requires_action" || step.status === "processing") {
+      const waited = await awaitCustomer(step, request);
+      if (waited.kind !== "settled") return waited.result;
+      step = waited.step;
+    }
+    if (step.status === "succeeded") return { kind: "paid", result: step };
+    return { kind: "unavailable", settled: false, message: `the provider left the payment ${step.status}` };
   }
 
-  state.step = "SENDING_NOTIFICATION";
-  await notify("order-paid", order);
-  finish("COMPLETED");
-  return state;
+  /**
+   * The customer must act at the provider. Each webhook makes us ask the provider; when the
+   * deadline passes with no settled payment, we ask one last time (reconciliation), and what
+   * is still unpaid then expires.
+   */
+  async function awaitCustomer(
+    first: Extract<PaymentStepResult, { status: "requires_action" | "processing" }>,
+    request: { checkoutId: string; provider: string; idempotencyKey: string; order: OrderSummary },
+  ): Promise<{ kind: "settled"; step: PaymentStepResult } | { kind: "ended"; result: ProviderResult }> {
+    state.step = "AWAITING_CUSTOMER";
+    state.payment.status = "REQUIRES_ACTION";
+    if (first.status === "requires_action") state.payment.action = first.action;
+    state.payment.gatewayReference = first.reference;
+    setStatus("REQUIRES_ACTION");
+    // A timer, not the clock: the deadline is a durable event in the history.
+    let deadlinePassed = false;
+    const deadline = new CancellationScope();
+    deadline
+      .run(() => sleep((input.paymentActionTimeoutSeconds ?? DEFAULT_ACTION_TIMEOUT_SECONDS) * 1000))
+      .then(
+        () => {
+          deadlinePassed = true;
+        },
+        () => {}, // cancelled: the payment settled first
+      );
+    try {
+      for (;;) {
+        await condition(() => pendingEvents.length > 0 || deadlinePassed);
+        const signalled = pendingEvents.length > 0;
+        pendingEvents.length = 0;
+        let step: PaymentStepResult;
+        try {
+          step = await reconciliation.reconcilePayment({ ...request, reference: first.reference });
+        } catch (err) {
+          if (!(err instanceof ActivityFailure)) throw err;
+          const declined = declineOf(err);
+          if (declined) return { kind: "ended", result: declined };
+          if (!deadlinePassed) continue; // the provider is unreachable right now: wait on
+          return { kind: "ended", result: { kind: "unavailable", settled: false, message: errorMessage(err) } };
+        }
+        if (step.status === "succeeded") return { kind: "settled", step };
+        if (deadlinePassed && !signalled) return { kind: "ended", result: { kind: "expired" } };
+      }
+    } finally {
+      deadline.cancel();
+    }
+  }
+
+  const providers = [input.payment.provider, ...(input.payment.fallbackProviders ?? [])];
+  let outcome: ProviderResult = { kind: "unavailable", settled: true, message: "no provider" };
+  for (const [index, provider] of providers.entries()) {
+    if (index > 0) {
+      const previous = providers[index - 1];
+      state.payment.failovers = [
+        ...(state.payment.failovers ?? []),
+        { from: previous, to: provider, reason: failoverReason(outcome) },
+      ];
+      upsertSearchAttributes([{ key: searchAttributes.PaymentProvider, value: provider }]);
+    }
+    outcome = await payWith(provider, paymentIdempotencyKey(workflowId, index === 0 ? undefined : provider));
+    // Only a provider that was down, and is known not to have charged, hands over to the next.
+    if (!(outcome.kind === "unavailable" && outcome.settled)) break;
+  }
+
+  if (outcome.kind === "paid") {
+    const paid = outcome.result;
+    state.payment = {
+      ...state.payment,
+      status: "SUCCEEDED",
+      provider: paid.provider,
+      attempts: Math.max(state.payment.attempts, paid.attempts),
+      gatewayReference: paid.reference,
+      action: undefined,
+    };
+    state.lastError = undefined;
+    setStatus("RUNNING");
+    state.step = "SENDING_NOTIFICATION";
+    await notify("order-paid", order);
+    finish("COMPLETED");
+    return state;
+  }
+
+  state.step = "COMPENSATING";
+  if (outcome.kind === "expired") {
+    state.payment.status = "CANCELLED";
+    state.failureReason = "The payment was not completed in time.";
+    await orders.cancelOrder({ checkoutId: input.checkoutId, reason: state.failureReason });
+    await notify("checkout-expired", order, state.failureReason);
+    finish("EXPIRED");
+    return state;
+  }
+
+  const declined = outcome.kind === "declined" ? outcome : undefined;
+  const reason = declined?.reason ?? "The payment provider could not be reached; the payment was not completed.";
+  state.payment.status = "FAILED";
+  if (declined?.attempt) state.payment.attempts = declined.attempt;
+  state.lastError = {
+    type: declined ? PAYMENT_DECLINED : "PaymentUnavailable",
+    message: outcome.kind === "unavailable" ? outcome.message : reason,
+  };
+  state.failureReason = reason;
+  await orders.markPaymentFailed({ checkoutId: input.checkoutId, code: declined?.code ?? "gateway_unavailable", reason });
+  await notify("payment-failed", order, reason);
+  finish("FAILED");
+  // Failing the workflow makes the checkout stand out as Failed in the Web UI and the CLI,
+  // where an operator can reset it to retry the payment.
+  throw ApplicationFailure.nonRetryable(reason, CHECKOUT_FAILED, state);
 }
 
-interface Decline {
-  message: string;
-  code: string;
-  attempt?: number;
-}
-
-/** The gateway's decline, if that is what ended the payment step. */
-function declineOf(err: ActivityFailure): Decline | undefined {
+/** The gateway's decline, if that is what ended the activity. */
+function declineOf(err: ActivityFailure): Extract<ProviderResult, { kind: "declined" }> | undefined {
   const cause = err.cause;
   if (cause instanceof ApplicationFailure && cause.type === PAYMENT_DECLINED) {
     const details = (cause.details?.[0] ?? {}) as { code?: string; attempt?: number };
-    return { message: cause.message, code: details.code ?? "declined", attempt: details.attempt };
+    return { kind: "declined", reason: cause.message, code: details.code ?? "declined", attempt: details.attempt };
   }
   return undefined;
 }
 
 function errorMessage(err: ActivityFailure): string {
   return err.cause?.message ?? err.message;
+}
+
+function failoverReason(outcome: ProviderResult): string {
+  return outcome.kind === "unavailable" ? `unavailable after its retry budget: ${outcome.message}` : outcome.kind;
 }

@@ -1,7 +1,7 @@
 // Names shared by the workflow, the worker and the API: one place, so they cannot drift apart.
 import { defineSearchAttributeKey, SearchAttributeType } from "@temporalio/common";
-import { defineQuery, defineUpdate } from "@temporalio/workflow";
-import type { CheckoutState } from "./types.ts";
+import { defineQuery, defineSignal, defineUpdate } from "@temporalio/workflow";
+import type { CheckoutState, PaymentEvent } from "./types.ts";
 
 export const TASK_QUEUE = "checkout";
 
@@ -10,9 +10,17 @@ export function checkoutWorkflowId(checkoutId: string): string {
   return `checkout-${checkoutId}`;
 }
 
-/** The key a gateway receives: workflow ID plus step, never the run ID (a reset changes that). */
-export function paymentIdempotencyKey(workflowId: string): string {
-  return `${workflowId}:payment`;
+/**
+ * The key a gateway receives: workflow ID plus step, never the run ID (a reset changes that).
+ * A fallback provider gets its own step name, so each provider sees one key per checkout.
+ */
+export function paymentIdempotencyKey(workflowId: string, fallbackProvider?: string): string {
+  return fallbackProvider ? `${workflowId}:payment:${fallbackProvider}` : `${workflowId}:payment`;
+}
+
+/** One refund workflow per (checkout, Idempotency-Key). */
+export function refundWorkflowId(checkoutId: string, refundId: string): string {
+  return `refund-${checkoutId}-${refundId}`;
 }
 
 export const getStateQuery = defineQuery<CheckoutState>("getState");
@@ -23,9 +31,15 @@ export interface CancelRequest {
 /** Cancels a checkout that has not started charging; refused (with the reason) once it has. */
 export const cancelUpdate = defineUpdate<CheckoutState, [CancelRequest]>("cancel");
 
+/** A provider's webhook about this checkout's payment: the workflow then asks the provider. */
+export const paymentEventSignal = defineSignal<[PaymentEvent]>("paymentEvent");
+
 /** Business errors that no retry can fix: the activity's retry policy stops on them at once. */
 export const PAYMENT_DECLINED = "PaymentDeclined";
 export const CHECKOUT_NOT_CANCELLABLE = "CheckoutNotCancellable";
+export const GATEWAY_REQUEST_REJECTED = "GatewayRequestRejected";
+export const GATEWAY_OUTCOME_UNKNOWN = "GatewayOutcomeUnknown";
+export const REFUND_NOT_ALLOWED = "RefundNotAllowed";
 
 /** Search attributes: registered with the dev server and upserted as the checkout moves. */
 export const searchAttributes = {

@@ -1,1 +1,2 @@
 export { checkout } from "./checkout.ts";
+export { refund } from "./refund.ts";

@@ -2,7 +2,7 @@
 // hand-made circuit breaker: a gateway that is down is retried with growing pauses (capped),
 // for a bounded time, while the checkout's state survives any crash in between.
 import type { ActivityOptions } from "@temporalio/workflow";
-import { PAYMENT_DECLINED } from "./definitions.ts";
+import { GATEWAY_REQUEST_REJECTED, PAYMENT_DECLINED, REFUND_NOT_ALLOWED } from "./definitions.ts";
 
 /** Database writes: quick, idempotent, retried until the database is back. */
 export const orderActivityOptions: ActivityOptions = {
@@ -24,10 +24,34 @@ export function paymentActivityOptions(retryWindowSeconds: number): ActivityOpti
       initialInterval: "1 second",
       backoffCoefficient: 2,
       maximumInterval: "30 seconds",
-      nonRetryableErrorTypes: [PAYMENT_DECLINED],
+      nonRetryableErrorTypes: [PAYMENT_DECLINED, GATEWAY_REQUEST_REJECTED],
     },
   };
 }
+
+/** Asking a provider what became of a charge: retried for a few minutes, then given up on. */
+export const reconcileActivityOptions: ActivityOptions = {
+  startToCloseTimeout: "30 seconds",
+  scheduleToCloseTimeout: "3 minutes",
+  retry: {
+    initialInterval: "1 second",
+    backoffCoefficient: 2,
+    maximumInterval: "30 seconds",
+    nonRetryableErrorTypes: [PAYMENT_DECLINED, GATEWAY_REQUEST_REJECTED],
+  },
+};
+
+/** Refunds: retried while the provider is down, for up to a day; a refused refund stops at once. */
+export const refundActivityOptions: ActivityOptions = {
+  startToCloseTimeout: "60 seconds",
+  scheduleToCloseTimeout: "24 hours",
+  retry: {
+    initialInterval: "1 second",
+    backoffCoefficient: 2,
+    maximumInterval: "5 minutes",
+    nonRetryableErrorTypes: [REFUND_NOT_ALLOWED, GATEWAY_REQUEST_REJECTED],
+  },
+};
 
 /** Emails: an SMTP server that is down is retried for up to a day; the checkout's outcome stands. */
 export const notificationActivityOptions: ActivityOptions = {

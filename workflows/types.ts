@@ -19,6 +19,8 @@ export interface PaymentInstruction {
   /** A gateway token standing for the card or wallet: never a card number. */
   token: string;
   method: string;
+  /** Providers to try, in order, when the first stays unavailable after its retry budget. */
+  fallbackProviders?: string[];
 }
 
 export interface CheckoutInput {
@@ -29,13 +31,44 @@ export interface CheckoutInput {
   payment: PaymentInstruction;
   /** How long the payment step may keep retrying a gateway that is down before the checkout fails. */
   paymentRetryWindowSeconds: number;
+  /** How long to wait for the customer to act (3-D Secure, approval, QR); absent in older histories. */
+  paymentActionTimeoutSeconds?: number;
+  /** Where the provider sends the customer back after an approval page. */
+  returnUrl?: string;
   /** When the API accepted the request (ISO 8601), so the history says when the customer paid. */
   requestedAt: string;
 }
 
-export type CheckoutStatus = "RUNNING" | "COMPLETED" | "FAILED" | "CANCELLED";
-export type CheckoutStep = "CREATING_ORDER" | "PROCESSING_PAYMENT" | "SENDING_NOTIFICATION" | "COMPENSATING" | "DONE";
-export type PaymentState = "NOT_STARTED" | "PROCESSING" | "SUCCEEDED" | "FAILED" | "CANCELLED";
+export type CheckoutStatus = "RUNNING" | "REQUIRES_ACTION" | "COMPLETED" | "FAILED" | "CANCELLED" | "EXPIRED";
+export type CheckoutStep =
+  | "CREATING_ORDER"
+  | "PROCESSING_PAYMENT"
+  | "AWAITING_CUSTOMER"
+  | "SENDING_NOTIFICATION"
+  | "COMPENSATING"
+  | "DONE";
+export type PaymentState = "NOT_STARTED" | "PROCESSING" | "REQUIRES_ACTION" | "SUCCEEDED" | "FAILED" | "CANCELLED";
+
+/** What the customer must do before the provider settles the payment. */
+export interface CustomerAction {
+  type: "redirect" | "qr";
+  url?: string;
+  qrData?: string;
+}
+
+export interface Failover {
+  from: string;
+  to: string;
+  reason: string;
+}
+
+/** A provider's webhook, relayed by the API to the checkout it is about. */
+export interface PaymentEvent {
+  provider: string;
+  eventId: string;
+  kind: string;
+  reference?: string;
+}
 
 export interface OrderSummary {
   orderId: string;
@@ -65,6 +98,11 @@ export interface CheckoutState {
     provider: string;
     attempts: number;
     gatewayReference?: string;
+    action?: CustomerAction;
+    /** Provider switches after a provider stayed unavailable. */
+    failovers?: Failover[];
+    /** Webhook events received, in order. */
+    events?: PaymentEvent[];
   };
   lastError?: CheckoutError;
   failureReason?: string;
@@ -72,9 +110,11 @@ export interface CheckoutState {
 
 export interface NotificationRequest {
   checkoutId: string;
-  template: "order-paid" | "payment-failed" | "checkout-cancelled";
+  template: "order-paid" | "payment-failed" | "checkout-cancelled" | "checkout-expired" | "refund-issued";
   recipient: string;
   order: OrderSummary;
   items: LineItem[];
   reason?: string;
+  /** For refund emails: the refund, so each refund gets its own email (and only one). */
+  refund?: { id: string; amount: number };
 }

@@ -1,23 +1,49 @@
-// Builds the registry of configured providers. Later providers join here when their
-// environment variables are set.
+// Builds the registry of configured providers from the environment. A provider is available
+// when all its variables are set; a provider with only some of them set is a configuration
+// error that names the missing ones.
+import { ConfigError, type Env } from "../../config.ts";
+import { mercadopagoProvider } from "./mercadopago.ts";
+import { paypalProvider } from "./paypal.ts";
+import { razorpayProvider } from "./razorpay.ts";
 import { GatewayRegistry } from "./registry.ts";
 import { SandboxGateway } from "./sandbox.ts";
-import type { PaymentGateway } from "./types.ts";
+import { stripeProvider } from "./stripe.ts";
+import type { PaymentGateway, ProviderDefinition } from "./types.ts";
 
-export interface GatewaySettings {
-  sandbox: { enabled: boolean; url?: string };
+/** The real providers, each configured by its own environment variables. */
+export const providerDefinitions: ProviderDefinition[] = [stripeProvider, razorpayProvider, paypalProvider, mercadopagoProvider];
+
+export interface SandboxGatewaySettings {
+  enabled: boolean;
+  url?: string;
+  webhookSecret: string;
 }
 
-export function createGatewayRegistry(settings: GatewaySettings): GatewayRegistry {
+/** Which variables a provider still lacks; empty when it is configured. */
+export function missingVariables(definition: ProviderDefinition, env: Env): string[] {
+  return definition.requiredVariables.filter((name) => !env[name]);
+}
+
+export function createGatewayRegistry(env: Env, sandbox: SandboxGatewaySettings): GatewayRegistry {
   const gateways: PaymentGateway[] = [];
-  if (settings.sandbox.enabled) {
-    if (!settings.sandbox.url) throw new Error("The sandbox provider is enabled but SANDBOX_URL is not set.");
-    gateways.push(new SandboxGateway(settings.sandbox.url));
+  if (sandbox.enabled) {
+    if (!sandbox.url) throw new ConfigError("The sandbox provider is enabled but SANDBOX_URL is not set.");
+    gateways.push(new SandboxGateway({ url: sandbox.url, webhookSecret: sandbox.webhookSecret }));
+  }
+  for (const definition of providerDefinitions) {
+    const missing = missingVariables(definition, env);
+    if (missing.length === definition.requiredVariables.length) continue; // not configured at all
+    if (missing.length) throw new ConfigError(`${definition.provider} is partly configured: set ${missing.join(", ")}.`);
+    gateways.push(definition.create(env));
   }
   return new GatewayRegistry(gateways);
 }
 
-/** The providers the environment configures, known without building their adapters (the API). */
-export function configuredProviders(settings: { sandbox: { enabled: boolean } }): string[] {
-  return settings.sandbox.enabled ? ["sandbox"] : [];
+/** Why a provider cannot be used here, for the API's 422; undefined when it can. */
+export function unavailableReason(provider: string, registry: GatewayRegistry): string | undefined {
+  if (registry.has(provider)) return undefined;
+  if (provider === "sandbox") return "the sandbox provider is disabled (SANDBOX_ENABLED=false)";
+  const definition = providerDefinitions.find((d) => d.provider === provider);
+  if (!definition) return `unknown provider "${provider}"`;
+  return `not configured: set ${definition.requiredVariables.join(", ")}`;
 }

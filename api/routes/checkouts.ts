@@ -1,5 +1,7 @@
 // /checkouts: start a checkout, read it, cancel it.
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { unavailableReason } from "../../activities/gateways/index.ts";
+import type { GatewayRegistry } from "../../activities/gateways/registry.ts";
 import type { CheckoutService } from "../checkout-service.ts";
 import { ApiError, validationHook } from "../errors.ts";
 import { CheckoutRequest, CheckoutView, ErrorResponse, IdempotencyHeaders, IdParam } from "../schemas.ts";
@@ -52,17 +54,20 @@ const cancelCheckout = createRoute({
   },
 });
 
-export function checkoutRoutes(service: CheckoutService, providers: () => string[]) {
+export function checkoutRoutes(service: CheckoutService, gateways: GatewayRegistry) {
   return new OpenAPIHono({ defaultHook: validationHook })
     .openapi(createCheckout, async (c) => {
       const body = c.req.valid("json");
-      if (!providers().includes(body.payment.provider)) {
-        throw new ApiError(
-          422,
-          "provider_not_configured",
-          `Payment provider "${body.payment.provider}" is not configured here.`,
-          [{ field: "payment.provider", reason: `not configured; available: ${providers().join(", ") || "none"}` }],
-        );
+      const wanted = [
+        ["payment.provider", body.payment.provider],
+        ...(body.payment.fallbackProviders ?? []).map((p, i) => [`payment.fallbackProviders.${i}`, p]),
+      ];
+      const fields = wanted.flatMap(([field, provider]) => {
+        const reason = unavailableReason(provider, gateways);
+        return reason ? [{ field, reason }] : [];
+      });
+      if (fields.length) {
+        throw new ApiError(422, "provider_not_configured", "A payment provider of this checkout is not configured here.", fields);
       }
       const { id } = await service.start(body, c.req.valid("header")["idempotency-key"]);
       c.header("Location", `/checkouts/${id}`);

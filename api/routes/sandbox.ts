@@ -12,9 +12,10 @@ const SandboxCharge = z
     checkoutId: z.string(),
     amount: z.int(),
     currency: z.string(),
-    status: z.enum(["PENDING", "PROCESSING", "SUCCEEDED", "DECLINED"]),
+    status: z.enum(["PENDING", "PROCESSING", "REQUIRES_ACTION", "SUCCEEDED", "DECLINED"]),
     declineCode: z.string().nullable(),
     declineReason: z.string().optional(),
+    refundedAmount: z.int(),
     requests: z.int(),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -49,7 +50,9 @@ const createCharge = createRoute({
   responses: {
     201: json(SandboxCharge, "Charged"),
     200: json(SandboxCharge, "Replay: the charge made earlier under this key"),
+    202: json(SandboxCharge, "The customer must authenticate (tok_3ds): see the authenticate page"),
     402: json(SandboxCharge, "Declined"),
+    404: json(ErrorResponse, "Not found"),
     409: json(ErrorResponse, "A request under this key is in flight"),
     422: json(ErrorResponse, "Key reused with different parameters"),
     503: json(ErrorResponse, "Outage switch on, or a flaky token's early request"),
@@ -64,7 +67,7 @@ const listCharges = createRoute({
   request: {
     query: z.object({
       checkoutId: z.string().optional(),
-      status: z.enum(["PENDING", "PROCESSING", "SUCCEEDED", "DECLINED"]).optional(),
+      status: z.enum(["PENDING", "PROCESSING", "REQUIRES_ACTION", "SUCCEEDED", "DECLINED"]).optional(),
     }),
   },
   responses: { 200: json(z.object({ data: z.array(SandboxCharge) }), "Charges, oldest first") },
@@ -96,6 +99,67 @@ const putOutage = createRoute({
   responses: { 200: json(Outage, "The switch, as set") },
 });
 
+const SandboxRefund = z
+  .object({ id: z.string(), chargeId: z.string(), amount: z.int(), idempotencyKey: z.string(), createdAt: z.string() })
+  .openapi("SandboxRefund");
+const ChargeId = z.object({ id: z.string().min(1) });
+
+const authenticate = createRoute({
+  method: "post",
+  path: "/sandbox/charges/{id}/authenticate",
+  tags: ["sandbox"],
+  summary: "The customer's answer to 3-D Secure (tok_3ds); sends the signed webhook unless notify is false",
+  request: {
+    params: ChargeId,
+    body: {
+      required: true,
+      ...json(z.strictObject({ outcome: z.enum(["succeeded", "failed"]), notify: z.boolean().default(true) }), "The answer"),
+    },
+  },
+  responses: {
+    200: json(SandboxCharge, "Settled"),
+    404: json(ErrorResponse, "No such charge"),
+    409: json(ErrorResponse, "Not awaiting authentication"),
+    422: json(ErrorResponse, "Not used"),
+    503: json(ErrorResponse, "Not used"),
+  },
+});
+
+const refundCharge = createRoute({
+  method: "post",
+  path: "/sandbox/charges/{id}/refunds",
+  tags: ["sandbox"],
+  summary: "Refund part or all of a charge (never more than is left)",
+  request: {
+    params: ChargeId,
+    headers: z.object({ "idempotency-key": z.string().min(1).max(255) }),
+    body: { required: true, ...json(z.strictObject({ amount: z.int().min(1) }), "How much") },
+  },
+  responses: {
+    201: json(SandboxRefund, "Refunded"),
+    200: json(SandboxRefund, "Replay"),
+    404: json(ErrorResponse, "No such charge"),
+    409: json(ErrorResponse, "Not used"),
+    422: json(ErrorResponse, "More than is left, or not captured"),
+    503: json(ErrorResponse, "Outage switch on"),
+  },
+});
+
+const authenticationPage = (id: string) => `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sandbox 3-D Secure</title></head>
+<body style="font-family: sans-serif; max-width: 32rem; margin: 3rem auto">
+  <h1>Sandbox bank</h1>
+  <p>Authenticate charge <code>${id.replace(/[^\w-]/g, "")}</code>?</p>
+  <button onclick="answer('succeeded')">Approve</button> <button onclick="answer('failed')">Refuse</button>
+  <p id="result"></p>
+  <script>
+    async function answer(outcome) {
+      const res = await fetch(location.pathname, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ outcome }) });
+      document.getElementById("result").textContent = res.ok ? "Done: you may close this page." : "Failed: " + (await res.text());
+    }
+  </script>
+</body></html>`;
+
 export function sandboxRoutes(ledger: SandboxLedger) {
   return new OpenAPIHono({ defaultHook: validationHook })
     .openapi(createCharge, async (c) => {
@@ -112,6 +176,22 @@ export function sandboxRoutes(ledger: SandboxLedger) {
       if (!charge) return c.json({ error: { code: "not_found", message: "No charge under this key." } }, 404);
       return c.json(charge, 200);
     })
+    .openapi(authenticate, async (c) => {
+      const { outcome, notify } = c.req.valid("json");
+      const answer = await ledger.authenticate(c.req.valid("param").id, outcome === "succeeded", notify);
+      if ("error" in answer) return c.json({ error: answer.error }, answer.http);
+      return c.json(answer.charge, 200);
+    })
+    .openapi(refundCharge, async (c) => {
+      const answer = await ledger.refund(
+        c.req.valid("param").id,
+        c.req.valid("json").amount,
+        c.req.valid("header")["idempotency-key"],
+      );
+      if ("error" in answer) return c.json({ error: answer.error }, answer.http);
+      return c.json(answer.refund, answer.http);
+    })
     .openapi(getOutage, async (c) => c.json({ active: await ledger.outageActive() }, 200))
-    .openapi(putOutage, async (c) => c.json({ active: await ledger.setOutage(c.req.valid("json").active) }, 200));
+    .openapi(putOutage, async (c) => c.json({ active: await ledger.setOutage(c.req.valid("json").active) }, 200))
+    .get("/sandbox/charges/:id/authenticate", (c) => c.html(authenticationPage(c.req.param("id"))));
 }

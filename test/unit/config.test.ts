@@ -19,7 +19,9 @@ describe("loadConfig", () => {
   });
 
   it("treats empty values as unset", () => {
-    expect(loadConfig({ PORT: "", SANDBOX_ENABLED: "", DATABASE_URL: "", TEMPORAL_TASK_QUEUE: "" })).toEqual(loadConfig({}));
+    const { env: _given, ...fromEmpty } = loadConfig({ PORT: "", SANDBOX_ENABLED: "", DATABASE_URL: "", TEMPORAL_TASK_QUEUE: "" });
+    const { env: _none, ...defaults } = loadConfig({});
+    expect(fromEmpty).toEqual(defaults);
   });
 
   it("reads the values it is given", () => {

@@ -1,0 +1,312 @@
+// The Stripe adapter: PaymentIntents through the official SDK. STRIPE_API_BASE points it at another
+// base URL (a local fake in the tests, stripe-mock, a proxy); nothing else differs.
+//
+// Stripe's idempotency keys do most of the work here: every POST carries our own key, so a retry of
+// a charge or a refund whose first answer was lost replays the first result instead of moving money
+// twice (Stripe keeps keys for at least 24 hours). `reconcile` uses the Search API, which Stripe
+// documents as eventually consistent (usually under a minute behind): a charge it cannot see yet
+// comes back as null, and the charge that follows, under the same key, gets the stored answer.
+import Stripe from "stripe";
+import { ConfigError } from "../../config.ts";
+import {
+  type ChargeLookup,
+  type ChargeOutcome,
+  type ChargeRequest,
+  GatewayRequestError,
+  GatewayUnavailableError,
+  type PaymentGateway,
+  type ProviderDefinition,
+  type RefundOutcome,
+  type RefundRequest,
+  type WebhookEvent,
+  type WebhookRequest,
+  WebhookVerificationError,
+} from "./types.ts";
+
+export const DEFAULT_STRIPE_API_BASE = "https://api.stripe.com";
+/** Stripe's own recommendation: refuse signatures older than five minutes (replay protection). */
+export const WEBHOOK_TOLERANCE_SECONDS = 300;
+
+export interface StripeGatewayOptions {
+  secretKey: string;
+  webhookSecret: string;
+  /** Scheme, host and port only (the SDK adds /v1/...); default https://api.stripe.com. */
+  apiBase?: string;
+  /** Per-request timeout; after it the outcome of a POST is unknown. */
+  timeoutMs?: number;
+}
+
+/** Network failures in which the request cannot have reached Stripe. */
+const NOT_SENT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+
+/** Refund refusals that are final answers about this payment (not mistakes in our request). */
+const REFUND_REFUSALS = new Set([
+  "amount_too_large",
+  "charge_already_refunded",
+  "charge_disputed",
+  "charge_not_refundable",
+  "refund_disputed_payment",
+  "insufficient_funds",
+  "balance_insufficient",
+]);
+
+export class StripeGateway implements PaymentGateway {
+  readonly provider = "stripe";
+  private readonly stripe: Stripe;
+  private readonly webhookSecret: string;
+
+  constructor(options: StripeGatewayOptions) {
+    const base = parseApiBase(options.apiBase ?? DEFAULT_STRIPE_API_BASE);
+    this.webhookSecret = options.webhookSecret;
+    this.stripe = new Stripe(options.secretKey, {
+      host: base.host,
+      port: base.port,
+      protocol: base.protocol,
+      timeout: options.timeoutMs ?? 30_000,
+      // Retries belong to the workflow (with reconcile in between), not to the SDK.
+      maxNetworkRetries: 0,
+      appInfo: { name: "checkout" },
+    });
+  }
+
+  async charge(request: ChargeRequest): Promise<ChargeOutcome> {
+    const params: Stripe.PaymentIntentCreateParams = {
+      amount: request.amount,
+      currency: request.currency.toLowerCase(),
+      payment_method: request.token,
+      confirm: true,
+      metadata: { checkout_id: request.checkoutId, idempotency_key: request.idempotencyKey },
+    };
+    if (request.returnUrl) {
+      params.return_url = request.returnUrl;
+    } else {
+      // Without a return URL, Stripe refuses to confirm when redirect-based methods are enabled.
+      params.automatic_payment_methods = { enabled: true, allow_redirects: "never" };
+    }
+    try {
+      const intent = await this.stripe.paymentIntents.create(params, { idempotencyKey: request.idempotencyKey });
+      return toOutcome(intent);
+    } catch (err) {
+      if (err instanceof Stripe.errors.StripeCardError) {
+        return {
+          status: "declined",
+          reference: err.payment_intent?.id,
+          declineCode: err.decline_code ?? err.code ?? "card_declined",
+          declineReason: err.message,
+        };
+      }
+      throw toGatewayError(err, "charge");
+    }
+  }
+
+  async reconcile(lookup: ChargeLookup): Promise<ChargeOutcome | null> {
+    if (lookup.reference) {
+      try {
+        return toOutcome(await this.stripe.paymentIntents.retrieve(lookup.reference));
+      } catch (err) {
+        // An unknown reference: fall back to the search by our key.
+        if (!(err instanceof Stripe.errors.StripeError && err.statusCode === 404)) throw toGatewayError(err, "reconcile");
+      }
+    }
+    let found: Stripe.PaymentIntent[];
+    try {
+      const result = await this.stripe.paymentIntents.search({
+        query: `metadata['idempotency_key']:'${escapeSearchValue(lookup.idempotencyKey)}'`,
+        limit: 10,
+      });
+      found = result.data.filter((intent) => intent.metadata?.idempotency_key === lookup.idempotencyKey);
+    } catch (err) {
+      throw toGatewayError(err, "reconcile");
+    }
+    if (found.length === 0) return null;
+    // One key makes one PaymentIntent; should there be several, the most advanced one wins.
+    const outcomes = found.map(toOutcome).sort((a, b) => RANK[a.status] - RANK[b.status]);
+    return outcomes[0];
+  }
+
+  async refund(request: RefundRequest): Promise<RefundOutcome> {
+    try {
+      const refund = await this.stripe.refunds.create(
+        {
+          payment_intent: request.chargeReference,
+          amount: request.amount,
+          metadata: { checkout_id: request.checkoutId, idempotency_key: request.idempotencyKey },
+        },
+        { idempotencyKey: request.idempotencyKey },
+      );
+      switch (refund.status) {
+        case "succeeded":
+          return { status: "succeeded", reference: refund.id };
+        case "failed":
+        case "canceled":
+          return { status: "failed", reference: refund.id, reason: refund.failure_reason ?? refund.status };
+        default:
+          // pending, requires_action: a refund.updated webhook (or a later look) settles it.
+          return { status: "pending", reference: refund.id };
+      }
+    } catch (err) {
+      // Stripe definitely refused this refund (more than what is left, already refunded, disputed):
+      // nothing moved and asking again cannot change the answer.
+      if (
+        err instanceof Stripe.errors.StripeInvalidRequestError &&
+        !(err instanceof Stripe.errors.StripeIdempotencyError) &&
+        ((err.code !== undefined && REFUND_REFUSALS.has(err.code)) || err.param === "amount")
+      ) {
+        return { status: "failed", reason: `${err.code ?? "invalid_amount"}: ${err.message}` };
+      }
+      throw toGatewayError(err, "refund");
+    }
+  }
+
+  async verifyWebhook(request: WebhookRequest): Promise<WebhookEvent> {
+    const signature = request.headers["stripe-signature"];
+    if (!signature) throw new WebhookVerificationError("stripe webhook without a Stripe-Signature header");
+    let event: Stripe.Event;
+    try {
+      event = this.stripe.webhooks.constructEvent(request.rawBody, signature, this.webhookSecret, WEBHOOK_TOLERANCE_SECONDS);
+    } catch (err) {
+      throw new WebhookVerificationError(`stripe webhook refused: ${(err as Error).message}`);
+    }
+    return toWebhookEvent(event);
+  }
+}
+
+export const stripeProvider: ProviderDefinition = {
+  provider: "stripe",
+  requiredVariables: ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"],
+  create(env) {
+    return new StripeGateway({
+      secretKey: env.STRIPE_SECRET_KEY!,
+      webhookSecret: env.STRIPE_WEBHOOK_SECRET!,
+      apiBase: env.STRIPE_API_BASE || undefined,
+    });
+  },
+};
+
+/** Splits a base URL into what the SDK takes: it always adds its own /v1/ path. */
+export function parseApiBase(apiBase: string): { host: string; port: number; protocol: "http" | "https" } {
+  let url: URL;
+  try {
+    url = new URL(apiBase);
+  } catch {
+    throw new ConfigError(`STRIPE_API_BASE is not a URL: ${apiBase}`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ConfigError(`STRIPE_API_BASE must be http or https: ${apiBase}`);
+  }
+  if (url.pathname !== "/" || url.search || url.hash) {
+    throw new ConfigError(`STRIPE_API_BASE takes a scheme, host and port only (no path): ${apiBase}`);
+  }
+  const protocol = url.protocol === "https:" ? "https" : "http";
+  return {
+    // URL keeps IPv6 literals in brackets; http.request wants them bare.
+    host: url.hostname.replace(/^\[(.*)\]$/, "$1"),
+    port: url.port ? Number(url.port) : protocol === "https" ? 443 : 80,
+    protocol,
+  };
+}
+
+const RANK: Record<ChargeOutcome["status"], number> = { succeeded: 0, processing: 1, requires_action: 2, declined: 3 };
+
+function toOutcome(intent: Stripe.PaymentIntent): ChargeOutcome {
+  switch (intent.status) {
+    case "succeeded":
+      return { status: "succeeded", reference: intent.id };
+    case "requires_action": {
+      const next = intent.next_action;
+      const url = next?.redirect_to_url?.url ?? undefined;
+      return { status: "requires_action", reference: intent.id, action: { type: "redirect", ...(url ? { url } : {}) } };
+    }
+    case "requires_payment_method": {
+      // Confirmed and failed (a decline, or 3-D Secure not passed): the intent waits for another card.
+      const error = intent.last_payment_error;
+      return {
+        status: "declined",
+        reference: intent.id,
+        declineCode: error?.decline_code ?? error?.code ?? "payment_failed",
+        declineReason: error?.message ?? "the payment was not completed",
+      };
+    }
+    case "canceled":
+      return {
+        status: "declined",
+        reference: intent.id,
+        declineCode: "canceled",
+        declineReason: `the payment was canceled${intent.cancellation_reason ? ` (${intent.cancellation_reason})` : ""}`,
+      };
+    default:
+      // processing; requires_capture and requires_confirmation do not arise with confirm: true and
+      // automatic capture, and asking again later is the safe reading of them.
+      return { status: "processing", reference: intent.id };
+  }
+}
+
+function toGatewayError(err: unknown, what: string): Error {
+  if (!(err instanceof Stripe.errors.StripeError)) return err as Error;
+  if (err instanceof Stripe.errors.StripeConnectionError) {
+    const code = (err.detail as { code?: string } | undefined)?.code;
+    const notSent = code !== undefined && NOT_SENT_CODES.has(code);
+    return new GatewayUnavailableError(`stripe ${what}: ${err.message}${code ? ` (${code})` : ""}`, undefined, !notSent);
+  }
+  const status = err.statusCode;
+  if (status === undefined) {
+    // An answer the SDK could not read (a proxy's HTML error page, a cut-off body): unknown outcome.
+    return new GatewayUnavailableError(`stripe ${what}: ${err.message}`, undefined, true);
+  }
+  const message = `stripe ${what} answered ${status}: ${err.message}`;
+  if (status === 429 || status === 503) {
+    // A definite refusal: nothing was done.
+    return new GatewayUnavailableError(message, status, false);
+  }
+  if (status === 409) {
+    // idempotency_key_in_use: the first request under this key is still running at Stripe.
+    return new GatewayUnavailableError(message, status, true);
+  }
+  if (status >= 500) {
+    // Stripe documents a 500 as indeterminate (the request may have been processed): reconcile first.
+    return new GatewayUnavailableError(message, status, true);
+  }
+  return new GatewayRequestError(message, status);
+}
+
+/** Values in Stripe's search query language are single-quoted; backslash escapes quotes. */
+function escapeSearchValue(value: string): string {
+  return value.replace(/\\/g, "\\\\").replace(/'/g, "\\'");
+}
+
+function toWebhookEvent(event: Stripe.Event): WebhookEvent {
+  const object = event.data.object as unknown as {
+    object?: string;
+    id?: string;
+    status?: string;
+    metadata?: Record<string, string> | null;
+    payment_intent?: string | { id: string } | null;
+  };
+  const checkoutId = object.metadata?.checkout_id || undefined;
+  const base = { id: event.id, providerType: event.type, checkoutId };
+  const intentId = (value: typeof object.payment_intent) => (typeof value === "string" ? value : (value?.id ?? undefined));
+  switch (event.type) {
+    case "payment_intent.succeeded":
+      return { ...base, kind: "payment.succeeded", reference: object.id };
+    case "payment_intent.payment_failed":
+      return { ...base, kind: "payment.failed", reference: object.id };
+    case "payment_intent.processing":
+      return { ...base, kind: "payment.pending", reference: object.id };
+    case "charge.refunded":
+      return { ...base, kind: "refund.succeeded", reference: intentId(object.payment_intent) };
+    case "refund.updated":
+    case "refund.failed": {
+      const kind =
+        event.type === "refund.failed" || object.status === "failed" || object.status === "canceled"
+          ? "refund.failed"
+          : object.status === "succeeded"
+            ? "refund.succeeded"
+            : "other";
+      return { ...base, kind, reference: intentId(object.payment_intent) };
+    }
+    default: {
+      const reference = object.object === "payment_intent" ? object.id : intentId(object.payment_intent);
+      return { ...base, kind: "other", reference };
+    }
+  }
+}

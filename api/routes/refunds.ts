@@ -1,0 +1,67 @@
+// /checkouts/{id}/refunds: refund all or part of a captured payment, durably, once per key.
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import type { CheckoutService } from "../checkout-service.ts";
+import { validationHook } from "../errors.ts";
+import { ErrorResponse, IdParam, RefundView } from "../schemas.ts";
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  content: { "application/json": { schema } },
+  description,
+});
+
+const createRefund = createRoute({
+  method: "post",
+  path: "/checkouts/{id}/refunds",
+  summary: "Refund a checkout's payment, in full or in part",
+  request: {
+    params: IdParam,
+    headers: z.object({
+      "idempotency-key": z
+        .string("is required: a retried refund request must not refund twice")
+        .min(1)
+        .max(255)
+        .regex(/^[\x21-\x7e]+$/, "must be 1 to 255 visible ASCII characters"),
+    }),
+    body: {
+      required: false,
+      ...json(
+        z.strictObject({
+          amount: z
+            .int("must be an integer amount in minor units (cents)")
+            .min(1)
+            .optional()
+            .openapi({ description: "Minor units; absent: everything not refunded yet." }),
+        }),
+        "How much",
+      ),
+    },
+  },
+  responses: {
+    202: json(z.object({ id: z.string(), status: z.string(), links: z.record(z.string(), z.string()) }), "Accepted"),
+    400: json(ErrorResponse, "Invalid request"),
+    404: json(ErrorResponse, "No such checkout"),
+    409: json(ErrorResponse, "Nothing captured to refund"),
+    422: json(ErrorResponse, "More than can still be refunded, or the key was used for another refund"),
+  },
+});
+
+const listRefunds = createRoute({
+  method: "get",
+  path: "/checkouts/{id}/refunds",
+  summary: "A checkout's refunds",
+  request: { params: IdParam },
+  responses: {
+    200: json(z.object({ data: z.array(RefundView) }), "Refunds, oldest first"),
+    404: json(ErrorResponse, "No such checkout"),
+  },
+});
+
+export function refundRoutes(service: CheckoutService) {
+  return new OpenAPIHono({ defaultHook: validationHook })
+    .openapi(createRefund, async (c) => {
+      const { id } = c.req.valid("param");
+      const refund = await service.startRefund(id, c.req.valid("json")?.amount, c.req.valid("header")["idempotency-key"]);
+      return c.json({ id: refund.id, status: "PENDING", links: { refunds: `/checkouts/${id}/refunds` } }, 202);
+    })
+    .openapi(listRefunds, async (c) => c.json({ data: await service.listRefunds(c.req.valid("param").id) }, 200));
+}

@@ -1,0 +1,60 @@
+// POST /webhooks/{provider}: a provider tells us about a payment. The signature is checked over
+// the raw body; a bad or stale one is refused (4xx) and nothing is signalled. A duplicate event
+// id is ignored; an event about a payment we do not know is logged and acknowledged. Otherwise
+// the checkout's workflow is signalled, and it asks the provider for the truth itself.
+
+import type { Client } from "@temporalio/client";
+import { WorkflowNotFoundError } from "@temporalio/common";
+import { Hono } from "hono";
+import type { GatewayRegistry } from "../../activities/gateways/registry.ts";
+import { WebhookVerificationError } from "../../activities/gateways/types.ts";
+import { type Db, Prisma } from "../../prisma/client.ts";
+import { checkoutWorkflowId, paymentEventSignal } from "../../workflows/definitions.ts";
+import { ApiError } from "../errors.ts";
+
+export function webhookRoutes(gateways: GatewayRegistry, db: Db, temporal: Client) {
+  return new Hono().post("/webhooks/:provider", async (c) => {
+    const provider = c.req.param("provider");
+    if (!gateways.has(provider)) throw new ApiError(404, "not_found", `No configured provider "${provider}".`);
+    const rawBody = await c.req.text();
+    const headers = c.req.header(); // names in lower case
+
+    let event: Awaited<ReturnType<ReturnType<GatewayRegistry["get"]>["verifyWebhook"]>>;
+    try {
+      event = await gateways.get(provider).verifyWebhook({ rawBody, headers });
+    } catch (err) {
+      if (err instanceof WebhookVerificationError) {
+        throw new ApiError(400, "invalid_signature", `Webhook refused: ${err.message}.`);
+      }
+      throw err;
+    }
+
+    try {
+      await db.webhookEvent.create({ data: { provider, eventId: event.id, kind: event.kind, checkoutId: event.checkoutId } });
+    } catch (err) {
+      if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2002") {
+        return c.json({ received: true, duplicate: true }, 200);
+      }
+      throw err;
+    }
+
+    if (!event.checkoutId) {
+      console.warn(`webhook ${provider} ${event.id} (${event.providerType}) is about no checkout we know; acknowledged`);
+      return c.json({ received: true, matched: false }, 200);
+    }
+    try {
+      await temporal.workflow.getHandle(checkoutWorkflowId(event.checkoutId)).signal(paymentEventSignal, {
+        provider,
+        eventId: event.id,
+        kind: event.kind,
+        reference: event.reference,
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      // Unknown or already finished checkout: nothing to wake, but the provider must not retry forever.
+      console.warn(`webhook ${provider} ${event.id} for checkout ${event.checkoutId}: no running checkout; acknowledged`);
+      return c.json({ received: true, matched: false }, 200);
+    }
+    return c.json({ received: true, matched: true }, 200);
+  });
+}
