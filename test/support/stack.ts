@@ -15,8 +15,12 @@ export interface StackOptions {
   /** How long tok_slow makes the sandbox wait before approving. */
   sandboxSlowMs?: number;
   paymentRetryWindowSeconds?: number;
+  /** How long a checkout waits for the customer (3-D Secure, approval) before reconciling. */
+  paymentActionTimeoutSeconds?: number;
   /** Start the worker at once (default) or later, with stack.startWorker(). */
   startWorker?: boolean;
+  /** More environment for the API and the worker, e.g. a provider's keys and fake base URL. */
+  env?: Record<string, string>;
 }
 
 export interface TestStack {
@@ -48,6 +52,8 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
     PORT: "0",
     SANDBOX_SLOW_MS: String(options.sandboxSlowMs ?? 1500),
     PAYMENT_RETRY_WINDOW_SECONDS: String(options.paymentRetryWindowSeconds ?? 300),
+    PAYMENT_ACTION_TIMEOUT_SECONDS: String(options.paymentActionTimeoutSeconds ?? 120),
+    ...options.env,
   };
   const config = loadConfig(env);
   const mail = await startSmtpCatcher({ port: 0 });
