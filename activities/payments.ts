@@ -34,6 +34,9 @@ export type PaymentStepResult =
   | { status: "processing"; provider: string; reference: string; attempts: number }
   | { status: "not_found"; provider: string; attempts: number };
 
+/** After the payment's retries are spent: what the provider says, or that it cannot be asked. */
+export type RetriesSpentCheck = PaymentStepResult | { status: "unreachable"; provider: string; outcomeUnknown: boolean };
+
 const HEARTBEAT_EVERY_MS = 1_000;
 
 export function paymentActivities(db: Db, gateways: GatewayRegistry) {
@@ -52,6 +55,7 @@ export function paymentActivities(db: Db, gateways: GatewayRegistry) {
               gatewayReference: outcome.reference,
               failureCode: null,
               failureReason: null,
+              outcomeUnknownAt: null,
               succeededAt: new Date(),
             },
           }),
@@ -66,6 +70,7 @@ export function paymentActivities(db: Db, gateways: GatewayRegistry) {
             gatewayReference: outcome.reference,
             failureCode: outcome.declineCode,
             failureReason: outcome.declineReason,
+            outcomeUnknownAt: null,
             failedAt: new Date(),
           },
         });
@@ -78,7 +83,7 @@ export function paymentActivities(db: Db, gateways: GatewayRegistry) {
       case "requires_action":
         await db.payment.update({
           where: { checkoutId },
-          data: { status: "REQUIRES_ACTION", gatewayReference: outcome.reference },
+          data: { status: "REQUIRES_ACTION", gatewayReference: outcome.reference, outcomeUnknownAt: null },
         });
         return { status: "requires_action", provider, reference: outcome.reference, action: outcome.action, attempts: attempt };
       case "processing":
@@ -92,7 +97,11 @@ export function paymentActivities(db: Db, gateways: GatewayRegistry) {
     if (err instanceof GatewayUnavailableError || err instanceof GatewayRequestError) {
       await db.payment.update({
         where: { checkoutId: request.checkoutId },
-        data: { failureCode: err.status ? `http_${err.status}` : "unreachable", failureReason: err.message },
+        data: {
+          failureCode: err.status ? `http_${err.status}` : "unreachable",
+          failureReason: err.message,
+          ...(err instanceof GatewayUnavailableError && err.outcomeUnknown ? { outcomeUnknownAt: new Date() } : {}),
+        },
       });
       if (err instanceof GatewayRequestError) throw ApplicationFailure.nonRetryable(err.message, GATEWAY_REQUEST_REJECTED);
       throw ApplicationFailure.retryable(err.message, err.outcomeUnknown ? GATEWAY_OUTCOME_UNKNOWN : "GatewayUnavailable");
@@ -161,6 +170,33 @@ export function paymentActivities(db: Db, gateways: GatewayRegistry) {
         return failure(input, err);
       }
       if (!outcome) return { status: "not_found", provider: gateway.provider, attempts: attempt };
+      return record(input, outcome, attempt);
+    },
+
+    /**
+     * The payment's retries are spent. Did an attempt charge after all? A provider that cannot be
+     * asked is reported, with whether any attempt had an unknown outcome: only a payment known
+     * not to have charged may move to another provider.
+     */
+    async checkAfterRetries(input: ReconcilePaymentInput): Promise<RetriesSpentCheck> {
+      const { attempt } = Context.current().info;
+      const gateway = gateways.get(input.provider);
+      let outcome: ChargeOutcome | null;
+      try {
+        outcome = await whileHeartbeating(() => gateway.reconcile({ ...lookupOf(input), reference: input.reference }));
+      } catch (err) {
+        if (!(err instanceof GatewayUnavailableError)) return failure(input, err);
+        const row = await db.payment.findUnique({ where: { checkoutId: input.checkoutId } });
+        return {
+          status: "unreachable",
+          provider: gateway.provider,
+          outcomeUnknown: err.outcomeUnknown || row?.outcomeUnknownAt != null,
+        };
+      }
+      if (!outcome) {
+        await db.payment.update({ where: { checkoutId: input.checkoutId }, data: { outcomeUnknownAt: null } });
+        return { status: "not_found", provider: gateway.provider, attempts: attempt };
+      }
       return record(input, outcome, attempt);
     },
   };

@@ -2,7 +2,7 @@
 // every variable it sets is one the code reads and the README documents, every command is an
 // npm script, every image is pinned, every dependency names a service. The README's
 // configuration table and config.ts are held to each other too.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -24,12 +24,14 @@ const compose = parse(read("docker-compose.yml"), { merge: true }) as {
 };
 const scripts = JSON.parse(read("package.json")).scripts as Record<string, string>;
 /** Variables the code reads: `env.NAME` and `env, "NAME"` in config.ts, plus the few read directly. */
+const gatewayFiles = readdirSync(path.join(projectRoot, "activities/gateways")).map((f) => `activities/gateways/${f}`);
 const codeVariables = new Set(
   [
     ...read("config.ts").matchAll(/env(?:\.|, ")([A-Z][A-Z0-9_]+)/g),
-    ...read("start.ts").matchAll(/process\.env\.([A-Z][A-Z0-9_]+)/g),
-    ...read("infra/temporal-cli.ts").matchAll(/process\.env\.([A-Z][A-Z0-9_]+)/g),
-  ].map((m) => m[1]),
+    ...["start.ts", "infra/temporal-cli.ts"].flatMap((f) => [...read(f).matchAll(/process\.env\.([A-Z][A-Z0-9_]+)/g)]),
+    // The providers' own variables: what each adapter reads and requires.
+    ...gatewayFiles.flatMap((f) => [...read(f).matchAll(/env\.([A-Z][A-Z0-9_]+)|requiredVariables: \[([^\]]*)\]/g)]),
+  ].flatMap((m) => (m[2] ? [...m[2].matchAll(/"([A-Z0-9_]+)"/g)].map((v) => v[1]) : [m[1]])),
 );
 const readmeVariables = new Set([...read("README.md").matchAll(/^\| `([A-Z][A-Z0-9_]+)` +\|/gm)].map((m) => m[1]));
 const appServices = Object.entries(compose.services).filter(([, s]) => s.build);

@@ -16,7 +16,7 @@ import {
   workflowInfo,
 } from "@temporalio/workflow";
 import type { Activities } from "../activities/index.ts";
-import type { PaymentStepResult } from "../activities/payments.ts";
+import type { PaymentStepResult, RetriesSpentCheck } from "../activities/payments.ts";
 import {
   type CancelRequest,
   CHECKOUT_NOT_CANCELLABLE,
@@ -140,14 +140,17 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
       if (declined) return declined;
       if (!patched("reconcile-after-retries")) return { kind: "unavailable", settled: true, message: errorMessage(err) };
       // Retries spent. An attempt may still have charged: ask before giving up on this provider.
-      const outcomeUnknown = err.cause instanceof ApplicationFailure && err.cause.type === GATEWAY_OUTCOME_UNKNOWN;
+      let check: RetriesSpentCheck;
       try {
-        step = await reconciliation.reconcilePayment(request);
-      } catch (reconcileErr) {
-        if (!(reconcileErr instanceof ActivityFailure)) throw reconcileErr;
-        return declineOf(reconcileErr) ?? { kind: "unavailable", settled: !outcomeUnknown, message: errorMessage(err) };
+        check = await reconciliation.checkAfterRetries(request);
+      } catch (checkErr) {
+        if (!(checkErr instanceof ActivityFailure)) throw checkErr;
+        return declineOf(checkErr) ?? { kind: "unavailable", settled: false, message: errorMessage(err) };
       }
-      if (step.status === "not_found") return { kind: "unavailable", settled: true, message: errorMessage(err) };
+      if (check.status === "unreachable")
+        return { kind: "unavailable", settled: !check.outcomeUnknown, message: errorMessage(err) };
+      if (check.status === "not_found") return { kind: "unavailable", settled: true, message: errorMessage(err) };
+      step = check;
     }
     state.payment.attempts = Math.max(state.payment.attempts, step.attempts);
 

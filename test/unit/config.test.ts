@@ -19,7 +19,12 @@ describe("loadConfig", () => {
   });
 
   it("treats empty values as unset", () => {
-    const { env: _given, ...fromEmpty } = loadConfig({ PORT: "", SANDBOX_ENABLED: "", DATABASE_URL: "", TEMPORAL_TASK_QUEUE: "" });
+    const { env: _given, ...fromEmpty } = loadConfig({
+      PORT: "",
+      SANDBOX_ENABLED: "",
+      DATABASE_URL: "",
+      TEMPORAL_TASK_QUEUE: "",
+    });
     const { env: _none, ...defaults } = loadConfig({});
     expect(fromEmpty).toEqual(defaults);
   });

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Payment" ADD COLUMN     "outcomeUnknownAt" TIMESTAMP(3);
