@@ -32,11 +32,14 @@ export interface RefundResult {
 }
 
 /** What can still be refunded: captured minus refunds that succeeded or are under way. */
+function refundable(payment: { amount: number; refunds: { status: string; amount: number }[] }): number {
+  return payment.amount - payment.refunds.filter((r) => r.status !== "FAILED").reduce((sum, r) => sum + r.amount, 0);
+}
+
 export async function refundableAmount(db: Db, checkoutId: string): Promise<{ refundable: number; currency: string } | null> {
   const payment = await db.payment.findUnique({ where: { checkoutId }, include: { refunds: true } });
-  if (!payment || payment.status !== "SUCCEEDED") return null;
-  const reserved = payment.refunds.filter((r) => r.status !== "FAILED").reduce((sum, r) => sum + r.amount, 0);
-  return { refundable: payment.amount - reserved, currency: payment.currency };
+  if (payment?.status !== "SUCCEEDED") return null;
+  return { refundable: refundable(payment), currency: payment.currency };
 }
 
 export function refundActivities(db: Db, gateways: GatewayRegistry) {
@@ -55,15 +58,14 @@ export function refundActivities(db: Db, gateways: GatewayRegistry) {
         }
         await tx.$queryRaw`SELECT id FROM "Payment" WHERE "checkoutId" = ${input.checkoutId} FOR UPDATE`;
         const payment = await tx.payment.findUnique({ where: { checkoutId: input.checkoutId }, include: { refunds: true } });
-        if (!payment || payment.status !== "SUCCEEDED" || !payment.gatewayReference) {
+        if (payment?.status !== "SUCCEEDED" || !payment.gatewayReference) {
           throw ApplicationFailure.nonRetryable("This checkout has no captured payment to refund.", REFUND_NOT_ALLOWED);
         }
-        const reserved = payment.refunds.filter((r) => r.status !== "FAILED").reduce((sum, r) => sum + r.amount, 0);
-        const refundable = payment.amount - reserved;
-        const amount = input.amount ?? refundable;
-        if (amount <= 0 || amount > refundable) {
+        const left = refundable(payment);
+        const amount = input.amount ?? left;
+        if (amount <= 0 || amount > left) {
           throw ApplicationFailure.nonRetryable(
-            `A refund of ${amount} exceeds the ${refundable} ${payment.currency} that can still be refunded.`,
+            `A refund of ${amount} exceeds the ${left} ${payment.currency} that can still be refunded.`,
             REFUND_NOT_ALLOWED,
           );
         }

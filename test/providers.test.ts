@@ -311,7 +311,7 @@ describe("across a worker crash", () => {
   it("a worker killed between Stripe's charge and its recording: one PaymentIntent, COMPLETED", async () => {
     const proc = await spawnWorker(crashStack.env);
     // Stripe makes the PaymentIntent at once but answers only after 20 s: the worker is waiting.
-    crashStripe.delayNext(20_000);
+    crashStripe.delayNext(Number(process.env.CRASH_DELAY ?? 20_000));
     const id = await startCheckout(crashStack.url, checkoutWith("stripe", "pm_card_visa"));
 
     const [intent] = await eventually("the PaymentIntent at the fake", () => {

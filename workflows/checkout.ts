@@ -21,7 +21,6 @@ import {
   type CancelRequest,
   CHECKOUT_NOT_CANCELLABLE,
   cancelUpdate,
-  GATEWAY_OUTCOME_UNKNOWN,
   getStateQuery,
   PAYMENT_DECLINED,
   paymentEventSignal,

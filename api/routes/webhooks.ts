@@ -7,7 +7,7 @@ import type { Client } from "@temporalio/client";
 import { WorkflowNotFoundError } from "@temporalio/common";
 import { Hono } from "hono";
 import type { GatewayRegistry } from "../../activities/gateways/registry.ts";
-import { WebhookVerificationError } from "../../activities/gateways/types.ts";
+import { GatewayUnavailableError, WebhookVerificationError } from "../../activities/gateways/types.ts";
 import { type Db, Prisma } from "../../prisma/client.ts";
 import { checkoutWorkflowId, paymentEventSignal } from "../../workflows/definitions.ts";
 import { ApiError } from "../errors.ts";
@@ -26,6 +26,8 @@ export function webhookRoutes(gateways: GatewayRegistry, db: Db, temporal: Clien
       if (err instanceof WebhookVerificationError) {
         throw new ApiError(400, "invalid_signature", `Webhook refused: ${err.message}.`);
       }
+      // Verifying needed the provider (PayPal's API, a Mercado Pago lookup): let it redeliver.
+      if (err instanceof GatewayUnavailableError) throw new ApiError(503, "provider_unavailable", err.message);
       throw err;
     }
 
