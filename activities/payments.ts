@@ -92,6 +92,12 @@ export function paymentActivities(db: Db, gateways: GatewayRegistry) {
     }
   }
 
+  /** What the provider says about the charge made under our key (completing a capture if due). */
+  function askProvider(input: ReconcilePaymentInput): Promise<ChargeOutcome | null> {
+    const gateway = gateways.get(input.provider);
+    return whileHeartbeating(() => gateway.reconcile({ ...lookupOf(input), reference: input.reference }));
+  }
+
   /** Records a failed attempt and turns the gateway's error into a retryable or final failure. */
   async function failure(request: PaymentRequest, err: unknown): Promise<never> {
     if (err instanceof GatewayUnavailableError || err instanceof GatewayRequestError) {
@@ -162,14 +168,13 @@ export function paymentActivities(db: Db, gateways: GatewayRegistry) {
     /** Asks the provider what became of the charge (after a webhook, a deadline or spent retries). */
     async reconcilePayment(input: ReconcilePaymentInput): Promise<PaymentStepResult> {
       const { attempt } = Context.current().info;
-      const gateway = gateways.get(input.provider);
       let outcome: ChargeOutcome | null;
       try {
-        outcome = await whileHeartbeating(() => gateway.reconcile({ ...lookupOf(input), reference: input.reference }));
+        outcome = await askProvider(input);
       } catch (err) {
         return failure(input, err);
       }
-      if (!outcome) return { status: "not_found", provider: gateway.provider, attempts: attempt };
+      if (!outcome) return { status: "not_found", provider: input.provider, attempts: attempt };
       return record(input, outcome, attempt);
     },
 
@@ -180,10 +185,9 @@ export function paymentActivities(db: Db, gateways: GatewayRegistry) {
      */
     async checkAfterRetries(input: ReconcilePaymentInput): Promise<RetriesSpentCheck> {
       const { attempt } = Context.current().info;
-      const gateway = gateways.get(input.provider);
       let outcome: ChargeOutcome | null;
       try {
-        outcome = await whileHeartbeating(() => gateway.reconcile({ ...lookupOf(input), reference: input.reference }));
+        outcome = await askProvider(input);
       } catch (err) {
         if (!(err instanceof GatewayUnavailableError)) return failure(input, err);
         const row = await db.payment.findUnique({ where: { checkoutId: input.checkoutId } });
@@ -195,7 +199,7 @@ export function paymentActivities(db: Db, gateways: GatewayRegistry) {
       }
       if (!outcome) {
         await db.payment.update({ where: { checkoutId: input.checkoutId }, data: { outcomeUnknownAt: null } });
-        return { status: "not_found", provider: gateway.provider, attempts: attempt };
+        return { status: "not_found", provider: input.provider, attempts: attempt };
       }
       return record(input, outcome, attempt);
     },
