@@ -193,7 +193,7 @@ export function paymentActivities(db: Db, gateways: GatewayRegistry) {
         const row = await db.payment.findUnique({ where: { checkoutId: input.checkoutId } });
         return {
           status: "unreachable",
-          provider: gateway.provider,
+          provider: input.provider,
           outcomeUnknown: err.outcomeUnknown || row?.outcomeUnknownAt != null,
         };
       }
