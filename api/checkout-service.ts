@@ -12,6 +12,7 @@ import { refundableAmount } from "../activities/refunds.ts";
 import type { Db } from "../prisma/client.ts";
 import type { checkout } from "../workflows/checkout.ts";
 import {
+  awaitPaymentAnswerUpdate,
   CHECKOUT_NOT_CANCELLABLE,
   cancelUpdate,
   checkoutWorkflowId,
@@ -208,6 +209,14 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
     };
   }
 
+  /** Waits up to `seconds` for the payment's first answer (paid, declined, or an action to take). */
+  async function awaitPaymentAnswer(id: string, seconds: number): Promise<void> {
+    const handle = handleFor(id);
+    await temporal
+      .withDeadline(Date.now() + (seconds + 2) * 1000, () => handle.executeUpdate(awaitPaymentAnswerUpdate, { args: [seconds] }))
+      .catch(() => {}); // no worker yet, or the checkout ended: GET tells the rest
+  }
+
   async function cancel(id: string, reason?: string) {
     const handle = handleFor(id);
     await describe(id);
@@ -298,7 +307,7 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
     return rows.map(refundView);
   }
 
-  return { start, get, cancel, getOrder, startRefund, listRefunds };
+  return { start, get, cancel, getOrder, startRefund, listRefunds, awaitPaymentAnswer };
 }
 
 type RefundRow = Awaited<ReturnType<Db["refund"]["findMany"]>>[number];

@@ -67,6 +67,11 @@ export const IdempotencyHeaders = z.object({
     .regex(/^[\x21-\x7e]+$/, "must be 1 to 255 visible ASCII characters")
     .optional()
     .openapi({ description: "Resubmitting with the same key returns the same checkout and charges once." }),
+  prefer: z
+    .string()
+    .max(100)
+    .optional()
+    .openapi({ description: "`wait=N` (N ≤ 30): answer once the payment has its first answer (paid, declined, or an action)." }),
 });
 
 export const IdParam = z.object({ id: z.string().min(1).max(100) });

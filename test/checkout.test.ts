@@ -83,6 +83,21 @@ describe("a checkout", () => {
   });
 });
 
+describe("Prefer: wait", () => {
+  it("answers POST with the payment's first answer: the 3-D Secure URL at once", async () => {
+    const res = await call(stack.url, "POST", "/checkouts", validCheckout("tok_3ds"), { prefer: "wait=10" });
+    expect(res.status).toBe(202);
+    expect(res.json.status).toBe("REQUIRES_ACTION");
+    expect(res.json.payment.action).toMatchObject({ type: "redirect", url: expect.stringMatching(/\/sandbox\/charges\/ch_\w+\/authenticate$/) });
+  });
+
+  it("answers POST once paid when no action is needed", async () => {
+    const res = await call(stack.url, "POST", "/checkouts", validCheckout("tok_approve"), { prefer: "wait=10" });
+    expect(res.status).toBe(202);
+    expect(res.json.payment.status).toBe("SUCCEEDED");
+  });
+});
+
 describe("idempotency", () => {
   it("returns the same checkout for the same key and body, and starts nothing new", async () => {
     const key = `key-${randomUUID()}`;

@@ -309,15 +309,20 @@ function spawnWorker(env: Record<string, string>): Promise<ChildProcess> {
 
 describe("across a worker crash", () => {
   it("a worker killed between Stripe's charge and its recording: one PaymentIntent, COMPLETED", async () => {
+    const t0 = Date.now();
     const proc = await spawnWorker(crashStack.env);
+    console.log("spawned", Date.now() - t0);
     // Stripe makes the PaymentIntent at once but answers only after 20 s: the worker is waiting.
     crashStripe.delayNext(Number(process.env.CRASH_DELAY ?? 20_000));
     const id = await startCheckout(crashStack.url, checkoutWith("stripe", "pm_card_visa"));
 
+    const poll0 = setInterval(async () => { const r = await call(crashStack.url, "GET", `/checkouts/${id}`); console.log(Date.now() - t0, r.json?.status, r.json?.step, r.json?.payment?.status, r.json?.payment?.attempts, r.json?.lastError?.message, crashStripe.requestCount); }, 1000);
     const [intent] = await eventually("the PaymentIntent at the fake", () => {
       const intents = intentsOf(crashStripe, id);
       return intents.length ? intents : undefined;
     });
+    clearInterval(poll0);
+    console.log("intent", Date.now() - t0);
     expect(intent.status).toBe("succeeded");
     const before = await crashStack.db.payment.findUnique({ where: { checkoutId: id } });
     expect(before?.status).toBe("PROCESSING"); // charged at Stripe, not recorded here
@@ -326,8 +331,13 @@ describe("across a worker crash", () => {
     proc.kill("SIGKILL");
     expect(await exited).toBe("SIGKILL");
 
+    console.log("killed", Date.now() - t0);
     await crashStack.startWorker();
+    console.log("replacement", Date.now() - t0);
+    const poll = setInterval(async () => { const r = await call(crashStack.url, "GET", `/checkouts/${id}`); console.log(Date.now() - t0, r.json?.status, r.json?.step, r.json?.payment?.status, r.json?.payment?.attempts, r.json?.lastError?.message); }, 1000);
     const done = await waitForCheckout(crashStack.url, id, undefined, 40_000);
+    clearInterval(poll);
+    console.log("done", Date.now() - t0);
     expect(done.status).toBe("COMPLETED");
     expect(done.order.status).toBe("PAID");
     expect(done.payment.status).toBe("SUCCEEDED");

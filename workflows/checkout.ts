@@ -18,6 +18,7 @@ import {
 import type { Activities } from "../activities/index.ts";
 import type { PaymentStepResult, RetriesSpentCheck } from "../activities/payments.ts";
 import {
+  awaitPaymentAnswerUpdate,
   type CancelRequest,
   CHECKOUT_NOT_CANCELLABLE,
   cancelUpdate,
@@ -63,6 +64,10 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
   const pendingEvents: PaymentEvent[] = [];
 
   setHandler(getStateQuery, () => state);
+  setHandler(awaitPaymentAnswerUpdate, async (seconds) => {
+    await condition(() => state.status !== "RUNNING" || state.payment.status === "SUCCEEDED", Math.min(seconds, 30) * 1000);
+    return state;
+  });
   setHandler(paymentEventSignal, (event) => {
     state.payment.events = [...(state.payment.events ?? []), event];
     pendingEvents.push(event);

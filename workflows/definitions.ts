@@ -31,6 +31,13 @@ export interface CancelRequest {
 /** Cancels a checkout that has not started charging; refused (with the reason) once it has. */
 export const cancelUpdate = defineUpdate<CheckoutState, [CancelRequest]>("cancel");
 
+/**
+ * Waits (at most the given seconds) until the payment step has an answer for the customer:
+ * paid, declined, or an action to take (3-D Secure URL, QR). Lets the API answer POST /checkouts
+ * with the action URL at once instead of making the client poll.
+ */
+export const awaitPaymentAnswerUpdate = defineUpdate<CheckoutState, [number]>("awaitPaymentAnswer");
+
 /** A provider's webhook about this checkout's payment: the workflow then asks the provider. */
 export const paymentEventSignal = defineSignal<[PaymentEvent]>("paymentEvent");
 

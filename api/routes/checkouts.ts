@@ -4,7 +4,7 @@ import { unavailableReason } from "../../activities/gateways/index.ts";
 import type { GatewayRegistry } from "../../activities/gateways/registry.ts";
 import type { CheckoutService } from "../checkout-service.ts";
 import { ApiError, validationHook } from "../errors.ts";
-import { CheckoutRequest, CheckoutView, ErrorResponse, IdempotencyHeaders, IdParam } from "../schemas.ts";
+import { CheckoutRequest, CheckoutView, ErrorResponse, IdempotencyHeaders, IdParam, PaymentView } from "../schemas.ts";
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
   content: { "application/json": { schema } },
@@ -16,7 +16,7 @@ const errors = {
 };
 
 const Accepted = z
-  .object({ id: z.string(), status: z.string(), links: z.record(z.string(), z.string()) })
+  .object({ id: z.string(), status: z.string(), payment: PaymentView.optional(), links: z.record(z.string(), z.string()) })
   .openapi("CheckoutAccepted");
 
 const createCheckout = createRoute({
@@ -69,8 +69,17 @@ export function checkoutRoutes(service: CheckoutService, gateways: GatewayRegist
       if (fields.length) {
         throw new ApiError(422, "provider_not_configured", "A payment provider of this checkout is not configured here.", fields);
       }
-      const { id } = await service.start(body, c.req.valid("header")["idempotency-key"]);
+      const headers = c.req.valid("header");
+      const { id } = await service.start(body, headers["idempotency-key"]);
       c.header("Location", `/checkouts/${id}`);
+      // `Prefer: wait=N` (RFC 7240): answer with the checkout once the payment has its first
+      // answer, so a client gets a 3-D Secure URL or QR code without polling.
+      const wait = /\bwait=(\d+)/.exec(headers.prefer ?? "")?.[1];
+      if (wait) {
+        await service.awaitPaymentAnswer(id, Math.min(Number(wait), 30));
+        const view = await service.get(id);
+        return c.json({ id, status: view.status, payment: view.payment, links: view.links }, 202);
+      }
       return c.json({ id, status: "RUNNING", links: { self: `/checkouts/${id}`, cancel: `/checkouts/${id}/cancel` } }, 202);
     })
     .openapi(getCheckout, async (c) => c.json(await service.get(c.req.valid("param").id), 200))
