@@ -70,6 +70,17 @@ describe("failover to a fallback provider", () => {
       const row = await stack.db.payment.findUnique({ where: { checkoutId: id } });
       expect(row).toMatchObject({ provider: "stripe", status: "SUCCEEDED", gatewayReference: intents[0].id });
       expect(mailsFor(id).map((m) => m.subject)).toEqual(["Payment received: $39.98"]);
+
+      // A refund goes to the provider that charged (Stripe), though the sandbox is still down.
+      const refund = await call(stack.url, "POST", `/checkouts/${id}/refunds`, { amount: 500 }, { "idempotency-key": `r-${id}` });
+      expect(refund.status, refund.text).toBe(202);
+      await expect
+        .poll(async () => (await call(stack.url, "GET", `/checkouts/${id}/refunds`)).json.data.map((r: any) => r.status), {
+          timeout: 15_000,
+        })
+        .toEqual(["SUCCEEDED"]);
+      const stripeRefunds = fake.refunds().filter((r) => r.payment_intent === intents[0].id);
+      expect(stripeRefunds.map((r) => [r.amount, r.status])).toEqual([[500, "succeeded"]]);
     } finally {
       await setOutage(false);
     }
