@@ -179,6 +179,25 @@ export function paymentActivities(db: Db, gateways: GatewayRegistry) {
     },
 
     /**
+     * The customer did not act in time: stop the charge at the provider, so a late approval takes
+     * no money. If the customer completed it first after all, it is recorded as paid.
+     */
+    async voidPayment(input: ReconcilePaymentInput & { reference: string }): Promise<PaymentStepResult | { status: "voided" }> {
+      const { attempt } = Context.current().info;
+      const gateway = gateways.get(input.provider);
+      let outcome: ChargeOutcome | null;
+      try {
+        outcome = await whileHeartbeating(() =>
+          gateway.cancel ? gateway.cancel({ ...lookupOf(input), reference: input.reference }) : askProvider(input),
+        );
+      } catch (err) {
+        return failure(input, err);
+      }
+      if (outcome?.status === "succeeded") return record(input, outcome, attempt);
+      return { status: "voided" };
+    },
+
+    /**
      * The payment's retries are spent. Did an attempt charge after all? A provider that cannot be
      * asked is reported, with whether any attempt had an unknown outcome: only a payment known
      * not to have charged may move to another provider.

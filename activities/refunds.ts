@@ -64,10 +64,27 @@ export function refundActivities(db: Db, gateways: GatewayRegistry) {
         const left = refundable(payment);
         const amount = input.amount ?? left;
         if (amount <= 0 || amount > left) {
-          throw ApplicationFailure.nonRetryable(
-            `A refund of ${amount} exceeds the ${left} ${payment.currency} that can still be refunded.`,
-            REFUND_NOT_ALLOWED,
-          );
+          // Refused (another refund got there first): recorded, so the client sees why.
+          const reason = `A refund of ${amount} exceeds the ${left} ${payment.currency} that can still be refunded.`;
+          await tx.refund.create({
+            data: {
+              id: input.refundId,
+              checkoutId: input.checkoutId,
+              paymentId: payment.id,
+              amount: Math.max(amount, 0),
+              currency: payment.currency,
+              idempotencyKey: input.idempotencyKey,
+              status: "FAILED",
+              failureReason: reason,
+            },
+          });
+          return {
+            refundId: input.refundId,
+            amount,
+            currency: payment.currency,
+            provider: payment.provider,
+            chargeReference: payment.gatewayReference,
+          };
         }
         await tx.refund.create({
           data: {
@@ -92,7 +109,13 @@ export function refundActivities(db: Db, gateways: GatewayRegistry) {
     async executeRefund(refund: ReservedRefund & { checkoutId: string; idempotencyKey: string }): Promise<RefundResult> {
       const row = await db.refund.findUniqueOrThrow({ where: { id: refund.refundId } });
       if (row.status !== "PENDING") {
-        return { refundId: row.id, status: row.status, amount: row.amount, reference: row.gatewayReference ?? undefined };
+        return {
+          refundId: row.id,
+          status: row.status,
+          amount: row.amount,
+          reference: row.gatewayReference ?? undefined,
+          failureReason: row.failureReason ?? undefined,
+        };
       }
       const gateway = gateways.get(refund.provider);
       let outcome: Awaited<ReturnType<typeof gateway.refund>>;

@@ -133,6 +133,20 @@ export function createSandboxLedger(db: Db, opts: SandboxOptions) {
     return { http: 200, charge };
   }
 
+  /** The merchant gives up on a charge still awaiting the customer: a late answer takes no money. */
+  async function cancelCharge(chargeId: string): Promise<LedgerAnswer> {
+    await db.sandboxCharge.updateMany({
+      where: { id: chargeId, status: { in: ["REQUIRES_ACTION", "PENDING"] } },
+      data: { status: "DECLINED", declineCode: "canceled" },
+    });
+    const row = await db.sandboxCharge.findUnique({ where: { id: chargeId } });
+    if (!row) return { http: 404, error: { code: "not_found", message: `No charge ${chargeId}.` } };
+    if (row.status === "PROCESSING") {
+      return { http: 409, error: { code: "charge_in_progress", message: `Charge ${chargeId} is being processed.` } };
+    }
+    return { http: 200, charge: view(row) };
+  }
+
   async function refund(chargeId: string, amount: number, idempotencyKey: string): Promise<RefundAnswer> {
     if (await outageActive()) return outage;
     return db.$transaction(async (tx) => {
@@ -196,7 +210,7 @@ export function createSandboxLedger(db: Db, opts: SandboxOptions) {
     return rows.map(refundView);
   }
 
-  return { charge, authenticate, refund, findByKey, findById, list, refunds, outageActive, setOutage };
+  return { charge, authenticate, cancelCharge, refund, findByKey, findById, list, refunds, outageActive, setOutage };
 }
 
 export type SandboxLedger = ReturnType<typeof createSandboxLedger>;
@@ -214,14 +228,18 @@ function view(row: Row): SandboxCharge {
     currency: row.currency,
     status: row.status,
     declineCode: row.declineCode,
-    ...(row.status === "DECLINED"
-      ? { declineReason: scenario.kind === "decline" ? scenario.reason : "The customer did not complete authentication." }
-      : {}),
+    ...(row.status === "DECLINED" ? { declineReason: declineReason(row.declineCode, scenario) } : {}),
     refundedAmount: row.refundedAmount,
     requests: row.requests,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
+}
+
+function declineReason(code: string | null, scenario: ReturnType<typeof scenarioFor>): string {
+  if (code === "canceled") return "The payment was cancelled before the customer completed it.";
+  if (code === "authentication_failed") return "The customer did not complete authentication.";
+  return scenario.kind === "decline" ? scenario.reason : "The payment was declined.";
 }
 
 function refundView(row: RefundRow): SandboxRefund {

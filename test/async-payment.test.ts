@@ -149,10 +149,14 @@ describe("the deadline passes", () => {
   });
 
   it("expires an unpaid checkout: order and payment cancelled, customer told, nothing charged", async () => {
-    const { id } = await startAwaitingCustomer(stack);
+    const { id, chargeId } = await startAwaitingCustomer(stack);
 
     const done = await waitForCheckout(stack.url, id, (b) => ["COMPLETED", "FAILED", "EXPIRED"].includes(b?.status), 20_000);
     expect(done.status).toBe("EXPIRED");
+    // The charge was cancelled at the provider: a late approval takes no money.
+    const late = await call(stack.url, "POST", `/sandbox/charges/${chargeId}/authenticate`, { outcome: "succeeded" });
+    expect(late.status).toBe(409);
+    expect((await ledger(stack, id)).map((c) => [c.status, c.declineCode])).toEqual([["DECLINED", "canceled"]]);
     expect(done.step).toBe("DONE");
     expect(done.failureReason).toMatch(/not completed in time/);
     expect(done.order.status).toBe("CANCELLED");

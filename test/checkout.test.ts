@@ -88,7 +88,10 @@ describe("Prefer: wait", () => {
     const res = await call(stack.url, "POST", "/checkouts", validCheckout("tok_3ds"), { prefer: "wait=10" });
     expect(res.status).toBe(202);
     expect(res.json.status).toBe("REQUIRES_ACTION");
-    expect(res.json.payment.action).toMatchObject({ type: "redirect", url: expect.stringMatching(/\/sandbox\/charges\/ch_\w+\/authenticate$/) });
+    expect(res.json.payment.action).toMatchObject({
+      type: "redirect",
+      url: expect.stringMatching(/\/sandbox\/charges\/ch_\w+\/authenticate$/),
+    });
   });
 
   it("answers POST once paid when no action is needed", async () => {

@@ -316,7 +316,18 @@ describe("across a worker crash", () => {
     crashStripe.delayNext(Number(process.env.CRASH_DELAY ?? 20_000));
     const id = await startCheckout(crashStack.url, checkoutWith("stripe", "pm_card_visa"));
 
-    const poll0 = setInterval(async () => { const r = await call(crashStack.url, "GET", `/checkouts/${id}`); console.log(Date.now() - t0, r.json?.status, r.json?.step, r.json?.payment?.status, r.json?.payment?.attempts, r.json?.lastError?.message, crashStripe.requestCount); }, 1000);
+    const poll0 = setInterval(async () => {
+      const r = await call(crashStack.url, "GET", `/checkouts/${id}`);
+      console.log(
+        Date.now() - t0,
+        r.json?.status,
+        r.json?.step,
+        r.json?.payment?.status,
+        r.json?.payment?.attempts,
+        r.json?.lastError?.message,
+        crashStripe.requestCount,
+      );
+    }, 1000);
     const [intent] = await eventually("the PaymentIntent at the fake", () => {
       const intents = intentsOf(crashStripe, id);
       return intents.length ? intents : undefined;
@@ -334,7 +345,17 @@ describe("across a worker crash", () => {
     console.log("killed", Date.now() - t0);
     await crashStack.startWorker();
     console.log("replacement", Date.now() - t0);
-    const poll = setInterval(async () => { const r = await call(crashStack.url, "GET", `/checkouts/${id}`); console.log(Date.now() - t0, r.json?.status, r.json?.step, r.json?.payment?.status, r.json?.payment?.attempts, r.json?.lastError?.message); }, 1000);
+    const poll = setInterval(async () => {
+      const r = await call(crashStack.url, "GET", `/checkouts/${id}`);
+      console.log(
+        Date.now() - t0,
+        r.json?.status,
+        r.json?.step,
+        r.json?.payment?.status,
+        r.json?.payment?.attempts,
+        r.json?.lastError?.message,
+      );
+    }, 1000);
     const done = await waitForCheckout(crashStack.url, id, undefined, 40_000);
     clearInterval(poll);
     console.log("done", Date.now() - t0);

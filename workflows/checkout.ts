@@ -208,7 +208,22 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
           return { kind: "ended", result: { kind: "unavailable", settled: false, message: errorMessage(err) } };
         }
         if (step.status === "succeeded") return { kind: "settled", step };
-        if (deadlinePassed && !signalled) return { kind: "ended", result: { kind: "expired" } };
+        if (deadlinePassed && !signalled) {
+          if (patched("void-on-expiry")) {
+            // Stop the charge at the provider, so that a late approval cannot take money.
+            try {
+              const voided = await reconciliation.voidPayment({ ...request, reference: first.reference });
+              if (voided.status === "succeeded") return { kind: "settled", step: voided };
+            } catch (err) {
+              if (!(err instanceof ActivityFailure)) throw err;
+              const declined = declineOf(err);
+              if (declined) return { kind: "ended", result: declined };
+              // Expire all the same; the history keeps that the provider could not be told.
+              state.lastError = { type: "VoidFailed", message: errorMessage(err) };
+            }
+          }
+          return { kind: "ended", result: { kind: "expired" } };
+        }
       }
     } finally {
       deadline.cancel();

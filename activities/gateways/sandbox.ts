@@ -59,6 +59,12 @@ export class SandboxGateway implements PaymentGateway {
     return body.status === "PENDING" ? null : this.outcome(body);
   }
 
+  async cancel(lookup: ChargeLookup & { reference: string }): Promise<ChargeOutcome> {
+    const res = await this.send(`/charges/${encodeURIComponent(lookup.reference)}/cancel`, { method: "POST" });
+    if (res.ok) return this.outcome((await res.json()) as SandboxChargeBody);
+    throw await this.failure(res);
+  }
+
   async refund(request: RefundRequest): Promise<RefundOutcome> {
     const res = await this.send(`/charges/${encodeURIComponent(request.chargeReference)}/refunds`, {
       method: "POST",

@@ -124,6 +124,18 @@ export class StripeGateway implements PaymentGateway {
     return outcomes[0];
   }
 
+  async cancel(lookup: ChargeLookup & { reference: string }): Promise<ChargeOutcome> {
+    try {
+      return toOutcome(await this.stripe.paymentIntents.cancel(lookup.reference));
+    } catch (err) {
+      // Too late to cancel (it succeeded, or is processing): report where it stands.
+      if (err instanceof Stripe.errors.StripeError && err.code === "payment_intent_unexpected_state") {
+        return toOutcome(await this.stripe.paymentIntents.retrieve(lookup.reference));
+      }
+      throw toGatewayError(err, "cancel");
+    }
+  }
+
   async refund(request: RefundRequest): Promise<RefundOutcome> {
     try {
       const refund = await this.stripe.refunds.create(

@@ -92,6 +92,12 @@ export interface PaymentGateway {
    */
   reconcile(lookup: ChargeLookup): Promise<ChargeOutcome | null>;
   refund(request: RefundRequest): Promise<RefundOutcome>;
+  /**
+   * Stops a charge the customer has not completed (an expired checkout), so that a late approval
+   * cannot take money. Answers the charge's final state: `succeeded` when the customer completed
+   * it first. Absent for providers where nothing moves without our own capture (PayPal, Razorpay).
+   */
+  cancel?(lookup: ChargeLookup & { reference: string }): Promise<ChargeOutcome>;
   /** Checks the signature over the raw body and parses the event; throws WebhookVerificationError. */
   verifyWebhook(request: WebhookRequest): Promise<WebhookEvent>;
 }

@@ -125,6 +125,21 @@ const authenticate = createRoute({
   },
 });
 
+const cancelCharge = createRoute({
+  method: "post",
+  path: "/sandbox/charges/{id}/cancel",
+  tags: ["sandbox"],
+  summary: "Cancel a charge still awaiting the customer (a late approval then takes no money)",
+  request: { params: ChargeId },
+  responses: {
+    200: json(SandboxCharge, "The charge's final state (SUCCEEDED if the customer was first)"),
+    404: json(ErrorResponse, "No such charge"),
+    409: json(ErrorResponse, "Being processed"),
+    422: json(ErrorResponse, "Not used"),
+    503: json(ErrorResponse, "Not used"),
+  },
+});
+
 const refundCharge = createRoute({
   method: "post",
   path: "/sandbox/charges/{id}/refunds",
@@ -179,6 +194,11 @@ export function sandboxRoutes(ledger: SandboxLedger) {
     .openapi(authenticate, async (c) => {
       const { outcome, notify } = c.req.valid("json");
       const answer = await ledger.authenticate(c.req.valid("param").id, outcome === "succeeded", notify);
+      if ("error" in answer) return c.json({ error: answer.error }, answer.http);
+      return c.json(answer.charge, 200);
+    })
+    .openapi(cancelCharge, async (c) => {
+      const answer = await ledger.cancelCharge(c.req.valid("param").id);
       if ("error" in answer) return c.json({ error: answer.error }, answer.http);
       return c.json(answer.charge, 200);
     })

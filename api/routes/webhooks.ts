@@ -22,7 +22,10 @@ export function webhookRoutes(gateways: GatewayRegistry, db: Db, temporal: Clien
     let event: Awaited<ReturnType<ReturnType<GatewayRegistry["get"]>["verifyWebhook"]>>;
     try {
       event = await gateways.get(provider).verifyWebhook({ rawBody, headers });
+      if (!event.id) throw new WebhookVerificationError("the event has no id");
     } catch (err) {
+      if (err instanceof SyntaxError)
+        throw new ApiError(400, "malformed_event", "The webhook body is not the JSON the provider sends.");
       if (err instanceof WebhookVerificationError) {
         throw new ApiError(400, "invalid_signature", `Webhook refused: ${err.message}.`);
       }
@@ -52,7 +55,17 @@ export function webhookRoutes(gateways: GatewayRegistry, db: Db, temporal: Clien
         reference: event.reference,
       });
     } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      if (!(err instanceof WorkflowNotFoundError)) {
+        // Not delivered: forget the event, so that the provider's redelivery is not a "duplicate".
+        await db.webhookEvent.delete({ where: { provider_eventId: { provider, eventId: event.id } } }).catch(() => {});
+        throw err;
+      }
+      if (event.kind === "payment.succeeded") {
+        // Money arrived for a checkout that has ended (expired, cancelled): someone must refund it.
+        console.error(
+          `webhook ${provider} ${event.id}: payment ${event.reference} succeeded for ended checkout ${event.checkoutId}; refund it`,
+        );
+      }
       // Unknown or already finished checkout: nothing to wake, but the provider must not retry forever.
       console.warn(`webhook ${provider} ${event.id} for checkout ${event.checkoutId}: no running checkout; acknowledged`);
       return c.json({ received: true, matched: false }, 200);

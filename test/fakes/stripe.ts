@@ -306,6 +306,21 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     });
   }
 
+  /** Like Stripe: only an intent not yet succeeded (nor processing) can be canceled. */
+  function cancelIntent(id: string): Json {
+    const intent = retrieveIntent(id);
+    if (intent.status === "succeeded" || intent.status === "processing" || intent.status === "canceled") {
+      throw new StripeApiError(
+        400,
+        invalidRequest(`You cannot cancel this PaymentIntent because it has a status of ${intent.status}.`, {
+          code: "payment_intent_unexpected_state",
+        }),
+      );
+    }
+    Object.assign(intent, { status: "canceled", next_action: null, cancellation_reason: "abandoned" });
+    return intent;
+  }
+
   function retrieveIntent(id: string): Json {
     const intent = intents.get(id);
     if (!intent) {
@@ -437,6 +452,8 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     const match = /^\/v1\/payment_intents\/([^/]+)$/.exec(path);
     if (method === "GET" && match) return publicIntent(retrieveIntent(decodeURIComponent(match[1])));
     if (method === "POST" && path === "/v1/refunds") return { ...createRefund(params) };
+    const cancel = /^\/v1\/payment_intents\/([^/]+)\/cancel$/.exec(path);
+    if (method === "POST" && cancel) return publicIntent(cancelIntent(decodeURIComponent(cancel[1])));
     throw new StripeApiError(
       404,
       invalidRequest(
