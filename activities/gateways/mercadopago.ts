@@ -133,6 +133,20 @@ export class MercadoPagoGateway implements PaymentGateway {
     return payment ? toChargeOutcome(payment) : null;
   }
 
+  /** A pending payment (QR, ticket) is cancelled so that paying it later takes no money. */
+  async cancel(lookup: ChargeLookup & { reference: string }): Promise<ChargeOutcome> {
+    const { status, json } = await this.send("PUT", `/v1/payments/${encodeURIComponent(lookup.reference)}`, {
+      body: { status: "cancelled" },
+      accept: [400],
+    });
+    if (status === 400) {
+      // Not cancellable any more (approved meanwhile, or already final): report where it stands.
+      const current = await this.send("GET", `/v1/payments/${encodeURIComponent(lookup.reference)}`, {});
+      return toChargeOutcome(asPayment(current.json, false));
+    }
+    return toChargeOutcome(asPayment(json, false));
+  }
+
   async refund(request: RefundRequest): Promise<RefundOutcome> {
     const { status, json } = await this.send("POST", `/v1/payments/${encodeURIComponent(request.chargeReference)}/refunds`, {
       body: { amount: toDecimal(request.amount, request.currency) },
@@ -271,11 +285,11 @@ export class MercadoPagoGateway implements PaymentGateway {
    * for a POST, which may have reached Mercado Pago; a GET changes nothing either way.
    */
   private async send(
-    method: "GET" | "POST",
+    method: "GET" | "POST" | "PUT",
     path: string,
     options: { body?: unknown; idempotencyKey?: string; accept?: number[] },
   ): Promise<{ status: number; json: unknown }> {
-    const mutating = method === "POST";
+    const mutating = method !== "GET";
     const headers: Record<string, string> = { authorization: `Bearer ${this.settings.accessToken}`, accept: "application/json" };
     if (options.body !== undefined) headers["content-type"] = "application/json";
     if (options.idempotencyKey) headers["x-idempotency-key"] = options.idempotencyKey;

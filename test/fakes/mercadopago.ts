@@ -221,9 +221,25 @@ export class FakeMercadoPago {
       const entry = this.stored.get(Number(one[1]));
       return entry ? [200, entry.payment] : [404, mpError(404, "not_found", `Payment not found`)];
     }
+    if (method === "PUT" && one) return this.updatePayment(Number(one[1]), body);
     const refunds = /^\/v1\/payments\/(\d+)\/refunds$/.exec(path);
     if (method === "POST" && refunds) return this.createRefund(Number(refunds[1]), body, key);
     return [404, mpError(404, "not_found", `No route ${method} ${path}`)];
+  }
+
+  /** PUT /v1/payments/{id} {status:"cancelled"}: only a pending or in-process payment can be. */
+  private updatePayment(id: number, body: any): [number, unknown] {
+    const entry = this.stored.get(id);
+    if (!entry) return [404, mpError(404, "not_found", "Payment not found")];
+    if (body?.status !== "cancelled") return [400, mpError(400, "bad_request", "Only status cancelled can be set")];
+    const { payment } = entry;
+    if (payment.status !== "pending" && payment.status !== "in_process") {
+      return [400, mpError(400, "bad_request", `Payment is ${payment.status} and cannot be cancelled`)];
+    }
+    payment.status = "cancelled";
+    payment.status_detail = "by_collector";
+    payment.date_last_updated = new Date().toISOString();
+    return [200, payment];
   }
 
   private createPayment(body: any, key: string | undefined): [number, unknown] {

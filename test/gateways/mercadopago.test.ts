@@ -200,6 +200,27 @@ describe("QR (PIX)", () => {
   });
 });
 
+describe("cancel (an expired checkout)", () => {
+  it("cancels a pending QR payment, so paying it later takes no money", async () => {
+    const request = chargeRequest({ method: "qr" });
+    const outcome = await gateway.charge(request);
+    const cancelled = await gateway.cancel({ ...lookupOf(request), reference: outcome.reference! });
+    expect(cancelled).toMatchObject({ status: "declined", reference: outcome.reference });
+    expect(() => fake.settle(outcome.reference!, "approved")).toThrow(/cancelled/);
+    expect(paymentsOf(request.checkoutId).map((p) => p.status)).toEqual(["cancelled"]);
+  });
+
+  it("reports a payment the customer completed first as succeeded", async () => {
+    const request = chargeRequest({ method: "qr" });
+    const outcome = await gateway.charge(request);
+    fake.settle(outcome.reference!, "approved");
+    expect(await gateway.cancel({ ...lookupOf(request), reference: outcome.reference! })).toMatchObject({
+      status: "succeeded",
+      reference: outcome.reference,
+    });
+  });
+});
+
 describe("reconcile", () => {
   it("is null when no payment was made under the key", async () => {
     expect(await gateway.reconcile(lookupOf(chargeRequest()))).toBeNull();

@@ -227,6 +227,24 @@ describe("requires_action (3-D Secure) and reconcile", () => {
     });
   });
 
+  it("cancel stops an intent awaiting 3-D Secure; a late approval then takes nothing", async () => {
+    const request = chargeRequest({ token: "pm_card_threeDSecure2Required", returnUrl: "https://shop.example/return" });
+    const outcome = await gateway.charge(request);
+    const cancelled = await gateway.cancel({ ...lookupFor(request), reference: outcome.reference! });
+    expect(cancelled).toMatchObject({ status: "declined", reference: outcome.reference, declineCode: "canceled" });
+    expect(() => fake.completeAction(outcome.reference!, "succeeded")).toThrow(/canceled/);
+  });
+
+  it("cancel reports an intent the customer completed first as succeeded", async () => {
+    const request = chargeRequest({ token: "pm_card_threeDSecure2Required", returnUrl: "https://shop.example/return" });
+    const outcome = await gateway.charge(request);
+    fake.completeAction(outcome.reference!, "succeeded");
+    expect(await gateway.cancel({ ...lookupFor(request), reference: outcome.reference! })).toEqual({
+      status: "succeeded",
+      reference: outcome.reference,
+    });
+  });
+
   it("processing stays processing until settled", async () => {
     const request = chargeRequest({ token: "pm_card_processing" });
     const outcome = await gateway.charge(request);
