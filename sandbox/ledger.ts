@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import type { Db } from "../prisma/client.ts";
 import { scenarioFor } from "./scenarios.ts";
-import { signSandboxPayload } from "./signature.ts";
+import { signPayload } from "../activities/signature.ts";
 
 export interface ChargeParams {
   idempotencyKey: string;
@@ -177,7 +177,7 @@ export function createSandboxLedger(db: Db, opts: SandboxOptions) {
   async function deliverWebhook(type: string, charge: SandboxCharge) {
     if (!opts.webhookUrl) return;
     const body = JSON.stringify({ id: `evt_${randomBytes(12).toString("hex")}`, type, created: Date.now(), data: charge });
-    const headers = { "content-type": "application/json", "sandbox-signature": signSandboxPayload(body, opts.webhookSecret) };
+    const headers = { "content-type": "application/json", "sandbox-signature": signPayload(body, opts.webhookSecret) };
     for (let attempt = 1; attempt <= 5; attempt++) {
       try {
         const res = await fetch(opts.webhookUrl, { method: "POST", headers, body, signal: AbortSignal.timeout(5_000) });

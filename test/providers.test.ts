@@ -313,7 +313,7 @@ describe("across a worker crash", () => {
     const proc = await spawnWorker(crashStack.env);
     console.log("spawned", Date.now() - t0);
     // Stripe makes the PaymentIntent at once but answers only after 20 s: the worker is waiting.
-    crashStripe.delayNext(Number(process.env.CRASH_DELAY ?? 20_000));
+    crashStripe.delayNext(20_000);
     const id = await startCheckout(crashStack.url, checkoutWith("stripe", "pm_card_visa"));
 
     const poll0 = setInterval(async () => {
@@ -331,6 +331,9 @@ describe("across a worker crash", () => {
     const [intent] = await eventually("the PaymentIntent at the fake", () => {
       const intents = intentsOf(crashStripe, id);
       return intents.length ? intents : undefined;
+    }).catch(async (err) => {
+      const state = await call(crashStack.url, "GET", `/checkouts/${id}`);
+      throw new Error(`${err.message}; checkout: ${state.text}\nworker output:\n${childOutput}`);
     });
     clearInterval(poll0);
     console.log("intent", Date.now() - t0);

@@ -4,7 +4,7 @@
 // payment we do not know is acknowledged without a crash.
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signSandboxPayload } from "../sandbox/signature.ts";
+import { signPayload } from "../activities/signature.ts";
 import { call, startCheckout, validCheckout, waitForCheckout } from "./support/http.ts";
 import { startTestStack, type TestStack } from "./support/stack.ts";
 
@@ -60,7 +60,7 @@ function post(body: string, headers: Record<string, string>, provider = "sandbox
 }
 
 const signed = (body: string, secret = SECRET, timestamp?: number) => ({
-  "sandbox-signature": signSandboxPayload(body, secret, timestamp),
+  "sandbox-signature": signPayload(body, secret, timestamp),
 });
 
 async function paymentEventSignals(checkoutId: string) {

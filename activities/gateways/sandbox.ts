@@ -1,6 +1,6 @@
 // The sandbox provider's adapter: it talks to the sandbox payment service (api/routes/sandbox.ts)
 // over real HTTP, exactly as a real adapter talks to its provider.
-import { checkSandboxSignature } from "../../sandbox/signature.ts";
+import { checkSignature } from "../signature.ts";
 import {
   type ChargeLookup,
   type ChargeOutcome,
@@ -81,7 +81,7 @@ export class SandboxGateway implements PaymentGateway {
   }
 
   async verifyWebhook({ rawBody, headers }: WebhookRequest): Promise<WebhookEvent> {
-    const problem = checkSandboxSignature(rawBody, headers["sandbox-signature"], this.settings.webhookSecret);
+    const problem = checkSignature(rawBody, headers["sandbox-signature"], this.settings.webhookSecret);
     if (problem) throw new WebhookVerificationError(problem);
     const event = JSON.parse(rawBody) as { id: string; type: string; data: SandboxChargeBody };
     const kinds: Record<string, WebhookEvent["kind"]> = {

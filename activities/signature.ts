@@ -1,20 +1,21 @@
-// The sandbox signs its webhooks like Stripe does: `t=<unix seconds>,v1=<hex HMAC-SHA256 of
-// "<t>.<body>">`, and a receiver refuses signatures older than five minutes.
+// Webhook signatures, Stripe's scheme: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`;
+// a receiver refuses signatures older than five minutes. The sandbox signs its webhooks this way,
+// and so are this service's deliveries to its subscribers (header Checkout-Signature).
 import { createHmac, timingSafeEqual } from "node:crypto";
 
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
 
-export function signSandboxPayload(body: string, secret: string, timestamp = Math.floor(Date.now() / 1000)): string {
+export function signPayload(body: string, secret: string, timestamp = Math.floor(Date.now() / 1000)): string {
   const digest = createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex");
   return `t=${timestamp},v1=${digest}`;
 }
 
 /** Null when the signature holds; otherwise why not. */
-export function checkSandboxSignature(body: string, header: string | undefined, secret: string, now = Date.now()): string | null {
-  if (!header) return "missing sandbox-signature header";
+export function checkSignature(body: string, header: string | undefined, secret: string, now = Date.now()): string | null {
+  if (!header) return "missing signature header";
   const parts = Object.fromEntries(header.split(",").map((p) => p.trim().split("=", 2) as [string, string]));
   const timestamp = Number(parts.t);
-  if (!Number.isInteger(timestamp) || !parts.v1) return "malformed sandbox-signature header";
+  if (!Number.isInteger(timestamp) || !parts.v1) return "malformed signature header";
   if (Math.abs(now / 1000 - timestamp) > SIGNATURE_TOLERANCE_SECONDS) return "signature timestamp outside the 5-minute tolerance";
   const expected = Buffer.from(createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex"));
   const given = Buffer.from(parts.v1);
