@@ -1,6 +1,7 @@
 // Activities are built from their dependencies, so the worker hands in real parts and tests
 // may hand in others.
 import type { Db } from "../prisma/client.ts";
+import { type EventPublisher, eventActivities } from "./events.ts";
 import type { GatewayRegistry } from "./gateways/registry.ts";
 import { type Mailer, notificationActivities } from "./notifications.ts";
 import { orderActivities } from "./orders.ts";
@@ -11,10 +12,13 @@ export interface ActivityDeps {
   db: Db;
   gateways: GatewayRegistry;
   mailer: Mailer;
+  /** The message broker events go to, when EVENTS_URL is set. */
+  publisher?: EventPublisher;
 }
 
-export function createActivities({ db, gateways, mailer }: ActivityDeps) {
+export function createActivities({ db, gateways, mailer, publisher }: ActivityDeps) {
   return {
+    ...eventActivities(db, publisher),
     ...orderActivities(db),
     ...paymentActivities(db, gateways),
     ...refundActivities(db, gateways),

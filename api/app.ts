@@ -12,6 +12,7 @@ import { healthRoutes } from "./routes/health.ts";
 import { orderRoutes } from "./routes/orders.ts";
 import { refundRoutes } from "./routes/refunds.ts";
 import { sandboxRoutes } from "./routes/sandbox.ts";
+import { webhookEndpointRoutes } from "./routes/webhook-endpoints.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
 
 export interface AppDeps {
@@ -37,6 +38,7 @@ export function createApp(deps: AppDeps) {
     .route("/", checkoutRoutes(service, deps.gateways))
     .route("/", refundRoutes(service))
     .route("/", webhookRoutes(deps.gateways, deps.db, deps.temporal))
+    .route("/", webhookEndpointRoutes(deps.db))
     .route("/", orderRoutes(service))
     .route("/", healthRoutes(deps.temporal, deps.db))
     .route("/", docsRoutes());

@@ -4,9 +4,9 @@
 // is in flight is told so (409), as real providers do. A `tok_3ds` charge waits for the customer
 // to authenticate on the sandbox's page; its outcome is then sent as a signed webhook.
 import { randomBytes } from "node:crypto";
+import { signPayload } from "../activities/signature.ts";
 import type { Db } from "../prisma/client.ts";
 import { scenarioFor } from "./scenarios.ts";
-import { signPayload } from "../activities/signature.ts";
 
 export interface ChargeParams {
   idempotencyKey: string;

@@ -28,13 +28,22 @@ import {
   paymentIdempotencyKey,
   searchAttributes,
 } from "./definitions.ts";
+import { emitEvent } from "./events.ts";
 import {
   notificationActivityOptions,
   orderActivityOptions,
   paymentActivityOptions,
   reconcileActivityOptions,
 } from "./retry-policies.ts";
-import type { CheckoutInput, CheckoutState, CheckoutStatus, NotificationRequest, OrderSummary, PaymentEvent } from "./types.ts";
+import type {
+  CheckoutInput,
+  CheckoutState,
+  CheckoutStatus,
+  EventType,
+  NotificationRequest,
+  OrderSummary,
+  PaymentEvent,
+} from "./types.ts";
 
 export const CHECKOUT_FAILED = "CheckoutFailed";
 const DEFAULT_ACTION_TIMEOUT_SECONDS = 900;
@@ -111,6 +120,29 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
       reason,
     });
 
+  /** Tells subscribers and the broker; never waits for them (see workflows/events.ts). */
+  const emit = async (type: EventType) => {
+    if (!patched("events-out")) return;
+    await emitEvent(workflowId, type, input.checkoutId, {
+      checkoutId: input.checkoutId,
+      status: state.status,
+      customerId: input.customer.id,
+      order: state.order && {
+        id: state.order.orderId,
+        totalAmount: state.order.totalAmount,
+        currency: state.order.currency,
+        items: input.items,
+      },
+      payment: {
+        provider: state.payment.provider,
+        method: input.payment.method,
+        status: state.payment.status,
+        gatewayReference: state.payment.gatewayReference ?? null,
+        failureReason: state.failureReason ?? null,
+      },
+    });
+  };
+
   const order = await orders.createOrder(input);
   state.order = order;
 
@@ -120,6 +152,7 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
     state.payment.status = "CANCELLED";
     await notify("checkout-cancelled", order, cancelRequest.reason);
     finish("CANCELLED");
+    await emit("checkout.cancelled");
     return state;
   }
 
@@ -258,9 +291,11 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
     };
     state.lastError = undefined;
     setStatus("RUNNING");
+    await emit("payment.succeeded");
     state.step = "SENDING_NOTIFICATION";
     await notify("order-paid", order);
     finish("COMPLETED");
+    await emit("checkout.completed");
     return state;
   }
 
@@ -271,6 +306,7 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
     await orders.cancelOrder({ checkoutId: input.checkoutId, reason: state.failureReason });
     await notify("checkout-expired", order, state.failureReason);
     finish("EXPIRED");
+    await emit("checkout.expired");
     return state;
   }
 
@@ -286,6 +322,7 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
   await orders.markPaymentFailed({ checkoutId: input.checkoutId, code: declined?.code ?? "gateway_unavailable", reason });
   await notify("payment-failed", order, reason);
   finish("FAILED");
+  await emit("payment.failed");
   // Failing the workflow makes the checkout stand out as Failed in the Web UI and the CLI,
   // where an operator can reset it to retry the payment.
   throw ApplicationFailure.nonRetryable(reason, CHECKOUT_FAILED, state);

@@ -18,6 +18,20 @@ export function paymentIdempotencyKey(workflowId: string, fallbackProvider?: str
   return fallbackProvider ? `${workflowId}:payment:${fallbackProvider}` : `${workflowId}:payment`;
 }
 
+/** One publishing workflow per (source workflow, event type): a retry or reset never publishes twice. */
+export function eventWorkflowId(sourceWorkflowId: string, type: string): string {
+  return `event-${sourceWorkflowId}-${type}`;
+}
+
+export const EVENT_TYPES = [
+  "checkout.completed",
+  "checkout.cancelled",
+  "checkout.expired",
+  "payment.succeeded",
+  "payment.failed",
+  "refund.succeeded",
+] as const;
+
 /** One refund workflow per (checkout, Idempotency-Key). */
 export function refundWorkflowId(checkoutId: string, refundId: string): string {
   return `refund-${checkoutId}-${refundId}`;

@@ -1,2 +1,3 @@
 export { checkout } from "./checkout.ts";
+export { publishEvent } from "./events.ts";
 export { refund } from "./refund.ts";

@@ -3,6 +3,7 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } from "@temporalio/workflow";
 import type { Activities } from "../activities/index.ts";
 import type { RefundResult } from "../activities/refunds.ts";
+import { emitEvent } from "./events.ts";
 import { notificationActivityOptions, orderActivityOptions, refundActivityOptions } from "./retry-policies.ts";
 import type { LineItem, OrderSummary } from "./types.ts";
 
@@ -46,6 +47,15 @@ export async function refund(input: RefundInput): Promise<RefundResult> {
       order: input.order,
       items: input.items,
       refund: { id: input.refundId, amount: result.amount },
+    });
+    await emitEvent(workflowInfo().workflowId, "refund.succeeded", input.checkoutId, {
+      checkoutId: input.checkoutId,
+      refund: {
+        id: input.refundId,
+        amount: result.amount,
+        currency: input.order.currency,
+        gatewayReference: result.reference ?? null,
+      },
     });
   }
   return result;

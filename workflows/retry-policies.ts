@@ -59,3 +59,15 @@ export const notificationActivityOptions: ActivityOptions = {
   scheduleToCloseTimeout: "24 hours",
   retry: { initialInterval: "2 seconds", backoffCoefficient: 2, maximumInterval: "10 minutes" },
 };
+
+/** A subscriber that is down is retried with backoff for up to 24 hours; the checkout never waits. */
+export const deliveryActivityOptions: ActivityOptions = {
+  startToCloseTimeout: "30 seconds",
+  scheduleToCloseTimeout: "24 hours",
+  retry: {
+    initialInterval: "1 second",
+    backoffCoefficient: 2,
+    maximumInterval: "1 hour",
+    nonRetryableErrorTypes: ["EndpointDeleted"],
+  },
+};

@@ -118,3 +118,19 @@ export interface NotificationRequest {
   /** For refund emails: the refund, so each refund gets its own email (and only one). */
   refund?: { id: string; amount: number };
 }
+
+export type EventType =
+  | "checkout.completed"
+  | "checkout.cancelled"
+  | "checkout.expired"
+  | "payment.succeeded"
+  | "payment.failed"
+  | "refund.succeeded";
+
+/** What subscribers and the broker receive: public data only, never secrets or card data. */
+export interface CheckoutEvent {
+  id: string;
+  type: EventType;
+  createdAt: string;
+  data: Record<string, unknown>;
+}
