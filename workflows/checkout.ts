@@ -8,7 +8,6 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
-  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -122,7 +121,6 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
 
   /** Tells subscribers and the broker; never waits for them (see workflows/events.ts). */
   const emit = async (type: EventType) => {
-    if (!patched("events-out")) return;
     await emitEvent(workflowId, type, input.checkoutId, {
       checkoutId: input.checkoutId,
       status: state.status,
@@ -175,7 +173,6 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
       if (!(err instanceof ActivityFailure)) throw err; // a bug in this code: fail the workflow task, not the checkout
       const declined = declineOf(err);
       if (declined) return declined;
-      if (!patched("reconcile-after-retries")) return { kind: "unavailable", settled: true, message: errorMessage(err) };
       // Retries spent. An attempt may still have charged: ask before giving up on this provider.
       let check: RetriesSpentCheck;
       try {
@@ -242,18 +239,16 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
         }
         if (step.status === "succeeded") return { kind: "settled", step };
         if (deadlinePassed && !signalled) {
-          if (patched("void-on-expiry")) {
-            // Stop the charge at the provider, so that a late approval cannot take money.
-            try {
-              const voided = await reconciliation.voidPayment({ ...request, reference: first.reference });
-              if (voided.status === "succeeded") return { kind: "settled", step: voided };
-            } catch (err) {
-              if (!(err instanceof ActivityFailure)) throw err;
-              const declined = declineOf(err);
-              if (declined) return { kind: "ended", result: declined };
-              // Expire all the same; the history keeps that the provider could not be told.
-              state.lastError = { type: "VoidFailed", message: errorMessage(err) };
-            }
+          // Stop the charge at the provider, so that a late approval cannot take money.
+          try {
+            const voided = await reconciliation.voidPayment({ ...request, reference: first.reference });
+            if (voided.status === "succeeded") return { kind: "settled", step: voided };
+          } catch (err) {
+            if (!(err instanceof ActivityFailure)) throw err;
+            const declined = declineOf(err);
+            if (declined) return { kind: "ended", result: declined };
+            // Expire all the same; the history keeps that the provider could not be told.
+            state.lastError = { type: "VoidFailed", message: errorMessage(err) };
           }
           return { kind: "ended", result: { kind: "expired" } };
         }
@@ -290,7 +285,7 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
       action: undefined,
     };
     state.lastError = undefined;
-    setStatus("RUNNING");
+    if (state.status === "REQUIRES_ACTION") setStatus("RUNNING");
     await emit("payment.succeeded");
     state.step = "SENDING_NOTIFICATION";
     await notify("order-paid", order);
