@@ -25,6 +25,8 @@ export interface Config {
   paymentActionTimeoutSeconds: number;
   /** Where providers send the customer back after an approval page. */
   returnUrl?: string;
+  /** The message broker events are published to (NATS JetStream), when `url` is set. */
+  events: { url?: string; stream: string; subjectPrefix: string };
   /** The whole environment, for the payment providers' own variables (activities/gateways). */
   env: Env;
 }
@@ -64,6 +66,26 @@ function url(env: Env, name: string, schemes?: string[]): string | undefined {
   return raw;
 }
 
+/** A JetStream stream name: letters, digits, `_` and `-` (no dots, wildcards or spaces). */
+function streamName(env: Env, name: string, fallback: string): string {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(raw)) {
+    throw new ConfigError(`${name} must be a stream name of letters, digits, "_" and "-"; got "${raw}"`);
+  }
+  return raw;
+}
+
+/** A NATS subject without wildcards: dot-separated tokens of letters, digits, `_` and `-`. */
+function subjectPrefix(env: Env, name: string, fallback: string): string {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(raw)) {
+    throw new ConfigError(`${name} must be dot-separated tokens of letters, digits, "_" and "-"; got "${raw}"`);
+  }
+  return raw;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = int(env, "PORT", 3000, 0, 65535);
   return {
@@ -94,6 +116,11 @@ export function loadConfig(env: Env = process.env): Config {
     paymentRetryWindowSeconds: int(env, "PAYMENT_RETRY_WINDOW_SECONDS", 900, 5),
     paymentActionTimeoutSeconds: int(env, "PAYMENT_ACTION_TIMEOUT_SECONDS", 900, 1),
     returnUrl: url(env, "RETURN_URL"),
+    events: {
+      url: url(env, "EVENTS_URL", ["nats"]),
+      stream: streamName(env, "EVENTS_STREAM", "CHECKOUT_EVENTS"),
+      subjectPrefix: subjectPrefix(env, "EVENTS_SUBJECT_PREFIX", "checkout.events"),
+    },
     env,
   };
 }

@@ -101,6 +101,7 @@ async function main() {
         // The SDK stops workers on SIGINT/SIGTERM itself: it may be draining already.
       }
       await running.catch(() => {}); // a failed run was reported where it happened
+      await deps.publisher?.close();
       await deps.db.$disconnect();
       await workerConnection.close();
     },

@@ -5,6 +5,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { Connection } from "@temporalio/client";
 import { NativeConnection, Worker, type WorkerOptions } from "@temporalio/worker";
 import nodemailer from "nodemailer";
+import { createNatsPublisher } from "./activities/broker.ts";
 import { createGatewayRegistry } from "./activities/gateways/index.ts";
 import { type ActivityDeps, createActivities } from "./activities/index.ts";
 import { type Config, loadConfig, required } from "./config.ts";
@@ -49,6 +50,10 @@ export function createActivityDeps(config: Config, endpoints: ActivityEndpoints)
       webhookSecret: config.sandbox.webhookSecret,
     }),
     mailer: { transport: nodemailer.createTransport(endpoints.smtpUrl), from: config.mailFrom },
+    // Connects on the first event; whoever runs the worker closes it once the worker stops.
+    publisher: config.events.url
+      ? createNatsPublisher(config.events.url, { stream: config.events.stream, subjectPrefix: config.events.subjectPrefix })
+      : undefined,
   };
 }
 
@@ -79,6 +84,7 @@ async function main() {
   });
   console.log(`worker polling task queue "${config.temporal.taskQueue}" on ${address}`);
   await worker.run(); // shuts down gracefully on SIGINT/SIGTERM
+  await deps.publisher?.close();
   await deps.db.$disconnect();
   await connection.close();
 }

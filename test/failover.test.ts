@@ -12,7 +12,12 @@ beforeAll(async () => {
   fake = await startFakeStripe();
   stack = await startTestStack({
     paymentRetryWindowSeconds: 5,
-    env: { STRIPE_SECRET_KEY: "sk_test_123", STRIPE_WEBHOOK_SECRET: "whsec_test", STRIPE_API_BASE: fake.url },
+    env: {
+      STRIPE_SECRET_KEY: "sk_test_123",
+      STRIPE_WEBHOOK_SECRET: "whsec_test",
+      STRIPE_API_BASE: fake.url,
+      RETURN_URL: "https://shop.example/return",
+    },
   });
 });
 afterEach(async () => {

@@ -309,34 +309,22 @@ function spawnWorker(env: Record<string, string>): Promise<ChildProcess> {
 
 describe("across a worker crash", () => {
   it("a worker killed between Stripe's charge and its recording: one PaymentIntent, COMPLETED", async () => {
-    const t0 = Date.now();
     const proc = await spawnWorker(crashStack.env);
-    console.log("spawned", Date.now() - t0);
     // Stripe makes the PaymentIntent at once but answers only after 20 s: the worker is waiting.
     crashStripe.delayNext(20_000);
     const id = await startCheckout(crashStack.url, checkoutWith("stripe", "pm_card_visa"));
 
-    const poll0 = setInterval(async () => {
-      const r = await call(crashStack.url, "GET", `/checkouts/${id}`);
-      console.log(
-        Date.now() - t0,
-        r.json?.status,
-        r.json?.step,
-        r.json?.payment?.status,
-        r.json?.payment?.attempts,
-        r.json?.lastError?.message,
-        crashStripe.requestCount,
-      );
-    }, 1000);
-    const [intent] = await eventually("the PaymentIntent at the fake", () => {
-      const intents = intentsOf(crashStripe, id);
-      return intents.length ? intents : undefined;
-    }).catch(async (err) => {
+    const [intent] = await eventually(
+      "the PaymentIntent at the fake",
+      () => {
+        const intents = intentsOf(crashStripe, id);
+        return intents.length ? intents : undefined;
+      },
+      20_000,
+    ).catch(async (err) => {
       const state = await call(crashStack.url, "GET", `/checkouts/${id}`);
       throw new Error(`${err.message}; checkout: ${state.text}\nworker output:\n${childOutput}`);
     });
-    clearInterval(poll0);
-    console.log("intent", Date.now() - t0);
     expect(intent.status).toBe("succeeded");
     const before = await crashStack.db.payment.findUnique({ where: { checkoutId: id } });
     expect(before?.status).toBe("PROCESSING"); // charged at Stripe, not recorded here
@@ -345,23 +333,11 @@ describe("across a worker crash", () => {
     proc.kill("SIGKILL");
     expect(await exited).toBe("SIGKILL");
 
-    console.log("killed", Date.now() - t0);
+    // The heartbeat timeout (5 s) frees the payment step for the replacement, whose retry asks
+    // Stripe first (Search by our key) and finds the intent; the workflow task then waits out the
+    // dead worker's sticky queue.
     await crashStack.startWorker();
-    console.log("replacement", Date.now() - t0);
-    const poll = setInterval(async () => {
-      const r = await call(crashStack.url, "GET", `/checkouts/${id}`);
-      console.log(
-        Date.now() - t0,
-        r.json?.status,
-        r.json?.step,
-        r.json?.payment?.status,
-        r.json?.payment?.attempts,
-        r.json?.lastError?.message,
-      );
-    }, 1000);
     const done = await waitForCheckout(crashStack.url, id, undefined, 40_000);
-    clearInterval(poll);
-    console.log("done", Date.now() - t0);
     expect(done.status).toBe("COMPLETED");
     expect(done.order.status).toBe("PAID");
     expect(done.payment.status).toBe("SUCCEEDED");
@@ -369,7 +345,7 @@ describe("across a worker crash", () => {
     expect(done.payment.gatewayReference).toBe(intent.id);
     expect(intentsOf(crashStripe, id)).toHaveLength(1);
     expect(crashStripe.paymentIntents()).toHaveLength(1);
-  }, 60_000);
+  }, 80_000);
 });
 
 describe("refunds", () => {

@@ -187,6 +187,9 @@ export const stripeProvider: ProviderDefinition = {
   provider: "stripe",
   requiredVariables: ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"],
   create(env) {
+    // Without a return URL Stripe answers 3-D Secure with `use_stripe_sdk`, which leaves the
+    // customer nothing to open: refuse to start rather than strand checkouts.
+    if (!env.RETURN_URL) throw new ConfigError("Stripe needs RETURN_URL: 3-D Secure must send the customer back somewhere.");
     return new StripeGateway({
       secretKey: env.STRIPE_SECRET_KEY!,
       webhookSecret: env.STRIPE_WEBHOOK_SECRET!,

@@ -405,11 +405,10 @@ describe("configuration", () => {
   it("stripeProvider builds a gateway from the environment, STRIPE_API_BASE included", async () => {
     expect(stripeProvider.provider).toBe("stripe");
     expect(stripeProvider.requiredVariables).toEqual(["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"]);
-    const built = stripeProvider.create({
-      STRIPE_SECRET_KEY: SECRET_KEY,
-      STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
-      STRIPE_API_BASE: fake.url,
-    });
+    const env = { STRIPE_SECRET_KEY: SECRET_KEY, STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, STRIPE_API_BASE: fake.url };
+    // 3-D Secure must be able to send the customer back: no RETURN_URL, no Stripe.
+    expect(() => stripeProvider.create(env)).toThrow(/RETURN_URL/);
+    const built = stripeProvider.create({ ...env, RETURN_URL: "https://shop.example/return" });
     expect(built.provider).toBe("stripe");
     expect((await built.charge(chargeRequest())).status).toBe("succeeded");
     expect(fake.paymentIntents()).toHaveLength(1);

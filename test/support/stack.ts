@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { Client, Connection } from "@temporalio/client";
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from "@temporalio/worker";
 import { inject } from "vitest";
+import type { EventPublisher } from "../../activities/events.ts";
 import { type ApiServer, startApiServer } from "../../api/server.ts";
 import { loadConfig } from "../../config.ts";
 import { type SmtpCatcher, startSmtpCatcher } from "../../infra/smtp-catcher.ts";
@@ -63,7 +64,9 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
   const api: ApiServer = await startApiServer({ config, temporal, db });
   const workerEnv = { ...env, SMTP_URL: mail.url, SANDBOX_URL: `${api.url}/sandbox` };
 
-  let worker: { worker: Worker; running: Promise<void>; connection: NativeConnection; db: Db } | undefined;
+  let worker:
+    | { worker: Worker; running: Promise<void>; connection: NativeConnection; db: Db; publisher?: EventPublisher }
+    | undefined;
   const stack: TestStack = {
     url: api.url,
     taskQueue,
@@ -81,7 +84,7 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
         deps,
         workflowBundle: { codePath: inject("workflowBundlePath") },
       });
-      worker = { worker: w, running: w.run(), connection: workerConnection, db: deps.db };
+      worker = { worker: w, running: w.run(), connection: workerConnection, db: deps.db, publisher: deps.publisher };
       return w;
     },
     async stopWorker() {
@@ -90,6 +93,7 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
       worker = undefined;
       if (w.worker.getState() === "RUNNING") w.worker.shutdown();
       await w.running;
+      await w.publisher?.close();
       await w.db.$disconnect();
       await w.connection.close();
     },
