@@ -1,7 +1,16 @@
-// Customer emails over SMTP. A row per (checkout, channel, template) makes a retried activity
-// skip an email already recorded as sent; the Message-ID is derived from the same key, so a
-// duplicate that slips through a crash after the SMTP server accepted it can be recognised.
+// Customer emails over SMTP, at most once per (checkout, channel, template), exactly once unless
+// something dies in the middle of the SMTP conversation. The row is the delivery key: it turns
+// SENDING before the SMTP transaction starts and SENT when the server accepts the message. A
+// server that cannot be reached or that refuses (a 4xx/5xx reply) has not taken the message: the
+// row goes back to PENDING and the activity's retry sends it. An attempt that handed the message
+// over and never learned the answer (its worker died, the connection dropped) may or may not have
+// delivered it; SMTP has no idempotency key to ask with, so nothing is sent again and the row is
+// marked UNCERTAIN for an operator. The Message-ID is derived from the same key, so a mail server
+// or a reader can recognise a duplicate should one ever go out.
+import { Readable } from "node:stream";
+import { log } from "@temporalio/activity";
 import type { Transporter } from "nodemailer";
+import MailComposer from "nodemailer/lib/mail-composer";
 import type { Db } from "../prisma/client.ts";
 import type { NotificationRequest } from "../workflows/types.ts";
 import { renderEmail } from "./email-templates.ts";
@@ -11,29 +20,127 @@ export interface Mailer {
   from: string;
 }
 
+export interface NotificationResult {
+  messageId: string;
+  /** An earlier attempt had sent it: nothing was sent now. */
+  alreadySent: boolean;
+  /** An earlier attempt handed it to SMTP without learning the outcome: not sent again (UNCERTAIN). */
+  uncertain: boolean;
+}
+
+type NotificationStatus = "PENDING" | "SENDING" | "SENT" | "UNCERTAIN" | "FAILED";
+
+/** Statuses from which an attempt may start an SMTP transaction. */
+const SENDABLE: NotificationStatus[] = ["PENDING", "FAILED"];
+
+/** A reply from the server (4xx/5xx) means it did not take the message, whatever the stage. */
+const serverRefused = (err: unknown) => typeof (err as { responseCode?: unknown }).responseCode === "number";
+
 export function notificationActivities(db: Db, mailer: Mailer) {
+  /** Never resends: the email is left to an operator as UNCERTAIN. */
+  async function leaveUncertain(id: string, request: NotificationRequest, template: string, why: string) {
+    await db.notification.updateMany({ where: { id, status: "SENDING" }, data: { status: "UNCERTAIN" } });
+    log.warn(
+      `email "${template}" for checkout ${request.checkoutId} may or may not have reached the customer (${why}); ` +
+        "not sending it again: marked UNCERTAIN",
+      { checkoutId: request.checkoutId, template },
+    );
+  }
+
   return {
-    async sendNotification(request: NotificationRequest): Promise<{ messageId: string; alreadySent: boolean }> {
+    async sendNotification(request: NotificationRequest): Promise<NotificationResult> {
       // One email per (checkout, template); refunds are told one by one.
       const template = request.refund ? `${request.template}:${request.refund.id}` : request.template;
       const key = { checkoutId: request.checkoutId, channel: "email", template };
       const messageId = `<${request.checkoutId}.${template.replace(":", ".")}@checkout>`;
+      const result = (outcome: "sent" | "already-sent" | "uncertain"): NotificationResult => ({
+        messageId,
+        alreadySent: outcome === "already-sent",
+        uncertain: outcome === "uncertain",
+      });
+
+      // Built before the row turns SENDING, so that nothing but SMTP can fail in between.
+      const composed = new MailComposer({
+        from: mailer.from,
+        to: request.recipient,
+        messageId,
+        ...renderEmail(request),
+      }).compile();
+      const envelope = composed.getEnvelope();
+      const message = await composed.build();
+
       const row = await db.notification.upsert({
         where: { checkoutId_channel_template: key },
-        create: { ...key, recipient: request.recipient, messageId, attempts: 1 },
-        update: { attempts: { increment: 1 } },
+        create: { ...key, recipient: request.recipient, messageId },
+        update: {},
       });
-      if (row.status === "SENT") return { messageId, alreadySent: true };
 
-      const email = renderEmail(request);
+      // Claim the send: compare-and-set on (status, attempts), so two attempts never both send.
+      let status = row.status as NotificationStatus;
+      const attempt = row.attempts + 1;
+      let claimed = false;
+      if (SENDABLE.includes(status)) {
+        const { count } = await db.notification.updateMany({
+          where: { id: row.id, status: row.status, attempts: row.attempts },
+          data: { status: "SENDING", attempts: attempt, sendingAt: new Date() },
+        });
+        claimed = count === 1;
+        if (!claimed) status = (await db.notification.findUniqueOrThrow({ where: { id: row.id } })).status;
+      }
+      if (!claimed) {
+        switch (status) {
+          case "SENT":
+            return result("already-sent");
+          case "SENDING":
+            await leaveUncertain(row.id, request, template, "an earlier attempt began the SMTP transaction and did not finish");
+            return result("uncertain");
+          case "UNCERTAIN":
+            log.warn(`email "${template}" for checkout ${request.checkoutId} is UNCERTAIN: not sending it again`, {
+              checkoutId: request.checkoutId,
+              template,
+            });
+            return result("uncertain");
+          default:
+            throw new Error(`email "${template}" for checkout ${request.checkoutId} changed under this attempt; retrying`);
+        }
+      }
+
+      // Read by the SMTP connection once it is connected and starts the transaction.
+      let handedOver = false;
+      const raw = new Readable({
+        read() {
+          handedOver = true;
+          this.push(message);
+          this.push(null);
+        },
+      });
       try {
-        await mailer.transport.sendMail({ from: mailer.from, to: request.recipient, messageId, ...email });
+        await mailer.transport.sendMail({ envelope, raw });
       } catch (err) {
-        await db.notification.update({ where: { id: row.id }, data: { lastError: (err as Error).message } });
+        const lastError = (err as Error).message;
+        if (handedOver && !serverRefused(err)) {
+          await db.notification.updateMany({ where: { id: row.id, attempts: attempt }, data: { lastError } });
+          await leaveUncertain(row.id, request, template, `the SMTP conversation broke off: ${lastError}`);
+          return result("uncertain");
+        }
+        // Not taken: PENDING again for the retry. Should a retry already have given up on this
+        // attempt (UNCERTAIN), the refusal settles it: FAILED, not sent.
+        await db.notification.updateMany({
+          where: { id: row.id, attempts: attempt, status: "SENDING" },
+          data: { status: "PENDING", lastError },
+        });
+        await db.notification.updateMany({
+          where: { id: row.id, attempts: attempt, status: "UNCERTAIN" },
+          data: { status: "FAILED", lastError },
+        });
         throw err;
       }
-      await db.notification.update({ where: { id: row.id }, data: { status: "SENT", sentAt: new Date(), lastError: null } });
-      return { messageId, alreadySent: false };
+      // The server took it; also when a retry has meanwhile given up on this attempt.
+      await db.notification.update({
+        where: { id: row.id },
+        data: { status: "SENT", sentAt: new Date(), lastError: null },
+      });
+      return result("sent");
     },
   };
 }
