@@ -3,18 +3,15 @@
 // while the SMTP server holds its final reply leaves one email (UNCERTAIN, never resent), a
 // server that refuses the first transaction gets the email on the retry, and a connection that
 // drops after the data is not retried.
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { createServer, type Server, type Socket } from "node:net";
-import { NativeConnection, type Worker } from "@temporalio/worker";
 import { SMTPServer } from "smtp-server";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
-import { loadConfig, projectRoot } from "../config.ts";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { headerOf } from "../infra/smtp-catcher.ts";
-import { createActivityDeps, createWorker } from "../worker.ts";
 import { call, startCheckout, validCheckout, waitForCheckout } from "./support/http.ts";
 import { startTestStack, type TestStack } from "./support/stack.ts";
+import { spawnWorkerProcess, type WorkerProcess } from "./support/worker-process.ts";
 
 const ended = (body: any) => ["COMPLETED", "FAILED", "CANCELLED", "EXPIRED"].includes(body?.status);
 const TAG = /<[a-z/][^>]*>/i;
@@ -264,44 +261,16 @@ async function startTestSmtp(decide: (n: number) => "accept" | "refuse" | "hold"
 }
 
 /** A worker of this test's own, in this process, sending through `smtpUrl`. */
-async function startWorkerWithSmtp(stack: TestStack, smtpUrl: string) {
-  const connection = await NativeConnection.connect({ address: stack.env.TEMPORAL_ADDRESS });
-  const deps = createActivityDeps(loadConfig(stack.env), {
-    databaseUrl: stack.env.DATABASE_URL,
-    smtpUrl,
-    sandboxUrl: stack.env.SANDBOX_URL,
-  });
-  const worker: Worker = await createWorker({
-    connection,
-    namespace: "default",
-    taskQueue: stack.taskQueue,
-    deps,
-    workflowBundle: { codePath: inject("workflowBundlePath") },
-  });
-  const running = worker.run();
-  return {
-    async stop() {
-      if (worker.getState() === "RUNNING") worker.shutdown();
-      await running;
-      await deps.publisher?.close();
-      await deps.db.$disconnect();
-      await connection.close();
-    },
-  };
-}
-
 describe("at most once", () => {
   let stack: TestStack;
-  const children: ChildProcess[] = [];
+  const children: WorkerProcess[] = [];
   const cleanups: Array<() => Promise<void>> = [];
 
   beforeAll(async () => {
     stack = await startTestStack({ startWorker: false });
   });
   afterEach(async () => {
-    for (const child of children.splice(0)) {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-    }
+    for (const child of children.splice(0)) child.kill();
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
   afterAll(async () => {
@@ -313,39 +282,14 @@ describe("at most once", () => {
       where: { checkoutId_channel_template: { checkoutId, channel: "email", template: "order-paid" } },
     });
 
-  /** `worker.ts` as its own process, the way `npm run worker` runs it; resolves once it polls. */
-  function spawnWorker(env: Record<string, string>, output: { text: string }): Promise<ChildProcess> {
-    const proc = spawn(process.execPath, ["--import", "tsx", "worker.ts"], {
-      env: { ...process.env, ...env },
-      cwd: projectRoot,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    children.push(proc);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`worker did not start polling in 30 s:\n${output.text}`)), 30_000);
-      const onData = (chunk: Buffer) => {
-        output.text += chunk.toString();
-        if (output.text.includes("worker polling")) {
-          clearTimeout(timer);
-          resolve(proc);
-        }
-      };
-      proc.stdout?.on("data", onData);
-      proc.stderr?.on("data", onData);
-      proc.once("exit", (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`worker exited (${code ?? signal}) before polling:\n${output.text}`));
-      });
-    });
-  }
-
   it("a worker killed while the SMTP server holds its reply: one email, UNCERTAIN, never sent again", async () => {
     // The server keeps the first message and never answers it; anything after it, it accepts.
     const smtp = await startTestSmtp((n) => (n === 1 ? "hold" : "accept"));
     cleanups.push(smtp.stop);
     const env = { ...stack.env, SMTP_URL: smtp.url };
-    const first = { text: "" };
-    const proc = await spawnWorker(env, first);
+    const first = await spawnWorkerProcess(env);
+    children.push(first);
+    const proc = first.process;
 
     const id = await startCheckout(stack.url, validCheckout("tok_approve"));
     await expect.poll(() => smtp.received.filter((m) => m.includes(id)).length, { timeout: 30_000 }).toBe(1);
@@ -357,8 +301,8 @@ describe("at most once", () => {
     expect(await exited).toBe("SIGKILL");
 
     // A replacement on the same SMTP server: it retries the activity once the attempt times out.
-    const second = { text: "" };
-    await spawnWorker(env, second);
+    const second = await spawnWorkerProcess(env);
+    children.push(second);
     const done = await waitForCheckout(stack.url, id, ended, 90_000);
     expect(done.status).toBe("COMPLETED");
 
@@ -367,14 +311,14 @@ describe("at most once", () => {
     const row = await notificationOf(id);
     expect(row).toMatchObject({ status: "UNCERTAIN", attempts: 1, messageId: `<${id}.order-paid@checkout>` });
     expect(row.sendingAt).toBeInstanceOf(Date);
-    expect(second.text).toContain(`email "order-paid" for checkout ${id}`);
+    expect(second.output()).toContain(`email "order-paid" for checkout ${id}`);
   }, 150_000);
 
   it("a server that refuses the first transaction (451): the retry sends it, once", async () => {
     const smtp = await startTestSmtp((n) => (n === 1 ? "refuse" : "accept"));
     cleanups.push(smtp.stop);
-    const worker = await startWorkerWithSmtp(stack, smtp.url);
-    cleanups.push(worker.stop);
+    await stack.startWorker({ smtpUrl: smtp.url });
+    cleanups.push(() => stack.stopWorker());
 
     const id = await startCheckout(stack.url, validCheckout("tok_approve"));
     const done = await waitForCheckout(stack.url, id, ended, 30_000);
@@ -391,8 +335,8 @@ describe("at most once", () => {
   it("a connection that drops after the data, with no answer: UNCERTAIN, not retried", async () => {
     const smtp = await startDroppingSmtp();
     cleanups.push(smtp.stop);
-    const worker = await startWorkerWithSmtp(stack, smtp.url);
-    cleanups.push(worker.stop);
+    await stack.startWorker({ smtpUrl: smtp.url });
+    cleanups.push(() => stack.stopWorker());
 
     const id = await startCheckout(stack.url, validCheckout("tok_approve"));
     const done = await waitForCheckout(stack.url, id, ended, 30_000);

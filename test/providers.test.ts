@@ -2,15 +2,14 @@
 // and database, each provider's adapter talking over real HTTP to its local fake (test/fakes), and
 // webhooks signed the way the provider signs them posted to /webhooks/{provider}. Plus a standalone
 // worker SIGKILLed between Stripe's charge and its recording, and a Stripe refund end to end.
-import { type ChildProcess, spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { projectRoot } from "../config.ts";
 import { FakeMercadoPago } from "./fakes/mercadopago.ts";
 import { FakePayPal } from "./fakes/paypal.ts";
 import { type FakeRazorpay, startFakeRazorpay } from "./fakes/razorpay.ts";
 import { type FakeStripe, startFakeStripe } from "./fakes/stripe.ts";
 import { call, startCheckout, validCheckout, waitForCheckout } from "./support/http.ts";
 import { startTestStack, type TestStack } from "./support/stack.ts";
+import { spawnWorkerProcess, type WorkerProcess } from "./support/worker-process.ts";
 
 const STRIPE_SECRET_KEY = "sk_test_providers0001";
 const STRIPE_WEBHOOK_SECRET = "whsec_providers_test_0001";
@@ -27,8 +26,7 @@ let mercadopago: FakeMercadoPago;
 let stack: TestStack;
 /** No in-process worker: the crash test's standalone worker is the only one polling at first. */
 let crashStack: TestStack;
-let child: ChildProcess | undefined;
-let childOutput = "";
+let child: WorkerProcess | undefined;
 
 const stripeEnv = (fake: FakeStripe) => ({
   STRIPE_SECRET_KEY,
@@ -66,7 +64,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  child?.kill();
   await Promise.all([stack?.stop(), crashStack?.stop()]);
   await Promise.all([stripe?.stop(), crashStripe?.stop(), razorpay?.close(), paypal?.close(), mercadopago?.close()]);
 });
@@ -281,35 +279,10 @@ describe("Mercado Pago", () => {
   });
 });
 
-/** Starts `worker.ts` as its own process, the way `npm run worker` does, and waits until it polls. */
-function spawnWorker(env: Record<string, string>): Promise<ChildProcess> {
-  const proc = spawn(process.execPath, ["--import", "tsx", "worker.ts"], {
-    env: { ...process.env, ...env },
-    cwd: projectRoot,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child = proc;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start polling in 30 s:\n${childOutput}`)), 30_000);
-    const onData = (chunk: Buffer) => {
-      childOutput += chunk.toString();
-      if (childOutput.includes("worker polling")) {
-        clearTimeout(timer);
-        resolve(proc);
-      }
-    };
-    proc.stdout?.on("data", onData);
-    proc.stderr?.on("data", onData);
-    proc.once("exit", (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`worker exited (${code ?? signal}) before polling:\n${childOutput}`));
-    });
-  });
-}
-
 describe("across a worker crash", () => {
   it("a worker killed between Stripe's charge and its recording: one PaymentIntent, COMPLETED", async () => {
-    const proc = await spawnWorker(crashStack.env);
+    child = await spawnWorkerProcess(crashStack.env);
+    const proc = child.process;
     // Stripe makes the PaymentIntent at once but answers only after 20 s: the worker is waiting.
     crashStripe.delayNext(20_000);
     const id = await startCheckout(crashStack.url, checkoutWith("stripe", "pm_card_visa"));
@@ -323,7 +296,7 @@ describe("across a worker crash", () => {
       20_000,
     ).catch(async (err) => {
       const state = await call(crashStack.url, "GET", `/checkouts/${id}`);
-      throw new Error(`${err.message}; checkout: ${state.text}\nworker output:\n${childOutput}`);
+      throw new Error(`${err.message}; checkout: ${state.text}\nworker output:\n${child?.output()}`);
     });
     expect(intent.status).toBe("succeeded");
     const before = await crashStack.db.payment.findUnique({ where: { checkoutId: id } });

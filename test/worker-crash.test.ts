@@ -1,59 +1,32 @@
 // No double charge across a real worker crash: the standalone worker process is SIGKILLed while
 // its charge is in flight at the provider; a replacement worker retries the payment step, asks
 // the provider about the earlier charge under the same idempotency key, and charges nothing new.
-import { type ChildProcess, spawn } from "node:child_process";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { projectRoot } from "../config.ts";
 import { chargesFor, startCheckout, validCheckout, waitForCheckout } from "./support/http.ts";
 import { startTestStack, type TestStack } from "./support/stack.ts";
+import { spawnWorkerProcess, type WorkerProcess } from "./support/worker-process.ts";
 
 let stack: TestStack;
-let child: ChildProcess | undefined;
-let childOutput = "";
+let child: WorkerProcess | undefined;
 
 beforeAll(async () => {
   stack = await startTestStack({ startWorker: false, sandboxSlowMs: 3000 });
 });
 afterAll(async () => {
-  if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  child?.kill();
   await stack?.stop();
 });
 
-/** Starts `worker.ts` as its own process, the way `npm run worker` does, and waits until it polls. */
-function spawnWorker(env: Record<string, string>): Promise<ChildProcess> {
-  const proc = spawn(process.execPath, ["--import", "tsx", "worker.ts"], {
-    env: { ...process.env, ...env },
-    cwd: projectRoot,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child = proc;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start polling in 30 s:\n${childOutput}`)), 30_000);
-    const onData = (chunk: Buffer) => {
-      childOutput += chunk.toString();
-      if (childOutput.includes("worker polling")) {
-        clearTimeout(timer);
-        resolve(proc);
-      }
-    };
-    proc.stdout?.on("data", onData);
-    proc.stderr?.on("data", onData);
-    proc.once("exit", (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`worker exited (${code ?? signal}) before polling:\n${childOutput}`));
-    });
-  });
-}
-
 it("a worker killed mid-charge: the retry on another worker charges nothing new", async () => {
-  const proc = await spawnWorker(stack.env);
+  child = await spawnWorkerProcess(stack.env);
+  const proc = child.process;
   const id = await startCheckout(stack.url, validCheckout("tok_slow"));
 
   // The charge is in flight at the provider (tok_slow holds it for 3 s): kill the worker now.
   const deadline = Date.now() + 20_000;
   let charges = await chargesFor(stack.url, id);
   while (charges[0]?.status !== "PROCESSING") {
-    if (Date.now() > deadline) throw new Error(`no charge in flight; ledger: ${JSON.stringify(charges)}\n${childOutput}`);
+    if (Date.now() > deadline) throw new Error(`no charge in flight; ledger: ${JSON.stringify(charges)}\n${child.output()}`);
     await new Promise((r) => setTimeout(r, 100));
     charges = await chargesFor(stack.url, id);
   }

@@ -31,7 +31,8 @@ export interface TestStack {
   temporal: Client;
   mail: SmtpCatcher;
   env: Record<string, string>;
-  startWorker(): Promise<Worker>;
+  /** Starts the in-process worker; `smtpUrl` sends its emails elsewhere than `mail`. */
+  startWorker(options?: { smtpUrl?: string }): Promise<Worker>;
   stopWorker(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -74,9 +75,9 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
     temporal,
     mail,
     env: workerEnv,
-    async startWorker() {
+    async startWorker({ smtpUrl = mail.url } = {}) {
       const workerConnection = await NativeConnection.connect({ address: temporalAddress });
-      const deps = createActivityDeps(config, { databaseUrl, smtpUrl: mail.url, sandboxUrl: `${api.url}/sandbox` });
+      const deps = createActivityDeps(config, { databaseUrl, smtpUrl, sandboxUrl: `${api.url}/sandbox` });
       const w = await createWorker({
         connection: workerConnection,
         namespace: "default",
