@@ -1,7 +1,7 @@
 // The payment step. The idempotency key is derived from the workflow ID and the step, so every
 // retry, a worker crash or a workflow reset all reach the gateway under the same key; and a retry
 // first asks the gateway whether an earlier attempt already charged, before charging again.
-import { ApplicationFailure, Context, heartbeat } from "@temporalio/activity";
+import { ApplicationFailure, Context, heartbeat, log } from "@temporalio/activity";
 import type { Db } from "../prisma/client.ts";
 import { GATEWAY_OUTCOME_UNKNOWN, GATEWAY_REQUEST_REJECTED, PAYMENT_DECLINED } from "../workflows/definitions.ts";
 import type { CustomerAction, OrderSummary } from "../workflows/types.ts";
@@ -115,7 +115,41 @@ export function paymentActivities(db: Db, gateways: GatewayRegistry) {
     throw err;
   }
 
-  return {
+  /**
+   * Keeps the attempt that just ended in PaymentAttempt: the history keeps only the last failure
+   * of a retried activity. Best effort: a payment never fails because its log could not be written.
+   */
+  async function recordAttempt(request: PaymentRequest, startedAt: Date, ended: AttemptEnd): Promise<void> {
+    const { activityId, activityType, attempt, workflowExecution } = Context.current().info;
+    const key = { checkoutId: request.checkoutId, runId: workflowExecution?.runId ?? "", activityId, attempt };
+    const fields = { endedAt: new Date(), ...ended };
+    try {
+      await db.paymentAttempt.upsert({
+        where: { checkoutId_runId_activityId_attempt: key },
+        create: { ...key, activityType, provider: request.provider, startedAt, ...fields },
+        update: fields,
+      });
+    } catch (err) {
+      log.warn("could not record the payment attempt", { ...key, activityType, error: (err as Error).message });
+    }
+  }
+
+  /** A payment activity whose every attempt, failed or not, is recorded as it ends. */
+  function logged<I extends PaymentRequest, R extends { status: string }>(step: (input: I) => Promise<R>) {
+    return async (input: I): Promise<R> => {
+      const startedAt = new Date();
+      try {
+        const result = await step(input);
+        await recordAttempt(input, startedAt, { outcome: result.status });
+        return result;
+      } catch (err) {
+        await recordAttempt(input, startedAt, attemptEndOf(err));
+        throw err;
+      }
+    };
+  }
+
+  const steps = {
     async initiatePayment(input: InitiatePaymentInput): Promise<PaymentStepResult> {
       const { attempt } = Context.current().info;
       const gateway = gateways.get(input.provider);
@@ -223,6 +257,27 @@ export function paymentActivities(db: Db, gateways: GatewayRegistry) {
       return record(input, outcome, attempt);
     },
   };
+
+  return {
+    initiatePayment: logged(steps.initiatePayment),
+    reconcilePayment: logged(steps.reconcilePayment),
+    voidPayment: logged(steps.voidPayment),
+    checkAfterRetries: logged(steps.checkAfterRetries),
+  };
+}
+
+interface AttemptEnd {
+  outcome: string;
+  errorType?: string;
+  errorMessage?: string;
+}
+
+/** How a failed attempt is told in PaymentAttempt: a decline, a charge still processing, or a failure. */
+function attemptEndOf(err: unknown): AttemptEnd {
+  const errorType = err instanceof ApplicationFailure ? (err.type ?? "ApplicationFailure") : ((err as Error)?.name ?? "Error");
+  const errorMessage = String((err as Error)?.message ?? err).slice(0, 2000);
+  const outcome = errorType === PAYMENT_DECLINED ? "declined" : errorType === "GatewayProcessing" ? "processing" : "failed";
+  return { outcome, errorType, errorMessage };
 }
 
 function lookupOf(request: PaymentRequest) {

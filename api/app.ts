@@ -6,6 +6,7 @@ import type { Db } from "../prisma/client.ts";
 import type { SandboxLedger } from "../sandbox/ledger.ts";
 import { createCheckoutService } from "./checkout-service.ts";
 import { errorBody, onError } from "./errors.ts";
+import { auditRoutes } from "./routes/audit.ts";
 import { checkoutRoutes } from "./routes/checkouts.ts";
 import { docsRoutes } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -37,6 +38,7 @@ export function createApp(deps: AppDeps) {
   app
     .route("/", checkoutRoutes(service, deps.gateways))
     .route("/", refundRoutes(service))
+    .route("/", auditRoutes(deps.temporal, deps.db))
     .route("/", webhookRoutes(deps.gateways, deps.db, deps.temporal))
     .route("/", webhookEndpointRoutes(deps.db))
     .route("/", orderRoutes(service))

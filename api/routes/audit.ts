@@ -1,0 +1,29 @@
+// /checkouts/{id}/audit: the checkout's story from its workflow history, running or closed.
+import { createRoute, OpenAPIHono, type z } from "@hono/zod-openapi";
+import type { Client } from "@temporalio/client";
+import type { Db } from "../../prisma/client.ts";
+import { auditTimeline } from "../audit.ts";
+import { validationHook } from "../errors.ts";
+import { AuditTimeline, ErrorResponse, IdParam } from "../schemas.ts";
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  content: { "application/json": { schema } },
+  description,
+});
+
+const getAudit = createRoute({
+  method: "get",
+  path: "/checkouts/{id}/audit",
+  summary: "A checkout's audit trail: steps, every payment attempt, signals, updates, outcome",
+  request: { params: IdParam },
+  responses: {
+    200: json(AuditTimeline, "The timeline (never the customer's email or the payment token)"),
+    404: json(ErrorResponse, "No such checkout"),
+  },
+});
+
+export function auditRoutes(temporal: Client, db: Db) {
+  return new OpenAPIHono({ defaultHook: validationHook }).openapi(getAudit, async (c) =>
+    c.json(await auditTimeline(temporal, db, c.req.valid("param").id), 200),
+  );
+}
