@@ -1,0 +1,69 @@
+// The CLI's Temporal connection (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE) and how it finds a checkout.
+import { hostname } from "node:os";
+import { Client, Connection, type WorkflowExecutionDescription, type WorkflowHandle } from "@temporalio/client";
+import { WorkflowNotFoundError } from "@temporalio/common";
+import type { checkout } from "../workflows/checkout.ts";
+import { checkoutWorkflowId } from "../workflows/definitions.ts";
+
+/** An error the CLI reports as one line (exit code 1), without a stack trace. */
+export class CliError extends Error {
+  override name = "CliError";
+}
+
+export interface Temporal {
+  client: Client;
+  connection: Connection;
+  address: string;
+  namespace: string;
+  /** Who the server records as acting (resets, updates). */
+  identity: string;
+  close(): Promise<void>;
+}
+
+export async function connect(env: NodeJS.ProcessEnv = process.env): Promise<Temporal> {
+  const address = env.TEMPORAL_ADDRESS || "127.0.0.1:7233";
+  const namespace = env.TEMPORAL_NAMESPACE || "default";
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: 5_000 });
+  } catch (err) {
+    throw new CliError(`Cannot reach Temporal at ${address} (set TEMPORAL_ADDRESS): ${(err as Error).message}`);
+  }
+  const identity = `checkout-cli ${process.pid}@${hostname()}`;
+  const client = new Client({ connection, namespace, identity });
+  return { client, connection, address, namespace, identity, close: () => connection.close() };
+}
+
+/** Accepts a checkout id (`chk_…`) or its workflow ID (`checkout-chk_…`). */
+export function checkoutIdOf(arg: string): string {
+  return arg.startsWith("checkout-") ? arg.slice("checkout-".length) : arg;
+}
+
+export interface FoundCheckout {
+  checkoutId: string;
+  workflowId: string;
+  handle: WorkflowHandle<typeof checkout>;
+  /** The current (latest) run. */
+  description: WorkflowExecutionDescription;
+}
+
+/** The checkout's current run; an unknown id is a CliError naming it. */
+export async function findCheckout(temporal: Temporal, arg: string): Promise<FoundCheckout> {
+  const checkoutId = checkoutIdOf(arg.trim());
+  if (!checkoutId) throw new CliError("Give a checkout id (chk_…).");
+  const workflowId = checkoutWorkflowId(checkoutId);
+  const handle = temporal.client.workflow.getHandle<typeof checkout>(workflowId);
+  let description: WorkflowExecutionDescription;
+  try {
+    description = await handle.describe();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) {
+      throw new CliError(`Unknown checkout ${checkoutId}: no workflow ${workflowId} in namespace ${temporal.namespace}.`);
+    }
+    throw err;
+  }
+  if (description.type !== "checkout") {
+    throw new CliError(`${workflowId} is a ${description.type} workflow, not a checkout.`);
+  }
+  return { checkoutId, workflowId, handle, description };
+}
