@@ -73,8 +73,12 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
     }
   }
 
-  /** Starts the checkout's workflow, or finds the one started earlier under the same key. */
-  async function start(body: CheckoutRequest, idempotencyKey?: string): Promise<{ id: string }> {
+  /**
+   * Starts the checkout's workflow, or finds the one started earlier under the same key.
+   * `country` (ISO 3166-1 alpha-2) becomes the `Country` search attribute; no caller passes it
+   * yet, since the request does not carry one.
+   */
+  async function start(body: CheckoutRequest, idempotencyKey?: string, country?: string): Promise<{ id: string }> {
     const checkoutId = checkoutIdFor(idempotencyKey);
     const hash = requestHash(body);
     const totalAmount = body.items.reduce((sum, i) => sum + i.quantity * i.unitAmount, 0);
@@ -108,6 +112,9 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
           { key: searchAttributes.CustomerId, value: body.customer.id },
           { key: searchAttributes.OrderTotal, value: totalAmount },
           { key: searchAttributes.Currency, value: body.currency },
+          // Until a risk check computes it, every checkout starts LOW.
+          { key: searchAttributes.RiskLevel, value: "LOW" },
+          ...(country ? [{ key: searchAttributes.Country, value: country }] : []),
         ]),
         staticSummary: `Checkout ${checkoutId}: ${totalAmount} ${body.currency} via ${body.payment.provider}`,
       });

@@ -1,12 +1,16 @@
 // The search attributes are defined once (workflows/definitions.ts); the worker registers them on
-// servers that lack them, and the real `temporal` CLI then sees them.
+// servers that lack them, and the real `temporal` CLI then sees them and finds checkouts by them.
+// Every activity carries a summary, so the history (and the Web UI) reads as a story.
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { promisify } from "node:util";
 import { Connection } from "@temporalio/client";
-import { expect, inject, it } from "vitest";
+import { defaultPayloadConverter } from "@temporalio/common";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ensureSearchAttributes } from "../infra/search-attributes.ts";
 import { searchAttributes } from "../workflows/definitions.ts";
+import { startCheckout, validCheckout, waitForCheckout } from "./support/http.ts";
+import { startTestStack, type TestStack } from "./support/stack.ts";
 
 const run = promisify(execFile);
 
@@ -37,3 +41,103 @@ it("registers missing search attributes once, visible to the temporal CLI", asyn
     await connection.close();
   }
 });
+
+describe("a checkout's search attributes and activity summaries", () => {
+  let stack: TestStack;
+  const customerId = `cus_sa_${randomBytes(4).toString("hex")}`;
+  const body = (token: string) => validCheckout(token, { customer: { id: customerId, email: "ada@example.com" } });
+  let failed: string;
+  let completed: string;
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    [failed, completed] = await Promise.all([
+      startCheckout(stack.url, body("tok_decline")),
+      startCheckout(stack.url, body("tok_approve")),
+    ]);
+    expect((await waitForCheckout(stack.url, failed)).status).toBe("FAILED");
+    expect((await waitForCheckout(stack.url, completed)).status).toBe("COMPLETED");
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  /** `temporal workflow list --query …` on the run's server, polled until `expected` ids show (visibility lags). */
+  async function listIds(query: string, expected: string[]): Promise<string[]> {
+    const scoped = `${query} AND TaskQueue="${stack.taskQueue}"`;
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const { stdout } = await run(inject("temporalCli"), [
+        "workflow",
+        "list",
+        "--query",
+        scoped,
+        "--address",
+        inject("temporalAddress"),
+        "-o",
+        "json",
+      ]);
+      const ids = parseList(stdout)
+        .map((w) => w.execution.workflowId)
+        .sort();
+      if (sameSet(ids, expected) || Date.now() > deadline) return ids;
+      await sleep(250);
+    }
+  }
+
+  it("the temporal CLI finds the failed one by status and provider", async () => {
+    expect(await listIds('CheckoutStatus="FAILED" AND PaymentProvider="sandbox"', [`checkout-${failed}`])).toEqual([
+      `checkout-${failed}`,
+    ]);
+    expect(await listIds('CheckoutStatus="COMPLETED"', [`checkout-${completed}`])).toEqual([`checkout-${completed}`]);
+  });
+
+  it("the temporal CLI finds both by customer, by order total range and by risk level", async () => {
+    const both = [`checkout-${failed}`, `checkout-${completed}`].sort();
+    expect(await listIds(`CustomerId="${customerId}"`, both)).toEqual(both);
+    expect(await listIds("OrderTotal >= 3998 AND OrderTotal < 4000", both)).toEqual(both);
+    expect(await listIds('RiskLevel="LOW"', both)).toEqual(both);
+    expect(await listIds('RiskLevel="HIGH"', [])).toEqual([]);
+
+    const { typedSearchAttributes } = await stack.temporal.workflow.getHandle(`checkout-${completed}`).describe();
+    expect(typedSearchAttributes.get(searchAttributes.RiskLevel)).toBe("LOW");
+    expect(typedSearchAttributes.get(searchAttributes.OrderTotal)).toBe(3998);
+    expect(typedSearchAttributes.get(searchAttributes.Country)).toBeUndefined(); // the request carries none yet
+  });
+
+  it("every activity in the history has a readable summary without an email address", async () => {
+    expect(await activitySummaries(completed)).toEqual([
+      ["createOrder", "create order"],
+      ["initiatePayment", "charge 3998 USD via sandbox"],
+      ["sendNotification", "email order-paid to the customer"],
+    ]);
+    expect(await activitySummaries(failed)).toEqual([
+      ["createOrder", "create order"],
+      ["initiatePayment", "charge 3998 USD via sandbox"],
+      ["markPaymentFailed", "mark the order payment failed (card_declined)"],
+      ["sendNotification", "email payment-failed to the customer"],
+    ]);
+  });
+
+  /** [activity type, summary] of each ActivityTaskScheduled event; no summary may hold an "@". */
+  async function activitySummaries(checkoutId: string): Promise<Array<[string, string]>> {
+    const history = await stack.temporal.workflow.getHandle(`checkout-${checkoutId}`).fetchHistory();
+    const scheduled = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes);
+    const summaries = scheduled.map((e): [string, string] => [
+      e.activityTaskScheduledEventAttributes?.activityType?.name ?? "",
+      defaultPayloadConverter.fromPayload<string>(e.userMetadata?.summary ?? {}),
+    ]);
+    for (const [, summary] of summaries) expect(summary).not.toContain("@");
+    return summaries;
+  }
+});
+
+function parseList(stdout: string): Array<{ execution: { workflowId: string } }> {
+  const text = stdout.trim();
+  if (!text) return [];
+  // One JSON object per workflow, or one array, depending on the CLI version.
+  return text.startsWith("[") ? JSON.parse(text) : text.split(/\n(?=\{)/).map((chunk) => JSON.parse(chunk));
+}
+
+const sameSet = (a: string[], b: string[]) => a.length === b.length && [...a].sort().every((v, i) => v === [...b].sort()[i]);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

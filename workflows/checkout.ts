@@ -110,14 +110,9 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
     setStatus(status);
   };
   const notify = (template: NotificationRequest["template"], order: OrderSummary, reason?: string) =>
-    notifications.sendNotification({
-      checkoutId: input.checkoutId,
-      template,
-      recipient: input.customer.email,
-      order,
-      items: input.items,
-      reason,
-    });
+    notifications.sendNotification.executeWithOptions({ summary: `email ${template} to the customer` }, [
+      { checkoutId: input.checkoutId, template, recipient: input.customer.email, order, items: input.items, reason },
+    ]);
 
   /** Tells subscribers and the broker; never waits for them (see workflows/events.ts). */
   const emit = async (type: EventType) => {
@@ -141,12 +136,14 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
     });
   };
 
-  const order = await orders.createOrder(input);
+  const order = await orders.createOrder.executeWithOptions({ summary: "create order" }, [input]);
   state.order = order;
 
   if (cancelRequest) {
     state.step = "COMPENSATING";
-    await orders.cancelOrder({ checkoutId: input.checkoutId, reason: cancelRequest.reason });
+    await orders.cancelOrder.executeWithOptions({ summary: "cancel the order: cancelled before payment" }, [
+      { checkoutId: input.checkoutId, reason: cancelRequest.reason },
+    ]);
     state.payment.status = "CANCELLED";
     await notify("checkout-cancelled", order, cancelRequest.reason);
     finish("CANCELLED");
@@ -160,15 +157,18 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
     state.payment.provider = provider;
     state.payment.status = "PROCESSING";
     const request = { checkoutId: input.checkoutId, provider, idempotencyKey, order };
+    const charge = `${order.totalAmount} ${order.currency}`;
     let step: PaymentStepResult;
     try {
-      step = await payments.initiatePayment({
-        ...request,
-        token: input.payment.token,
-        method: input.payment.method,
-        customerEmail: input.customer.email,
-        returnUrl: input.returnUrl,
-      });
+      step = await payments.initiatePayment.executeWithOptions({ summary: `charge ${charge} via ${provider}` }, [
+        {
+          ...request,
+          token: input.payment.token,
+          method: input.payment.method,
+          customerEmail: input.customer.email,
+          returnUrl: input.returnUrl,
+        },
+      ]);
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err; // a bug in this code: fail the workflow task, not the checkout
       const declined = declineOf(err);
@@ -176,7 +176,10 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
       // Retries spent. An attempt may still have charged: ask before giving up on this provider.
       let check: RetriesSpentCheck;
       try {
-        check = await reconciliation.checkAfterRetries(request);
+        check = await reconciliation.checkAfterRetries.executeWithOptions(
+          { summary: `ask ${provider} whether a charge of ${charge} stands after the retries` },
+          [request],
+        );
       } catch (checkErr) {
         if (!(checkErr instanceof ActivityFailure)) throw checkErr;
         return declineOf(checkErr) ?? { kind: "unavailable", settled: false, message: errorMessage(err) };
@@ -229,7 +232,10 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
         pendingEvents.length = 0;
         let step: PaymentStepResult;
         try {
-          step = await reconciliation.reconcilePayment({ ...request, reference: first.reference });
+          step = await reconciliation.reconcilePayment.executeWithOptions(
+            { summary: `ask ${request.provider} about the charge` },
+            [{ ...request, reference: first.reference }],
+          );
         } catch (err) {
           if (!(err instanceof ActivityFailure)) throw err;
           const declined = declineOf(err);
@@ -241,7 +247,10 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
         if (deadlinePassed && !signalled) {
           // Stop the charge at the provider, so that a late approval cannot take money.
           try {
-            const voided = await reconciliation.voidPayment({ ...request, reference: first.reference });
+            const voided = await reconciliation.voidPayment.executeWithOptions(
+              { summary: `void the unfinished charge at ${request.provider}` },
+              [{ ...request, reference: first.reference }],
+            );
             if (voided.status === "succeeded") return { kind: "settled", step: voided };
           } catch (err) {
             if (!(err instanceof ActivityFailure)) throw err;
@@ -298,7 +307,9 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
   if (outcome.kind === "expired") {
     state.payment.status = "CANCELLED";
     state.failureReason = "The payment was not completed in time.";
-    await orders.cancelOrder({ checkoutId: input.checkoutId, reason: state.failureReason });
+    await orders.cancelOrder.executeWithOptions({ summary: "cancel the order: not paid in time" }, [
+      { checkoutId: input.checkoutId, reason: state.failureReason },
+    ]);
     await notify("checkout-expired", order, state.failureReason);
     finish("EXPIRED");
     await emit("checkout.expired");
@@ -314,7 +325,10 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
     message: outcome.kind === "unavailable" ? outcome.message : reason,
   };
   state.failureReason = reason;
-  await orders.markPaymentFailed({ checkoutId: input.checkoutId, code: declined?.code ?? "gateway_unavailable", reason });
+  const code = declined?.code ?? "gateway_unavailable";
+  await orders.markPaymentFailed.executeWithOptions({ summary: `mark the order payment failed (${code})` }, [
+    { checkoutId: input.checkoutId, code, reason },
+  ]);
   await notify("payment-failed", order, reason);
   finish("FAILED");
   await emit("payment.failed");

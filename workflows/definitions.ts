@@ -70,4 +70,8 @@ export const searchAttributes = {
   CustomerId: defineSearchAttributeKey("CustomerId", SearchAttributeType.KEYWORD),
   OrderTotal: defineSearchAttributeKey("OrderTotal", SearchAttributeType.INT),
   Currency: defineSearchAttributeKey("Currency", SearchAttributeType.KEYWORD),
+  /** ISO 3166-1 alpha-2 country of the customer; set only when the request carries one. */
+  Country: defineSearchAttributeKey("Country", SearchAttributeType.KEYWORD),
+  /** LOW, MEDIUM or HIGH: every checkout starts LOW until a risk check sets it. */
+  RiskLevel: defineSearchAttributeKey("RiskLevel", SearchAttributeType.KEYWORD),
 } as const;

@@ -22,6 +22,8 @@ export interface StackOptions {
   startWorker?: boolean;
   /** More environment for the API and the worker, e.g. a provider's keys and fake base URL. */
   env?: Record<string, string>;
+  /** Another Temporal server than the run's shared one (e.g. a test's own dev server). */
+  temporalAddress?: string;
 }
 
 export interface TestStack {
@@ -45,7 +47,7 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
     runtimeInstalled = true;
   }
   const taskQueue = `test-${randomBytes(6).toString("hex")}`;
-  const temporalAddress = inject("temporalAddress");
+  const temporalAddress = options.temporalAddress ?? inject("temporalAddress");
   const databaseUrl = inject("databaseUrl");
   const env = {
     TEMPORAL_ADDRESS: temporalAddress,
