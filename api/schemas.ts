@@ -1,6 +1,12 @@
 // Request and response schemas: they validate input and write the OpenAPI document.
 import { z } from "@hono/zod-openapi";
 
+/** An OpenAPI JSON body or response: the schema and what it is. */
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  content: { "application/json": { schema } },
+  description,
+});
+
 const currencies = new Set(Intl.supportedValuesOf("currency"));
 export const PROVIDERS = ["sandbox", "stripe", "razorpay", "paypal", "mercadopago"] as const;
 export const PAYMENT_METHODS = ["card", "wallet", "bank_transfer", "qr"] as const;

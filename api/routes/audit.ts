@@ -1,15 +1,10 @@
 // /checkouts/{id}/audit: the checkout's story from its workflow history, running or closed.
-import { createRoute, OpenAPIHono, type z } from "@hono/zod-openapi";
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { Client } from "@temporalio/client";
 import type { Db } from "../../prisma/client.ts";
 import { auditTimeline } from "../audit.ts";
 import { validationHook } from "../errors.ts";
-import { AuditTimeline, ErrorResponse, IdParam } from "../schemas.ts";
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  content: { "application/json": { schema } },
-  description,
-});
+import { AuditTimeline, ErrorResponse, IdParam, json } from "../schemas.ts";
 
 const getAudit = createRoute({
   method: "get",

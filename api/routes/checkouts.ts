@@ -4,12 +4,8 @@ import { unavailableReason } from "../../activities/gateways/index.ts";
 import type { GatewayRegistry } from "../../activities/gateways/registry.ts";
 import type { CheckoutService } from "../checkout-service.ts";
 import { ApiError, validationHook } from "../errors.ts";
-import { CheckoutRequest, CheckoutView, ErrorResponse, IdempotencyHeaders, IdParam, PaymentView } from "../schemas.ts";
+import { CheckoutRequest, CheckoutView, ErrorResponse, IdempotencyHeaders, IdParam, json, PaymentView } from "../schemas.ts";
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  content: { "application/json": { schema } },
-  description,
-});
 const errors = {
   400: json(ErrorResponse, "Invalid request: each wrong field is named with the reason"),
   404: json(ErrorResponse, "No such checkout"),

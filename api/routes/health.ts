@@ -2,6 +2,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Client } from "@temporalio/client";
 import type { Db } from "../../prisma/client.ts";
+import { json } from "../schemas.ts";
 
 const Health = z.object({ status: z.enum(["ok", "degraded"]), temporal: z.string(), database: z.string() }).openapi("Health");
 
@@ -10,8 +11,8 @@ const health = createRoute({
   path: "/health",
   summary: "Checks Temporal and the database",
   responses: {
-    200: { content: { "application/json": { schema: Health } }, description: "All dependencies answer" },
-    503: { content: { "application/json": { schema: Health } }, description: "A dependency does not answer" },
+    200: json(Health, "All dependencies answer"),
+    503: json(Health, "A dependency does not answer"),
   },
 });
 

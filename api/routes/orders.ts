@@ -2,7 +2,7 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { CheckoutService } from "../checkout-service.ts";
 import { validationHook } from "../errors.ts";
-import { ErrorResponse, IdParam, OrderView } from "../schemas.ts";
+import { ErrorResponse, IdParam, json, OrderView } from "../schemas.ts";
 
 const getOrder = createRoute({
   method: "get",
@@ -10,8 +10,8 @@ const getOrder = createRoute({
   summary: "An order with its line items",
   request: { params: IdParam },
   responses: {
-    200: { content: { "application/json": { schema: OrderView } }, description: "The order" },
-    404: { content: { "application/json": { schema: ErrorResponse } }, description: "No such order" },
+    200: json(OrderView, "The order"),
+    404: json(ErrorResponse, "No such order"),
   },
 });
 

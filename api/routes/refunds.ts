@@ -2,12 +2,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { CheckoutService } from "../checkout-service.ts";
 import { validationHook } from "../errors.ts";
-import { ErrorResponse, IdParam, RefundView } from "../schemas.ts";
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  content: { "application/json": { schema } },
-  description,
-});
+import { ErrorResponse, IdParam, json, RefundView } from "../schemas.ts";
 
 const createRefund = createRoute({
   method: "post",

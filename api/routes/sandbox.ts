@@ -3,7 +3,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { SandboxLedger } from "../../sandbox/ledger.ts";
 import { validationHook } from "../errors.ts";
-import { Currency, ErrorResponse } from "../schemas.ts";
+import { Currency, ErrorResponse, json } from "../schemas.ts";
 
 const SandboxCharge = z
   .object({
@@ -22,10 +22,6 @@ const SandboxCharge = z
   })
   .openapi("SandboxCharge");
 const Outage = z.object({ active: z.boolean() }).openapi("SandboxOutage");
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  content: { "application/json": { schema } },
-  description,
-});
 
 const createCharge = createRoute({
   method: "post",

@@ -5,12 +5,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Db } from "../../prisma/client.ts";
 import { EVENT_TYPES } from "../../workflows/definitions.ts";
 import { notFound, validationHook } from "../errors.ts";
-import { ErrorResponse } from "../schemas.ts";
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  content: { "application/json": { schema } },
-  description,
-});
+import { ErrorResponse, json } from "../schemas.ts";
 
 const EndpointRequest = z
   .strictObject({
