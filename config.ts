@@ -1,5 +1,6 @@
 // Every setting comes from the environment; README's configuration table lists them all.
 // An unset service URL means "run the embedded one" (npm start); a bad value names its variable.
+import { isIP } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -27,6 +28,12 @@ export interface Config {
   returnUrl?: string;
   /** The message broker events are published to (NATS JetStream), when `url` is set. */
   events: { url?: string; stream: string; subjectPrefix: string };
+  /**
+   * Where a request came from. `trustedProxies`: the addresses whose X-Forwarded-For (and country
+   * header) are believed; `countryHeader`: the lower-case header a trusted proxy puts the
+   * client's country in (e.g. `cf-ipcountry`).
+   */
+  origin: { trustedProxies: string[]; countryHeader?: string };
   /** The whole environment, for the payment providers' own variables (activities/gateways). */
   env: Env;
 }
@@ -121,8 +128,36 @@ export function loadConfig(env: Env = process.env): Config {
       stream: streamName(env, "EVENTS_STREAM", "CHECKOUT_EVENTS"),
       subjectPrefix: subjectPrefix(env, "EVENTS_SUBJECT_PREFIX", "checkout.events"),
     },
+    origin: { trustedProxies: ipList(env, "TRUSTED_PROXIES"), countryHeader: headerName(env, "COUNTRY_HEADER") },
     env,
   };
+}
+
+/** A comma-separated list of IP addresses (IPv4 or IPv6), normalized. */
+function ipList(env: Env, name: string): string[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return [];
+  return raw.split(",").map((entry) => {
+    const ip = entry.trim();
+    if (!isIP(ip)) throw new ConfigError(`${name} must be a comma-separated list of IP addresses; "${ip}" is not one`);
+    return normalizeIp(ip);
+  });
+}
+
+/** `::ffff:1.2.3.4` (an IPv4 client on a dual-stack socket) is 1.2.3.4; IPv6 in lower case. */
+export function normalizeIp(ip: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  return mapped ? mapped[1] : ip.toLowerCase();
+}
+
+/** An HTTP header name (an RFC 9110 token), in lower case. */
+function headerName(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return undefined;
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(raw.trim())) {
+    throw new ConfigError(`${name} must be an HTTP header name, like cf-ipcountry; got "${raw}"`);
+  }
+  return raw.trim().toLowerCase();
 }
 
 /** A required setting, for processes that do not start embedded services (worker, api). */

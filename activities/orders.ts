@@ -21,6 +21,7 @@ export function orderActivities(db: Db) {
             customerId: customer.id,
             currency: input.currency,
             totalAmount,
+            country: input.origin?.country ?? null,
             items: {
               create: input.items.map((item, position) => ({
                 position,

@@ -6,12 +6,14 @@ import type { Db } from "../prisma/client.ts";
 import type { SandboxLedger } from "../sandbox/ledger.ts";
 import { createCheckoutService } from "./checkout-service.ts";
 import { errorBody, onError } from "./errors.ts";
+import type { OriginOptions } from "./origin.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { checkoutRoutes } from "./routes/checkouts.ts";
 import { docsRoutes } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { orderRoutes } from "./routes/orders.ts";
 import { refundRoutes } from "./routes/refunds.ts";
+import { reportRoutes } from "./routes/reports.ts";
 import { sandboxRoutes } from "./routes/sandbox.ts";
 import { webhookEndpointRoutes } from "./routes/webhook-endpoints.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
@@ -25,6 +27,8 @@ export interface AppDeps {
   returnUrl?: string;
   /** The configured providers: a checkout for any other is refused; their webhooks are verified. */
   gateways: GatewayRegistry;
+  /** Which proxies' X-Forwarded-For and country header are believed (see api/origin.ts). */
+  origin?: OriginOptions;
   /** Present only while the sandbox provider is enabled: its routes exist only then. */
   sandbox?: SandboxLedger;
 }
@@ -36,12 +40,13 @@ export function createApp(deps: AppDeps) {
   app.notFound((c) => c.json(errorBody("not_found", `No route ${c.req.method} ${c.req.path}.`), 404));
 
   app
-    .route("/", checkoutRoutes(service, deps.gateways))
+    .route("/", checkoutRoutes(service, deps.gateways, deps.origin))
     .route("/", refundRoutes(service))
     .route("/", auditRoutes(deps.temporal, deps.db))
     .route("/", webhookRoutes(deps.gateways, deps.db, deps.temporal))
     .route("/", webhookEndpointRoutes(deps.db))
     .route("/", orderRoutes(service))
+    .route("/", reportRoutes(deps.db))
     .route("/", healthRoutes(deps.temporal, deps.db))
     .route("/", docsRoutes());
   if (deps.sandbox) app.route("/", sandboxRoutes(deps.sandbox));

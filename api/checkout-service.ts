@@ -21,7 +21,7 @@ import {
   searchAttributes,
 } from "../workflows/definitions.ts";
 import type { refund } from "../workflows/refund.ts";
-import type { CheckoutInput, CheckoutState } from "../workflows/types.ts";
+import type { CheckoutInput, CheckoutOrigin, CheckoutState } from "../workflows/types.ts";
 import { ApiError, notFound } from "./errors.ts";
 import type { CheckoutRequest } from "./schemas.ts";
 
@@ -75,10 +75,11 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
 
   /**
    * Starts the checkout's workflow, or finds the one started earlier under the same key.
-   * `country` (ISO 3166-1 alpha-2) becomes the `Country` search attribute; no caller passes it
-   * yet, since the request does not carry one.
+   * `origin` goes into the workflow input (not into the request hash: a retry from another
+   * address is the same request); its country, when known, becomes the `Country` search attribute.
    */
-  async function start(body: CheckoutRequest, idempotencyKey?: string, country?: string): Promise<{ id: string }> {
+  async function start(body: CheckoutRequest, idempotencyKey?: string, origin?: CheckoutOrigin): Promise<{ id: string }> {
+    const country = origin?.country ?? undefined;
     const checkoutId = checkoutIdFor(idempotencyKey);
     const hash = requestHash(body);
     const totalAmount = body.items.reduce((sum, i) => sum + i.quantity * i.unitAmount, 0);
@@ -92,6 +93,7 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
       paymentActionTimeoutSeconds: deps.paymentActionTimeoutSeconds,
       returnUrl: deps.returnUrl,
       requestedAt: new Date().toISOString(),
+      ...(origin ? { origin } : {}),
     };
     const workflowId = checkoutWorkflowId(checkoutId);
     let handle: WorkflowHandle;

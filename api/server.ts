@@ -26,8 +26,11 @@ export interface ApiSetup {
 export async function startApiServer({ config, temporal, db, taskQueue }: ApiSetup): Promise<ApiServer> {
   // The app needs the server's own URL (the sandbox lives here), known only once it listens.
   let app: ReturnType<typeof createApp> | undefined;
+  // `env` carries the socket to the app: api/origin.ts reads the client's address from it.
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: (request) => app!.fetch(request), hostname: config.host, port: config.port }, () => resolve(s));
+    const s = serve({ fetch: (request, env) => app!.fetch(request, env), hostname: config.host, port: config.port }, () =>
+      resolve(s),
+    );
     s.once("error", reject);
   });
   const { port } = server.address() as AddressInfo;
@@ -41,6 +44,7 @@ export async function startApiServer({ config, temporal, db, taskQueue }: ApiSet
     paymentRetryWindowSeconds: config.paymentRetryWindowSeconds,
     paymentActionTimeoutSeconds: config.paymentActionTimeoutSeconds,
     returnUrl: config.returnUrl,
+    origin: config.origin,
     gateways: createGatewayRegistry(config.env, {
       enabled: config.sandbox.enabled,
       url: sandboxUrl,

@@ -23,6 +23,15 @@ export interface PaymentInstruction {
   fallbackProviders?: string[];
 }
 
+/** Where the request came from, as the API saw it (see api/origin.ts); null when not known. */
+export interface CheckoutOrigin {
+  ip: string | null;
+  /** At most 300 characters. */
+  userAgent: string | null;
+  /** ISO 3166-1 alpha-2, from a trusted proxy's header or the offline GeoIP database. */
+  country: string | null;
+}
+
 export interface CheckoutInput {
   checkoutId: string;
   customer: CheckoutCustomer;
@@ -37,6 +46,8 @@ export interface CheckoutInput {
   returnUrl?: string;
   /** When the API accepted the request (ISO 8601), so the history says when the customer paid. */
   requestedAt: string;
+  /** Where the request came from; absent in older histories. */
+  origin?: CheckoutOrigin;
 }
 
 export type CheckoutStatus = "RUNNING" | "REQUIRES_ACTION" | "COMPLETED" | "FAILED" | "CANCELLED" | "EXPIRED";

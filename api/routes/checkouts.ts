@@ -4,6 +4,7 @@ import { unavailableReason } from "../../activities/gateways/index.ts";
 import type { GatewayRegistry } from "../../activities/gateways/registry.ts";
 import type { CheckoutService } from "../checkout-service.ts";
 import { ApiError, validationHook } from "../errors.ts";
+import { type OriginOptions, requestOrigin } from "../origin.ts";
 import { CheckoutRequest, CheckoutView, ErrorResponse, IdempotencyHeaders, IdParam, json, PaymentView } from "../schemas.ts";
 
 const errors = {
@@ -50,7 +51,11 @@ const cancelCheckout = createRoute({
   },
 });
 
-export function checkoutRoutes(service: CheckoutService, gateways: GatewayRegistry) {
+export function checkoutRoutes(
+  service: CheckoutService,
+  gateways: GatewayRegistry,
+  origin: OriginOptions = { trustedProxies: [] },
+) {
   return new OpenAPIHono({ defaultHook: validationHook })
     .openapi(createCheckout, async (c) => {
       const body = c.req.valid("json");
@@ -66,7 +71,7 @@ export function checkoutRoutes(service: CheckoutService, gateways: GatewayRegist
         throw new ApiError(422, "provider_not_configured", "A payment provider of this checkout is not configured here.", fields);
       }
       const headers = c.req.valid("header");
-      const { id } = await service.start(body, headers["idempotency-key"]);
+      const { id } = await service.start(body, headers["idempotency-key"], requestOrigin(c, origin));
       c.header("Location", `/checkouts/${id}`);
       // `Prefer: wait=N` (RFC 7240): answer with the checkout once the payment has its first
       // answer, so a client gets a 3-D Secure URL or QR code without polling.

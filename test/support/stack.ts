@@ -24,6 +24,8 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Another Temporal server than the run's shared one (e.g. a test's own dev server). */
   temporalAddress?: string;
+  /** Another database than the run's shared one (e.g. a scratch one, for exact counts). */
+  databaseUrl?: string;
 }
 
 export interface TestStack {
@@ -48,7 +50,7 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
   }
   const taskQueue = `test-${randomBytes(6).toString("hex")}`;
   const temporalAddress = options.temporalAddress ?? inject("temporalAddress");
-  const databaseUrl = inject("databaseUrl");
+  const databaseUrl = options.databaseUrl ?? inject("databaseUrl");
   const env = {
     TEMPORAL_ADDRESS: temporalAddress,
     TEMPORAL_TASK_QUEUE: taskQueue,
