@@ -112,4 +112,4 @@ async function stopChild(child: ChildProcess, exited: Promise<unknown>): Promise
   }
 }
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -8,10 +8,6 @@ export class GatewayRegistry {
     for (const gateway of gateways) this.gateways.set(gateway.provider, gateway);
   }
 
-  get providers(): string[] {
-    return [...this.gateways.keys()];
-  }
-
   has(provider: string): boolean {
     return this.gateways.has(provider);
   }

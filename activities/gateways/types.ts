@@ -102,17 +102,6 @@ export interface PaymentGateway {
   verifyWebhook(request: WebhookRequest): Promise<WebhookEvent>;
 }
 
-/** The provider said no (card declined, insufficient funds): retrying cannot help. */
-export class PaymentDeclinedError extends Error {
-  override name = "PaymentDeclinedError";
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 /** The provider could not be reached or did not answer in time: retry later. */
 export class GatewayUnavailableError extends Error {
   override name = "GatewayUnavailableError";
