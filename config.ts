@@ -3,6 +3,7 @@
 import { isIP } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { RiskPolicy } from "./workflows/types.ts";
 
 export const projectRoot = path.dirname(fileURLToPath(import.meta.url));
 
@@ -34,6 +35,11 @@ export interface Config {
    * client's country in (e.g. `cf-ipcountry`).
    */
   origin: { trustedProxies: string[]; countryHeader?: string };
+  /**
+   * Unusual activity: `maxFailedPayments` declined payments of one customer within
+   * `windowSeconds` hold their new checkouts for `holdSeconds` (429). 0 failures turns it off.
+   */
+  risk: RiskPolicy;
   /** The whole environment, for the payment providers' own variables (activities/gateways). */
   env: Env;
 }
@@ -129,6 +135,11 @@ export function loadConfig(env: Env = process.env): Config {
       subjectPrefix: subjectPrefix(env, "EVENTS_SUBJECT_PREFIX", "checkout.events"),
     },
     origin: { trustedProxies: ipList(env, "TRUSTED_PROXIES"), countryHeader: headerName(env, "COUNTRY_HEADER") },
+    risk: {
+      maxFailedPayments: int(env, "RISK_MAX_FAILED_PAYMENTS", 5, 0, 1000),
+      windowSeconds: int(env, "RISK_WINDOW_SECONDS", 3600, 1),
+      holdSeconds: int(env, "RISK_HOLD_SECONDS", 900, 1),
+    },
     env,
   };
 }

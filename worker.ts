@@ -54,6 +54,7 @@ export function createActivityDeps(config: Config, endpoints: ActivityEndpoints)
     publisher: config.events.url
       ? createNatsPublisher(config.events.url, { stream: config.events.stream, subjectPrefix: config.events.subjectPrefix })
       : undefined,
+    riskPolicy: config.risk,
   };
 }
 

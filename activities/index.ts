@@ -1,12 +1,15 @@
 // Activities are built from their dependencies, so the worker hands in real parts and tests
 // may hand in others.
 import type { Db } from "../prisma/client.ts";
+import type { RiskPolicy } from "../workflows/types.ts";
+import { archiveActivities } from "./archive.ts";
 import { type EventPublisher, eventActivities } from "./events.ts";
 import type { GatewayRegistry } from "./gateways/registry.ts";
 import { type Mailer, notificationActivities } from "./notifications.ts";
 import { orderActivities } from "./orders.ts";
 import { paymentActivities } from "./payments.ts";
 import { refundActivities } from "./refunds.ts";
+import { riskActivities } from "./risk.ts";
 
 export interface ActivityDeps {
   db: Db;
@@ -14,10 +17,14 @@ export interface ActivityDeps {
   mailer: Mailer;
   /** The message broker events go to, when EVENTS_URL is set. */
   publisher?: EventPublisher;
+  /** Unusual-activity thresholds (RISK_* variables). */
+  riskPolicy: RiskPolicy;
 }
 
-export function createActivities({ db, gateways, mailer, publisher }: ActivityDeps) {
+export function createActivities({ db, gateways, mailer, publisher, riskPolicy }: ActivityDeps) {
   return {
+    ...archiveActivities(db),
+    ...riskActivities(riskPolicy),
     ...eventActivities(db, publisher),
     ...orderActivities(db),
     ...paymentActivities(db, gateways),

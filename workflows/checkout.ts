@@ -8,6 +8,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -27,12 +28,14 @@ import {
   paymentIdempotencyKey,
   searchAttributes,
 } from "./definitions.ts";
+import { startArchive } from "./archive.ts";
 import { emitEvent } from "./events.ts";
 import {
   notificationActivityOptions,
   orderActivityOptions,
   paymentActivityOptions,
   reconcileActivityOptions,
+  riskReportActivityOptions,
 } from "./retry-policies.ts";
 import type {
   CheckoutInput,
@@ -46,10 +49,14 @@ import type {
 
 export const CHECKOUT_FAILED = "CheckoutFailed";
 const DEFAULT_ACTION_TIMEOUT_SECONDS = 900;
+/** patched() ids: each adds commands to histories that ran before it shipped. */
+const ARCHIVE_ON_CLOSE = "archive-history-on-close";
+const REPORT_DECLINES = "report-declines-to-risk";
 
 const orders = proxyActivities<Activities>(orderActivityOptions);
 const notifications = proxyActivities<Activities>(notificationActivityOptions);
 const reconciliation = proxyActivities<Activities>(reconcileActivityOptions);
+const risk = proxyActivities<Activities>(riskReportActivityOptions);
 
 /** How the payment step ended for one provider. */
 type ProviderResult =
@@ -60,6 +67,15 @@ type ProviderResult =
   | { kind: "unavailable"; settled: boolean; message: string };
 
 export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
+  try {
+    return await runCheckout(input);
+  } finally {
+    // However the run ends (even cancelled), its history is copied to the archive once closed.
+    if (patched(ARCHIVE_ON_CLOSE)) await CancellationScope.nonCancellable(() => startArchive(input.checkoutId));
+  }
+}
+
+async function runCheckout(input: CheckoutInput): Promise<CheckoutState> {
   const { workflowId } = workflowInfo();
   const payments = proxyActivities<Activities>(paymentActivityOptions(input.paymentRetryWindowSeconds));
   const state: CheckoutState = {
@@ -329,6 +345,17 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
   await orders.markPaymentFailed.executeWithOptions({ summary: `mark the order payment failed (${code})` }, [
     { checkoutId: input.checkoutId, code, reason },
   ]);
+  // A decline (not an outage: that is nobody's doing) counts towards the customer's risk hold.
+  if (declined && patched(REPORT_DECLINES)) {
+    try {
+      await risk.reportPaymentFailure.executeWithOptions(
+        { summary: `report the decline to customer ${input.customer.id}'s risk check` },
+        [{ customerId: input.customer.id, checkoutId: input.checkoutId, code, reason }],
+      );
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err; // the history keeps why; the checkout ends all the same
+    }
+  }
   await notify("payment-failed", order, reason);
   finish("FAILED");
   await emit("payment.failed");

@@ -1,7 +1,13 @@
 // Names shared by the workflow, the worker and the API: one place, so they cannot drift apart.
 import { defineSearchAttributeKey, SearchAttributeType } from "@temporalio/common";
 import { defineQuery, defineSignal, defineUpdate } from "@temporalio/workflow";
-import type { CheckoutState, PaymentEvent } from "./types.ts";
+import type {
+  CheckoutState,
+  PaymentEvent,
+  PaymentFailureReport,
+  RiskAssessmentRequest,
+  RiskDecision,
+} from "./types.ts";
 
 export const TASK_QUEUE = "checkout";
 
@@ -32,6 +38,16 @@ export const EVENT_TYPES = [
   "refund.succeeded",
 ] as const;
 
+/** One archiving workflow per closed run: a reset run is archived as a record of its own. */
+export function archiveWorkflowId(workflowId: string, runId: string): string {
+  return `archive-${workflowId}-${runId}`;
+}
+
+/** One risk workflow per customer: it counts the customer's failed payments and decides holds. */
+export function customerRiskWorkflowId(customerId: string): string {
+  return `customer-risk-${customerId}`;
+}
+
 /** One refund workflow per (checkout, Idempotency-Key). */
 export function refundWorkflowId(checkoutId: string, refundId: string): string {
   return `refund-${checkoutId}-${refundId}`;
@@ -54,6 +70,12 @@ export const awaitPaymentAnswerUpdate = defineUpdate<CheckoutState, [number]>("a
 
 /** A provider's webhook about this checkout's payment: the workflow then asks the provider. */
 export const paymentEventSignal = defineSignal<[PaymentEvent]>("paymentEvent");
+
+/** A declined payment of the customer's, sent (with start) to their risk workflow. */
+export const paymentFailedSignal = defineSignal<[PaymentFailureReport]>("paymentFailed");
+
+/** Asked by the API before a new checkout starts: let it through (with a level) or hold it. */
+export const assessCheckoutUpdate = defineUpdate<RiskDecision, [RiskAssessmentRequest]>("assessCheckout");
 
 /** Business errors that no retry can fix: the activity's retry policy stops on them at once. */
 export const PAYMENT_DECLINED = "PaymentDeclined";

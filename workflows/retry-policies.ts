@@ -71,3 +71,19 @@ export const deliveryActivityOptions: ActivityOptions = {
     nonRetryableErrorTypes: ["EndpointDeleted"],
   },
 };
+
+/** Telling a customer's risk workflow about a decline: worth a minute of retries, never more. */
+export const riskReportActivityOptions: ActivityOptions = {
+  startToCloseTimeout: "10 seconds",
+  scheduleToCloseTimeout: "1 minute",
+  retry: { initialInterval: "500 milliseconds", backoffCoefficient: 2, maximumInterval: "10 seconds" },
+};
+
+/**
+ * Archiving a closed history. The activity fails (and is retried) until the run has closed, so
+ * the pause between attempts bounds how long after the close the archive is written.
+ */
+export const archiveActivityOptions: ActivityOptions = {
+  startToCloseTimeout: "1 minute",
+  retry: { initialInterval: "200 milliseconds", backoffCoefficient: 2, maximumInterval: "1 minute" },
+};

@@ -48,6 +48,41 @@ export interface CheckoutInput {
   requestedAt: string;
   /** Where the request came from; absent in older histories. */
   origin?: CheckoutOrigin;
+  /** The customer's risk assessment when the checkout was let through; absent in older histories. */
+  risk?: RiskDecision;
+}
+
+export type RiskLevel = "LOW" | "MEDIUM" | "HIGH";
+
+/** Unusual-activity thresholds: this many declined payments within the window hold the customer. */
+export interface RiskPolicy {
+  maxFailedPayments: number;
+  windowSeconds: number;
+  holdSeconds: number;
+}
+
+/** A declined payment, reported by the checkout to the customer's risk workflow. */
+export interface PaymentFailureReport {
+  checkoutId: string;
+  code: string;
+  reason: string;
+  /** When the payment failed (ISO 8601), by the reporting activity's clock. */
+  failedAt: string;
+}
+
+/** The API asks before it starts a checkout; `at` is the API's clock, so the decision is replayable. */
+export interface RiskAssessmentRequest {
+  checkoutId: string;
+  at: string;
+}
+
+export interface RiskDecision {
+  level: RiskLevel;
+  /** True: do not start the checkout before `holdUntil`. */
+  hold: boolean;
+  holdUntil: string | null;
+  failuresInWindow: number;
+  reason: string;
 }
 
 export type CheckoutStatus = "RUNNING" | "REQUIRES_ACTION" | "COMPLETED" | "FAILED" | "CANCELLED" | "EXPIRED";
