@@ -114,6 +114,7 @@ async function main() {
     Temporal UI  ${temporalUi ?? "(set TEMPORAL_UI_URL to print it)"}
     Temporal     ${temporalAddress} (namespace ${config.temporal.namespace})
     Mail         ${mailDir ? `caught in ${mailDir}` : smtpUrl.replace(/\/\/[^@/]*@/, "//***@")}
+    Database     ${config.databaseUrl ? databaseUrl.replace(/\/\/[^@/]*@/, "//***@") : `${databaseUrl} (embedded: DATABASE_URL for \`npx checkout show\` and \`verify-archive\`)`}
   Try:
     curl -s -X POST ${api.url}/checkouts -H 'content-type: application/json' -H 'Idempotency-Key: demo-1' \\
       -d '{"customer":{"id":"cus_1","email":"ada@example.com"},"items":[{"sku":"tee","name":"T-shirt","quantity":2,"unitAmount":1999}],"currency":"USD","payment":{"provider":"sandbox","token":"tok_approve"}}'

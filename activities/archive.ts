@@ -1,4 +1,11 @@
-// PLACEHOLDER
+// Copies a closed run's history into the archive (archive/chain.ts), secrets removed
+// (archive/redact.ts). Started by workflows/archive.ts just before the run closes: until it has
+// closed, this fails with RunNotClosedYet and Temporal retries it a moment later.
+import { Context } from "@temporalio/activity";
+import { ApplicationFailure, WorkflowNotFoundError } from "@temporalio/common";
+import { appendToArchive } from "../archive/chain.ts";
+import { historyToText } from "../archive/history-json.ts";
+import { redactHistory } from "../archive/redact.ts";
 import type { Db } from "../prisma/client.ts";
 
 export interface ArchiveTarget {
@@ -12,10 +19,29 @@ export interface ArchivedRecord {
   hash: string;
 }
 
-export function archiveActivities(_db: Db) {
+export function archiveActivities(db: Db) {
   return {
-    async archiveHistory(_target: ArchiveTarget): Promise<ArchivedRecord> {
-      return { seq: 0, hash: "" };
+    async archiveHistory({ workflowId, runId, checkoutId }: ArchiveTarget): Promise<ArchivedRecord> {
+      const handle = Context.current().client.workflow.getHandle(workflowId, runId);
+      const description = await handle.describe().catch((err) => {
+        if (err instanceof WorkflowNotFoundError)
+          throw ApplicationFailure.nonRetryable(`${workflowId} run ${runId} was deleted before it could be archived`, "RunGone");
+        throw err;
+      });
+      if (description.status.name === "RUNNING" || !description.closeTime) {
+        throw ApplicationFailure.retryable(`${workflowId} has not closed yet`, "RunNotClosedYet");
+      }
+      const history = redactHistory(historyToText(await handle.fetchHistory()));
+      const record = await appendToArchive(db, {
+        workflowId,
+        runId,
+        checkoutId,
+        workflowType: description.type,
+        status: description.status.name,
+        closedAt: description.closeTime,
+        history,
+      });
+      return { seq: record.seq, hash: record.hash };
     },
   };
 }

@@ -1,5 +1,10 @@
-// PLACEHOLDER: the risk helper replaces this file.
-import type { RiskPolicy } from "../workflows/types.ts";
+// Tells a customer's risk workflow (workflows/customer-risk.ts) about a declined payment, starting
+// that workflow if the customer has none running. Retries may signal twice; the workflow counts a
+// checkout once.
+import { Context } from "@temporalio/activity";
+import type { customerRisk } from "../workflows/customer-risk.ts";
+import { customerRiskWorkflowId, paymentFailedSignal, searchAttributes } from "../workflows/definitions.ts";
+import type { PaymentFailureReport, RiskPolicy } from "../workflows/types.ts";
 
 export interface PaymentFailureInput {
   customerId: string;
@@ -8,8 +13,23 @@ export interface PaymentFailureInput {
   reason: string;
 }
 
-export function riskActivities(_policy: RiskPolicy) {
+export function riskActivities(policy: RiskPolicy) {
   return {
-    async reportPaymentFailure(_input: PaymentFailureInput): Promise<void> {},
+    async reportPaymentFailure({ customerId, checkoutId, code, reason }: PaymentFailureInput): Promise<void> {
+      if (policy.maxFailedPayments === 0) return; // RISK_MAX_FAILED_PAYMENTS=0: no holds, nothing to count
+      const { client, info } = Context.current();
+      await client.workflow.signalWithStart<typeof customerRisk, [PaymentFailureReport]>("customerRisk", {
+        workflowId: customerRiskWorkflowId(customerId),
+        taskQueue: info.taskQueue,
+        args: [{ customerId, policy }],
+        signal: paymentFailedSignal,
+        signalArgs: [{ checkoutId, code, reason, failedAt: new Date().toISOString() }],
+        typedSearchAttributes: [
+          { key: searchAttributes.CustomerId, value: customerId },
+          { key: searchAttributes.RiskLevel, value: "LOW" },
+        ],
+        staticSummary: `Risk of customer ${customerId}: ${policy.maxFailedPayments} declines within ${policy.windowSeconds} s hold new checkouts for ${policy.holdSeconds} s`,
+      });
+    },
   };
 }

@@ -25,6 +25,8 @@ export interface AppDeps {
   paymentRetryWindowSeconds: number;
   paymentActionTimeoutSeconds: number;
   returnUrl?: string;
+  /** Ask the customer's risk workflow before each new checkout (RISK_MAX_FAILED_PAYMENTS > 0). */
+  riskChecks: boolean;
   /** The configured providers: a checkout for any other is refused; their webhooks are verified. */
   gateways: GatewayRegistry;
   /** Which proxies' X-Forwarded-For and country header are believed (see api/origin.ts). */

@@ -2,9 +2,12 @@
 // closed): who started it and for what, each step with its times and attempts, the signals and
 // updates it received, its timers and how it ended. The history keeps only the last failure of a
 // retried activity, so the payment attempts come from the PaymentAttempt rows the payment
-// activities write. Nothing secret is echoed: no email, no payment token.
-import { type Client, type WorkflowHandle, WorkflowNotFoundError } from "@temporalio/client";
+// activities write. Nothing secret is echoed: no email, no payment token. Once Temporal has
+// deleted the run (retention, `temporal workflow delete`), the story comes from the archive.
+import { type Client, type WorkflowExecutionDescription, type WorkflowHandle, WorkflowNotFoundError } from "@temporalio/client";
 import { defaultPayloadConverter, type Payload } from "@temporalio/common";
+import { latestArchived } from "../archive/chain.ts";
+import { historyFromText } from "../archive/history-json.ts";
 import type { Db } from "../prisma/client.ts";
 import { checkoutWorkflowId, searchAttributes } from "../workflows/definitions.ts";
 import type { CheckoutInput, CheckoutState, PaymentEvent } from "../workflows/types.ts";
@@ -21,19 +24,67 @@ type Timer = AuditTimeline["timers"][number];
 
 const ID_PATTERN = /^chk_[a-f0-9]{32}$/;
 
+/** A run's history and what the server knows beside it; from Temporal, or from the archive. */
+interface HistorySource {
+  runId: string;
+  executionStatus: string;
+  events: HistoryEvent[];
+  startTime: Date;
+  closeTime: Date | null;
+  /** The CheckoutStatus search attribute (live runs only: archived ones tell it in their result). */
+  checkoutStatus?: string;
+  pendingActivities: PendingActivity[];
+  archive: AuditTimeline["source"]["archive"];
+}
+type PendingActivity = NonNullable<WorkflowExecutionDescription["raw"]["pendingActivities"]>[number];
+
 export async function auditTimeline(temporal: Client, db: Db, checkoutId: string): Promise<AuditTimeline> {
   if (!ID_PATTERN.test(checkoutId)) throw notFound("checkout", checkoutId);
   const workflowId = checkoutWorkflowId(checkoutId);
-  const description = await temporal.workflow
-    .getHandle(workflowId)
-    .describe()
-    .catch((err) => {
-      throw err instanceof WorkflowNotFoundError ? notFound("checkout", checkoutId) : err;
-    });
+  // Once the namespace's retention (or an operator) has deleted the run, the archive tells it.
+  const source = (await fromTemporal(temporal, workflowId)) ?? (await fromArchive(db, workflowId));
+  if (!source) throw notFound("checkout", checkoutId);
+  return story(db, checkoutId, workflowId, source);
+}
+
+async function fromTemporal(temporal: Client, workflowId: string): Promise<HistorySource | undefined> {
+  let description: WorkflowExecutionDescription;
+  try {
+    description = await temporal.workflow.getHandle(workflowId).describe();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  }
   // The run just described, even if a reset starts another one meanwhile.
   const history = await temporal.workflow.getHandle(workflowId, description.runId).fetchHistory();
-  const events = history.events ?? [];
+  return {
+    runId: description.runId,
+    executionStatus: description.status.name,
+    events: history.events ?? [],
+    startTime: description.startTime,
+    closeTime: description.closeTime ?? null,
+    checkoutStatus: description.typedSearchAttributes.get(searchAttributes.CheckoutStatus),
+    pendingActivities: description.raw.pendingActivities ?? [],
+    archive: null,
+  };
+}
 
+async function fromArchive(db: Db, workflowId: string): Promise<HistorySource | undefined> {
+  const record = await latestArchived(db, workflowId);
+  if (!record) return undefined;
+  return {
+    runId: record.runId,
+    executionStatus: record.status,
+    events: historyFromText(record.history).events ?? [],
+    startTime: record.closedAt,
+    closeTime: record.closedAt,
+    pendingActivities: [],
+    archive: { seq: record.seq, hash: record.hash, archivedAt: record.archivedAt.toISOString() },
+  };
+}
+
+async function story(db: Db, checkoutId: string, workflowId: string, source: HistorySource): Promise<AuditTimeline> {
+  const { events } = source;
   const started = events[0]?.workflowExecutionStartedEventAttributes;
   const input = decode<Partial<CheckoutInput> & { origin?: unknown }>(started?.input?.payloads?.[0]) ?? {};
   const runIds = new Set<string>();
@@ -170,17 +221,17 @@ export async function auditTimeline(temporal: Client, db: Db, checkoutId: string
     ) {
       closedAt = at;
       outcome = {
-        executionStatus: description.status.name,
+        executionStatus: source.executionStatus,
         status: null,
         message: event.workflowExecutionTerminatedEventAttributes?.reason || null,
         failureType: null,
       };
     }
   }
-  runIds.add(description.runId);
+  runIds.add(source.runId);
 
   // Attempts of a step still in flight are known to the server only, not to the history yet.
-  for (const pending of description.raw.pendingActivities ?? []) {
+  for (const pending of source.pendingActivities) {
     const step = [...steps.values()].find((s) => s.activityId === pending.activityId && !s.endedAt);
     if (!step) continue;
     step.result = "running";
@@ -198,10 +249,10 @@ export async function auditTimeline(temporal: Client, db: Db, checkoutId: string
     checkout: {
       id: checkoutId,
       workflowId,
-      runId: description.runId,
+      runId: source.runId,
       runIds: [...runIds],
-      executionStatus: description.status.name,
-      status: description.typedSearchAttributes.get(searchAttributes.CheckoutStatus) ?? outcome?.status ?? null,
+      executionStatus: source.executionStatus,
+      status: source.checkoutStatus ?? outcome?.status ?? null,
     },
     who: { customerId: input.customer?.id ?? null, identity: started?.identity || null },
     what: {
@@ -213,8 +264,8 @@ export async function auditTimeline(temporal: Client, db: Db, checkoutId: string
       method: input.payment?.method ?? "",
     },
     where: originView(input.origin),
-    startedAt: iso(events[0]?.eventTime) ?? description.startTime.toISOString(),
-    closedAt: closedAt ?? description.closeTime?.toISOString() ?? null,
+    startedAt: iso(events[0]?.eventTime) ?? source.startTime.toISOString(),
+    closedAt: closedAt ?? source.closeTime?.toISOString() ?? null,
     steps: [...steps.values()],
     attempts: attempts.map((a) => ({
       activityType: a.activityType,
@@ -233,6 +284,7 @@ export async function auditTimeline(temporal: Client, db: Db, checkoutId: string
     timers: [...timers.values()],
     children,
     outcome,
+    source: { kind: source.archive ? "archive" : "temporal", archive: source.archive },
   };
   // Belt and braces: an error message (an SMTP refusal, a gateway's echo) may quote them.
   return redact(timeline, [input.customer?.email, input.payment?.token]);

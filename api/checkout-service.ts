@@ -1,5 +1,5 @@
 // What the checkout routes do with Temporal and the database: start one workflow per checkout
-// (idempotently), read a checkout's state, and cancel it.
+// (idempotently) unless the customer's risk check holds it, read a checkout's state, and cancel it.
 import { createHash, randomUUID } from "node:crypto";
 import { type Client, WorkflowFailedError, type WorkflowHandle, WorkflowUpdateFailedError } from "@temporalio/client";
 import {
@@ -23,6 +23,7 @@ import {
 import type { refund } from "../workflows/refund.ts";
 import type { CheckoutInput, CheckoutOrigin, CheckoutState } from "../workflows/types.ts";
 import { ApiError, notFound } from "./errors.ts";
+import { assessCheckout, customerOnHold, riskChecksOff } from "./risk-check.ts";
 import type { CheckoutRequest } from "./schemas.ts";
 
 export interface CheckoutServiceDeps {
@@ -32,6 +33,8 @@ export interface CheckoutServiceDeps {
   paymentRetryWindowSeconds: number;
   paymentActionTimeoutSeconds: number;
   returnUrl?: string;
+  /** Ask the customer's risk workflow before each new checkout (RISK_MAX_FAILED_PAYMENTS > 0). */
+  riskChecks: boolean;
 }
 
 /** The public id of a checkout: derived from the Idempotency-Key when there is one. */
@@ -77,11 +80,33 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
    * Starts the checkout's workflow, or finds the one started earlier under the same key.
    * `origin` goes into the workflow input (not into the request hash: a retry from another
    * address is the same request); its country, when known, becomes the `Country` search attribute.
+   * A new checkout is first assessed by the customer's risk workflow: a held customer gets 429
+   * and nothing starts; otherwise the decision goes into the input and the `RiskLevel` attribute.
    */
   async function start(body: CheckoutRequest, idempotencyKey?: string, origin?: CheckoutOrigin): Promise<{ id: string }> {
     const country = origin?.country ?? undefined;
     const checkoutId = checkoutIdFor(idempotencyKey);
     const hash = requestHash(body);
+    const workflowId = checkoutWorkflowId(checkoutId);
+    // A client retrying its POST gets its checkout, even while the customer is held.
+    if (idempotencyKey) {
+      const existing = await temporal.workflow
+        .getHandle(workflowId)
+        .describe()
+        .catch((err) => {
+          if (err instanceof WorkflowNotFoundError) return undefined;
+          throw err;
+        });
+      if (existing) {
+        checkSameRequest(existing.memo, hash);
+        return { id: checkoutId };
+      }
+    }
+
+    const requestedAt = new Date().toISOString();
+    const risk = deps.riskChecks ? await assessCheckout(temporal, body.customer.id, checkoutId, requestedAt) : riskChecksOff;
+    if (risk.hold) throw customerOnHold(risk);
+
     const totalAmount = body.items.reduce((sum, i) => sum + i.quantity * i.unitAmount, 0);
     const input: CheckoutInput = {
       checkoutId,
@@ -92,10 +117,10 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
       paymentRetryWindowSeconds: deps.paymentRetryWindowSeconds,
       paymentActionTimeoutSeconds: deps.paymentActionTimeoutSeconds,
       returnUrl: deps.returnUrl,
-      requestedAt: new Date().toISOString(),
+      requestedAt,
       ...(origin ? { origin } : {}),
+      risk,
     };
-    const workflowId = checkoutWorkflowId(checkoutId);
     let handle: WorkflowHandle;
     try {
       handle = await temporal.workflow.start<typeof checkout>("checkout", {
@@ -114,8 +139,8 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
           { key: searchAttributes.CustomerId, value: body.customer.id },
           { key: searchAttributes.OrderTotal, value: totalAmount },
           { key: searchAttributes.Currency, value: body.currency },
-          // Until a risk check computes it, every checkout starts LOW.
-          { key: searchAttributes.RiskLevel, value: "LOW" },
+          // The customer's risk when the checkout was let through (LOW or MEDIUM; HIGH is held).
+          { key: searchAttributes.RiskLevel, value: risk.level },
           ...(country ? [{ key: searchAttributes.Country, value: country }] : []),
         ]),
         staticSummary: `Checkout ${checkoutId}: ${totalAmount} ${body.currency} via ${body.payment.provider}`,
@@ -124,10 +149,13 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       handle = temporal.workflow.getHandle(workflowId);
     }
-    if (!idempotencyKey) return { id: checkoutId };
+    // Another request under the same key may have started it first, with another body.
+    if (idempotencyKey) checkSameRequest((await handle.describe()).memo, hash);
+    return { id: checkoutId };
+  }
 
-    const existing = await handle.describe();
-    if (existing.memo?.requestHash !== hash) {
+  function checkSameRequest(memo: Record<string, unknown> | undefined, hash: string) {
+    if (memo?.requestHash !== hash) {
       throw new ApiError(
         422,
         "idempotency_key_reused",
@@ -135,7 +163,6 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
         [{ field: "header.idempotency-key", reason: "already used with a different request body" }],
       );
     }
-    return { id: checkoutId };
   }
 
   /** The checkout's state: from the workflow (query or result), joined with the database rows. */

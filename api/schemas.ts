@@ -262,6 +262,15 @@ export const AuditTimeline = z
       })
       .nullable()
       .openapi({ description: "How it ended; null while it runs." }),
+    source: z.object({
+      kind: z.enum(["temporal", "archive"]).openapi({
+        description: "temporal: the live history; archive: the archived copy, once Temporal has deleted the run.",
+      }),
+      archive: z
+        .object({ seq: z.int(), hash: z.string(), archivedAt: z.string() })
+        .nullable()
+        .openapi({ description: "The archive record told from: its place in the hash chain and its hash." }),
+    }),
   })
   .openapi("AuditTimeline");
 export type AuditTimeline = z.infer<typeof AuditTimeline>;

@@ -44,6 +44,7 @@ export async function startApiServer({ config, temporal, db, taskQueue }: ApiSet
     paymentRetryWindowSeconds: config.paymentRetryWindowSeconds,
     paymentActionTimeoutSeconds: config.paymentActionTimeoutSeconds,
     returnUrl: config.returnUrl,
+    riskChecks: config.risk.maxFailedPayments > 0,
     origin: config.origin,
     gateways: createGatewayRegistry(config.env, {
       enabled: config.sandbox.enabled,

@@ -1,6 +1,6 @@
 // The operator CLI's commands (cli/checkout.ts runs them): list checkouts by their search
 // attributes, show one's timeline, retry failed ones (a reset to just before the payment step),
-// cancel one. `npx checkout help` lists it all.
+// cancel one, verify the archive's hash chain. `npx checkout help` lists it all.
 // Connects with TEMPORAL_ADDRESS (default 127.0.0.1:7233) and TEMPORAL_NAMESPACE (default
 // "default"). Exit codes: 0 done, 1 not done (unknown checkout, refused, a retry that did not
 // complete), 2 bad usage.
@@ -15,6 +15,7 @@ import { checkoutQuery, type ListFilters, UsageError, wholeNumber } from "./quer
 import { followRun, planRetry, type RetryPlan, resetToPayment } from "./retry.ts";
 import { show } from "./show.ts";
 import { CliError, connect, findCheckout, type Temporal } from "./temporal.ts";
+import { verifyArchiveCommand } from "./verify-archive.ts";
 
 export const USAGE = `Usage: checkout <command> [options]
 
@@ -43,10 +44,15 @@ export const USAGE = `Usage: checkout <command> [options]
   cancel <id> [--reason R]
       Cancels a checkout whose payment has not started (as POST /checkouts/{id}/cancel does).
 
+  verify-archive [--json]
+      Walks the archive of closed histories (DATABASE_URL) and checks its hash chain: exit 0
+      when intact (prints the head hash: keep it elsewhere), 1 naming the first broken record.
+
   <id> is a checkout id (chk_...) or its workflow ID (checkout-chk_...).
 
 Environment: TEMPORAL_ADDRESS (default 127.0.0.1:7233), TEMPORAL_NAMESPACE (default "default"),
-DATABASE_URL (show: join the database's rows into the timeline, where supported).
+DATABASE_URL (show: the payment attempts from the database, and the archive once Temporal has
+deleted a checkout; verify-archive: required).
 Exit codes: 0 done; 1 unknown checkout, refused, or a retry that did not complete; 2 bad usage.`;
 
 const filterOptions = {
@@ -84,6 +90,10 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
         return await retryCommand(rest, connected, io);
       case "cancel":
         return await cancelCommand(rest, connected, io);
+      case "verify-archive": {
+        const { values } = parseArgs({ args: rest, options: { json: { type: "boolean" } }, strict: true });
+        return await verifyArchiveCommand({ json: Boolean(values.json), io });
+      }
       case undefined:
       case "help":
       case "--help":

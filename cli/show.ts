@@ -1,10 +1,11 @@
 // `checkout show <id>`: the checkout's audit timeline. With DATABASE_URL it is the API's own
 // (api/audit.ts, as GET /checkouts/{id}/audit answers: history plus each payment attempt from the
-// database); without, the Temporal history alone, and the CLI says so.
+// database, or the archive once Temporal has deleted the run); without, the Temporal history
+// alone, and the CLI says so.
 import type { AuditTimeline } from "../api/schemas.ts";
 import { rowOf } from "./list.ts";
 import { money } from "./money.ts";
-import { CliError, findCheckout, type Temporal } from "./temporal.ts";
+import { CliError, checkoutIdOf, findCheckout, type Temporal } from "./temporal.ts";
 import { buildTimeline, type HistoryTimeline, type TimelineEntry } from "./timeline.ts";
 
 interface Io {
@@ -14,9 +15,10 @@ interface Io {
 
 export async function show(temporal: Temporal, arg: string, options: { json: boolean; io: Io }): Promise<number> {
   const { io } = options;
-  const found = await findCheckout(temporal, arg);
   const databaseUrl = process.env.DATABASE_URL;
   if (databaseUrl) {
+    // The API's own story, which falls back to the archive once Temporal has deleted the run.
+    const checkoutId = checkoutIdOf(arg.trim());
     const [{ auditTimeline }, { createDb }, { ApiError }] = await Promise.all([
       import("../api/audit.ts"),
       import("../prisma/client.ts"),
@@ -24,19 +26,22 @@ export async function show(temporal: Temporal, arg: string, options: { json: boo
     ]);
     const db = createDb(databaseUrl);
     try {
-      const timeline = await auditTimeline(temporal.client, db, found.checkoutId);
+      const timeline = await auditTimeline(temporal.client, db, checkoutId);
       io.out(options.json ? JSON.stringify(timeline, null, 2) : renderAudit(timeline));
       return 0;
     } catch (err) {
       if (err instanceof ApiError && err.status === 404)
-        throw new CliError(`Unknown checkout ${found.checkoutId}: ${err.message}`);
+        throw new CliError(
+          `Unknown checkout ${checkoutId}: not in Temporal (namespace ${temporal.namespace}) nor in the archive.`,
+        );
       throw err;
     } finally {
       await db.$disconnect();
     }
   }
 
-  io.err("DATABASE_URL is not set: showing the Temporal history only (no payment attempts from the database).");
+  const found = await findCheckout(temporal, arg);
+  io.err("DATABASE_URL is not set: showing the Temporal history only (no payment attempts, no archive).");
   const history = await temporal.client.workflow.getHandle(found.workflowId, found.description.runId).fetchHistory();
   const timeline = buildTimeline(found.checkoutId, found.description, history, rowOf(found.description).status);
   io.out(options.json ? JSON.stringify(timeline, null, 2) : renderHistory(timeline));
@@ -113,6 +118,9 @@ export function renderAudit(t: AuditTimeline): string {
     `  workflow ${c.workflowId}, run ${c.runId}${c.runIds.length > 1 ? ` (runs: ${c.runIds.join(", ")})` : ""}`,
     `  ${joined(money(what.amount, what.currency), `${what.itemCount} item(s)`, `via ${what.provider}`, what.method)}` +
       `${t.who.customerId ? `, customer ${t.who.customerId}` : ""}`,
+    ...(t.source.archive
+      ? [`  from the archive (Temporal no longer has it): record ${t.source.archive.seq}, hash ${t.source.archive.hash}`]
+      : []),
   ];
   return `${header.join("\n")}\n\n${table(lines)}`;
 }

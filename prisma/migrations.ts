@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { bindMigrationAwareSqlAdapterFactory } from "@prisma/driver-adapter-utils";
 import * as engineBindings from "@prisma/schema-engine-wasm/schema_engine_bg";
+import pg from "pg";
 
 const prismaDir = path.dirname(fileURLToPath(import.meta.url));
 export const migrationsDir = path.join(prismaDir, "migrations");
@@ -28,9 +29,34 @@ function loadWasm(): Promise<void> {
   return wasmLoaded;
 }
 
+/**
+ * PrismaPg runs a migration script by splitting it at every ";", which cuts a PL/pgSQL function
+ * body (or a comment) into broken statements. Prisma's native engine sends the script whole; so
+ * does this, on a connection of its own, in PostgreSQL's simple query protocol.
+ */
+function sendingScriptsWhole(factory: PrismaPg, databaseUrl: string): PrismaPg {
+  const connect = factory.connect.bind(factory);
+  factory.connect = async () => {
+    const adapter = await connect();
+    adapter.executeScript = async (script: string) => {
+      const client = new pg.Client({ connectionString: databaseUrl });
+      await client.connect();
+      try {
+        await client.query(script);
+      } finally {
+        await client.end();
+      }
+    };
+    return adapter;
+  };
+  return factory;
+}
+
 async function withEngine<T>(databaseUrl: string, run: (engine: Engine) => Promise<T>): Promise<T> {
   await loadWasm();
-  const adapter = bindMigrationAwareSqlAdapterFactory(new PrismaPg({ connectionString: databaseUrl }));
+  const adapter = bindMigrationAwareSqlAdapterFactory(
+    sendingScriptsWhole(new PrismaPg({ connectionString: databaseUrl }), databaseUrl),
+  );
   const schema = await readFile(schemaPath, "utf8");
   const engine = await engineBindings.SchemaEngine.new(
     { datamodels: [[schemaPath, schema]] },

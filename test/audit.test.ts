@@ -93,6 +93,8 @@ describe("the audit of a checkout", () => {
     expect(timeline.children.map((c) => c.workflowId)).toEqual([
       `event-checkout-${id}-payment.succeeded`,
       `event-checkout-${id}-checkout.completed`,
+      // The archiver, started last: it copies this history once the run has closed.
+      `archive-checkout-${id}-${timeline.checkout.runId}`,
     ]);
     expect(timeline.outcome).toEqual({ executionStatus: "COMPLETED", status: "COMPLETED", message: null, failureType: null });
   });

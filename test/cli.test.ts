@@ -2,64 +2,16 @@
 // server and database: list agrees with `temporal workflow list --query`, show prints the steps,
 // retry resets a failed checkout to just before its payment (alone and in a batch) and it
 // completes with one charge, cancel waits for a worker, and an unknown id exits 1 naming it.
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
-import { projectRoot } from "../config.ts";
 import { checkoutWorkflowId } from "../workflows/definitions.ts";
+import { cli, spawnCli } from "./support/cli-process.ts";
 import { call, chargesFor, startCheckout, validCheckout, waitForCheckout } from "./support/http.ts";
 import { startTestStack, type TestStack } from "./support/stack.ts";
 
 const execTemporal = promisify(execFile);
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Starts `node --import tsx cli/checkout.ts …` pointed at the test run's servers. */
-function spawnCli(
-  args: string[],
-  env: Record<string, string | undefined> = {},
-): { child: ChildProcess; done: Promise<CliRun>; stderr: () => string } {
-  const merged: Record<string, string | undefined> = {
-    ...process.env,
-    TEMPORAL_ADDRESS: inject("temporalAddress"),
-    TEMPORAL_NAMESPACE: "default",
-    DATABASE_URL: inject("databaseUrl"),
-    ...env,
-  };
-  for (const [key, value] of Object.entries(merged)) if (value === undefined) delete merged[key];
-  const child = spawn(process.execPath, ["--import", "tsx", "cli/checkout.ts", ...args], {
-    cwd: projectRoot,
-    env: merged,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.on("data", (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr?.on("data", (chunk) => {
-    stderr += chunk;
-  });
-  const done = new Promise<CliRun>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`checkout ${args.join(" ")} did not end in 90 s\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, 90_000);
-    child.once("error", reject);
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-  return { child, done, stderr: () => stderr };
-}
-
-const cli = (args: string[], env?: Record<string, string | undefined>) => spawnCli(args, env).done;
 
 async function temporalCli(args: string[]): Promise<string> {
   const { stdout } = await execTemporal(inject("temporalCli"), [...args, "--address", inject("temporalAddress")]);

@@ -115,6 +115,8 @@ describe("a checkout's search attributes and activity summaries", () => {
       ["createOrder", "create order"],
       ["initiatePayment", "charge 3998 USD via sandbox"],
       ["markPaymentFailed", "mark the order payment failed (card_declined)"],
+      // Every decline is reported (a no-op while RISK_MAX_FAILED_PAYMENTS is 0, as in these tests).
+      ["reportPaymentFailure", `report the decline to customer ${customerId}'s risk check`],
       ["sendNotification", "email payment-failed to the customer"],
     ]);
   });

@@ -4,7 +4,7 @@
 // the namespace's retention has deleted the workflow.
 import { WorkflowExecutionAlreadyStartedError } from "@temporalio/common";
 import { ParentClosePolicy, proxyActivities, startChild, WorkflowIdReusePolicy, workflowInfo } from "@temporalio/workflow";
-import type { ArchiveTarget, ArchivedRecord } from "../activities/archive.ts";
+import type { ArchivedRecord, ArchiveTarget } from "../activities/archive.ts";
 import type { Activities } from "../activities/index.ts";
 import { archiveWorkflowId } from "./definitions.ts";
 import { archiveActivityOptions } from "./retry-policies.ts";

@@ -17,6 +17,7 @@ import {
 } from "@temporalio/workflow";
 import type { Activities } from "../activities/index.ts";
 import type { PaymentStepResult, RetriesSpentCheck } from "../activities/payments.ts";
+import { startArchive } from "./archive.ts";
 import {
   awaitPaymentAnswerUpdate,
   type CancelRequest,
@@ -28,7 +29,6 @@ import {
   paymentIdempotencyKey,
   searchAttributes,
 } from "./definitions.ts";
-import { startArchive } from "./archive.ts";
 import { emitEvent } from "./events.ts";
 import {
   notificationActivityOptions,

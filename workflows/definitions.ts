@@ -1,13 +1,7 @@
 // Names shared by the workflow, the worker and the API: one place, so they cannot drift apart.
 import { defineSearchAttributeKey, SearchAttributeType } from "@temporalio/common";
 import { defineQuery, defineSignal, defineUpdate } from "@temporalio/workflow";
-import type {
-  CheckoutState,
-  PaymentEvent,
-  PaymentFailureReport,
-  RiskAssessmentRequest,
-  RiskDecision,
-} from "./types.ts";
+import type { CheckoutState, PaymentEvent, PaymentFailureReport, RiskAssessmentRequest, RiskDecision } from "./types.ts";
 
 export const TASK_QUEUE = "checkout";
 
@@ -94,6 +88,10 @@ export const searchAttributes = {
   Currency: defineSearchAttributeKey("Currency", SearchAttributeType.KEYWORD),
   /** ISO 3166-1 alpha-2 country of the customer; set only when the request carries one. */
   Country: defineSearchAttributeKey("Country", SearchAttributeType.KEYWORD),
-  /** LOW, MEDIUM or HIGH: every checkout starts LOW until a risk check sets it. */
+  /**
+   * LOW, MEDIUM or HIGH. On a checkout: its customer's risk when the API let it through (LOW or
+   * MEDIUM; a HIGH customer's checkouts are held, never started). On a customer's risk workflow:
+   * HIGH while the customer is held.
+   */
   RiskLevel: defineSearchAttributeKey("RiskLevel", SearchAttributeType.KEYWORD),
 } as const;

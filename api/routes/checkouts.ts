@@ -25,6 +25,15 @@ const createCheckout = createRoute({
     202: json(Accepted, "Accepted: the checkout runs; follow links.self for its status"),
     400: errors[400],
     422: json(ErrorResponse, "Idempotency-Key reused with another body, or provider not configured"),
+    429: {
+      ...json(ErrorResponse, "The customer is on hold after repeated declined payments (`customer_on_hold`); nothing started"),
+      headers: {
+        "Retry-After": {
+          description: "Whole seconds until the hold ends and a new checkout may be tried",
+          schema: { type: "integer", minimum: 1 },
+        },
+      },
+    },
   },
 });
 

@@ -59,6 +59,9 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
     SANDBOX_SLOW_MS: String(options.sandboxSlowMs ?? 1500),
     PAYMENT_RETRY_WINDOW_SECONDS: String(options.paymentRetryWindowSeconds ?? 300),
     PAYMENT_ACTION_TIMEOUT_SECONDS: String(options.paymentActionTimeoutSeconds ?? 120),
+    // Risk holds off: many tests decline payments for the same customer (cus_1) on purpose and
+    // must not be held. test/risk.test.ts turns them on through `env`.
+    RISK_MAX_FAILED_PAYMENTS: "0",
     ...options.env,
   };
   const config = loadConfig(env);

@@ -44,6 +44,16 @@ describe("loadConfig", () => {
     expect(config.paymentRetryWindowSeconds).toBe(60);
   });
 
+  it("reads the risk thresholds, with 5 declines in an hour holding for 15 minutes by default; 0 turns holds off", () => {
+    expect(loadConfig({}).risk).toEqual({ maxFailedPayments: 5, windowSeconds: 3600, holdSeconds: 900 });
+    expect(loadConfig({ RISK_MAX_FAILED_PAYMENTS: "2", RISK_WINDOW_SECONDS: "60", RISK_HOLD_SECONDS: "4" }).risk).toEqual({
+      maxFailedPayments: 2,
+      windowSeconds: 60,
+      holdSeconds: 4,
+    });
+    expect(loadConfig({ RISK_MAX_FAILED_PAYMENTS: "0" }).risk.maxFailedPayments).toBe(0);
+  });
+
   it.each(["1", "true", "YES", "on"])("SANDBOX_ENABLED=%s enables the sandbox", (value) => {
     expect(loadConfig({ SANDBOX_ENABLED: value }).sandbox.enabled).toBe(true);
   });
@@ -65,6 +75,12 @@ describe("loadConfig", () => {
     ["DATABASE_URL", "//db:5432/checkout"],
     ["PAYMENT_RETRY_WINDOW_SECONDS", "4"],
     ["TEMPORAL_UI_URL", "ui"],
+    ["RISK_MAX_FAILED_PAYMENTS", "-1"],
+    ["RISK_MAX_FAILED_PAYMENTS", "1001"],
+    ["RISK_MAX_FAILED_PAYMENTS", "three"],
+    ["RISK_WINDOW_SECONDS", "0"],
+    ["RISK_WINDOW_SECONDS", "1.5"],
+    ["RISK_HOLD_SECONDS", "0"],
   ])("%s=%j is refused with a ConfigError naming the variable", (name, value) => {
     let thrown: unknown;
     try {

@@ -1,0 +1,16 @@
+// A history as JSON text and back, with the Temporal API's own generated protobuf classes: field
+// names as in the API, int64 as strings, bytes (payload data) in base64, enums by name. (The
+// SDK's historyToJSON fails in this install: @temporalio/common and @temporalio/proto each get a
+// copy of protobufjs, and its JSON extension rejects the other copy's types.)
+import proto from "@temporalio/proto";
+
+const History = proto.temporal.api.history.v1.History;
+export type History = proto.temporal.api.history.v1.IHistory;
+
+export function historyToText(history: History): string {
+  return JSON.stringify(History.toObject(History.fromObject(history), { longs: String, enums: String, bytes: String }));
+}
+
+export function historyFromText(text: string): History {
+  return History.fromObject(JSON.parse(text));
+}
