@@ -62,7 +62,10 @@ describe("redactHistory", () => {
         workflowExecutionStartedEventAttributes: {
           input: {
             payloads: [
-              json({ customer: { id: "cus_1", email: "ada@example.com" }, payment: { token: "tok_secret_1", provider: "sandbox" } }),
+              json({
+                customer: { id: "cus_1", email: "ada@example.com" },
+                payment: { token: "tok_secret_1", provider: "sandbox" },
+              }),
             ],
           },
         },
