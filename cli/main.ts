@@ -10,7 +10,8 @@ import { WorkflowUpdateFailedError } from "@temporalio/client";
 import { ApplicationFailure, WorkflowNotFoundError } from "@temporalio/common";
 import { CHECKOUT_NOT_CANCELLABLE, cancelUpdate } from "../workflows/definitions.ts";
 import type { CheckoutState } from "../workflows/types.ts";
-import { formatRows, listCheckouts, rowOf } from "./list.ts";
+import { archiveRun } from "./archive.ts";
+import { type CheckoutRow, formatRows, listCheckouts, rowOf } from "./list.ts";
 import { checkoutQuery, type ListFilters, UsageError, wholeNumber } from "./query.ts";
 import { followRun, planRetry, type RetryPlan, resetToPayment } from "./retry.ts";
 import { show } from "./show.ts";
@@ -44,6 +45,11 @@ export const USAGE = `Usage: checkout <command> [options]
   cancel <id> [--reason R]
       Cancels a checkout whose payment has not started (as POST /checkouts/{id}/cancel does).
 
+  archive <id> | archive --query Q [filters] [--limit N]
+      Copies closed checkout runs that the archive lacks (a terminated run, one that closed before
+      archiving shipped) into it, as a closing checkout does itself, and waits for each record.
+      Runs already archived are left as they are. The worker on TEMPORAL_TASK_QUEUE does the work.
+
   verify-archive [--json]
       Walks the archive of closed histories (DATABASE_URL) and checks its hash chain: exit 0
       when intact (prints the head hash: keep it elsewhere), 1 naming the first broken record.
@@ -51,6 +57,7 @@ export const USAGE = `Usage: checkout <command> [options]
   <id> is a checkout id (chk_...) or its workflow ID (checkout-chk_...).
 
 Environment: TEMPORAL_ADDRESS (default 127.0.0.1:7233), TEMPORAL_NAMESPACE (default "default"),
+TEMPORAL_TASK_QUEUE (archive: the workers' task queue, default "checkout"),
 DATABASE_URL (show: the payment attempts from the database, and the archive once Temporal has
 deleted a checkout; verify-archive: required).
 Exit codes: 0 done; 1 unknown checkout, refused, or a retry that did not complete; 2 bad usage.`;
@@ -90,6 +97,8 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
         return await retryCommand(rest, connected, io);
       case "cancel":
         return await cancelCommand(rest, connected, io);
+      case "archive":
+        return await archiveCommand(rest, connected, io);
       case "verify-archive": {
         const { values } = parseArgs({ args: rest, options: { json: { type: "boolean" } }, strict: true });
         return await verifyArchiveCommand({ json: Boolean(values.json), io });
@@ -201,6 +210,41 @@ async function cancelCommand(args: string[], connected: () => Promise<Temporal>,
   }
   io.out(`${checkoutId} ${state.status}`);
   return state.status === "CANCELLED" ? 0 : 1;
+}
+
+async function archiveCommand(args: string[], connected: () => Promise<Temporal>, io: Out): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: filterOptions, allowPositionals: true });
+  const filters = filtersOf(values);
+  const hasFilters = Object.values(filters).some((v) => v !== undefined);
+  if (positionals.length && hasFilters) throw new UsageError("Give either one checkout id or --query/filters, not both.");
+  if (!positionals.length && !hasFilters)
+    throw new UsageError("`checkout archive` takes a checkout id, or --query (and filters).");
+  const temporal = await connected();
+  const taskQueue = process.env.TEMPORAL_TASK_QUEUE || "checkout";
+
+  let runs: CheckoutRow[];
+  if (positionals.length) {
+    const { description } = await findCheckout(temporal, oneId(positionals, "archive"));
+    if (description.status.name === "RUNNING") {
+      throw new CliError(`Not archived: ${description.workflowId} is still running; it archives itself when it closes.`);
+    }
+    runs = [rowOf(description)];
+  } else {
+    const listing = await listCheckouts(temporal, checkoutQuery(filters, 'ExecutionStatus!="Running"'), limitOf(values));
+    if (listing.truncated) io.err(`More runs match than --limit: run the command again for the rest.`);
+    runs = listing.checkouts;
+    if (!runs.length) {
+      io.out(`No closed checkouts match ${listing.query}`);
+      return 0;
+    }
+  }
+  const slow = setTimeout(() => io.err(`Waiting for a worker on task queue "${taskQueue}" to archive...`), 3_000);
+  const outcomes = await Promise.all(runs.map((run) => archiveRun(temporal, run, taskQueue))).finally(() => clearTimeout(slow));
+  for (const o of outcomes) {
+    if (o.record) io.out(`${o.checkoutId} run ${o.runId}: archived as record ${o.record.seq}, hash ${o.record.hash}`);
+    else io.err(`${o.checkoutId} run ${o.runId}: not archived: ${o.error}`);
+  }
+  return outcomes.every((o) => o.record) ? 0 : 1;
 }
 
 async function retryCommand(args: string[], connected: () => Promise<Temporal>, io: Out): Promise<number> {

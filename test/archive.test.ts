@@ -203,4 +203,43 @@ describe("the archive of closed histories", () => {
     }
     expect((await cli(["verify-archive"])).code).toBe(0);
   });
+
+  it("`checkout archive` copies a run that was terminated, which could not archive itself", async () => {
+    const id = await startCheckout(stack.url, validCheckout("tok_3ds"));
+    await waitForCheckout(stack.url, id, (c) => c.status === "REQUIRES_ACTION");
+    const workflowId = checkoutWorkflowId(id);
+    const running = await cli(["archive", id], { TEMPORAL_TASK_QUEUE: stack.taskQueue });
+    expect(running.code).toBe(1);
+    expect(running.stderr).toContain("still running; it archives itself when it closes");
+
+    await run(inject("temporalCli"), [
+      "workflow",
+      "terminate",
+      "-w",
+      workflowId,
+      "--reason",
+      "test",
+      "--address",
+      inject("temporalAddress"),
+    ]);
+    const { runId } = await stack.temporal.workflow.getHandle(workflowId).describe();
+    await expect(stack.temporal.workflow.getHandle(archiveWorkflowId(workflowId, runId)).describe()).rejects.toBeInstanceOf(
+      WorkflowNotFoundError,
+    );
+
+    const archived = await cli(["archive", id], { TEMPORAL_TASK_QUEUE: stack.taskQueue });
+    expect(archived.code, archived.stderr).toBe(0);
+    const record = await stack.db.historyArchive.findUniqueOrThrow({ where: { workflowId_runId: { workflowId, runId } } });
+    expect(record.status).toBe("TERMINATED");
+    expect(archived.stdout).toContain(`${id} run ${runId}: archived as record ${record.seq}, hash ${record.hash}`);
+
+    // Again, and as part of a batch: the same record, nothing appended.
+    const again = await cli(["archive", "--customer", "cus_1", "--query", `WorkflowId="${workflowId}"`], {
+      TEMPORAL_TASK_QUEUE: stack.taskQueue,
+    });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain(`archived as record ${record.seq},`);
+    expect(await stack.db.historyArchive.count({ where: { workflowId } })).toBe(1);
+    expect((await cli(["verify-archive"])).code).toBe(0);
+  });
 });
