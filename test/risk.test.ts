@@ -1,12 +1,10 @@
 // Unusual activity: declined payments of one customer (2 within 60 s here) hold their new
 // checkouts for a while (4 s here) with 429 and Retry-After. The customer's risk workflow
 // (customer-risk-<id>) decides; each decision, the hold and its end stand in its history.
-import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { promisify } from "node:util";
 import { defaultPayloadConverter, WorkflowNotFoundError } from "@temporalio/common";
 import type { temporal } from "@temporalio/proto";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkoutIdFor } from "../api/checkout-service.ts";
 import type { customerRisk } from "../workflows/customer-risk.ts";
 import { customerRiskWorkflowId, searchAttributes } from "../workflows/definitions.ts";
@@ -14,8 +12,8 @@ import { emptyRiskState, type RiskState } from "../workflows/risk-rules.ts";
 import type { CheckoutInput, RiskDecision } from "../workflows/types.ts";
 import { call, startCheckout, validCheckout, waitForCheckout } from "./support/http.ts";
 import { startTestStack, type TestStack } from "./support/stack.ts";
+import { listWorkflowIds } from "./support/workflow-list.ts";
 
-const run = promisify(execFile);
 const HOLD_SECONDS = 4;
 
 describe("unusual activity", () => {
@@ -247,32 +245,7 @@ describe("unusual activity", () => {
     return lines;
   }
 
-  /** `temporal workflow list --query …`, polled until `expected` shows (visibility lags). */
-  async function listIds(query: string, expected: string[]): Promise<string[]> {
-    const deadline = Date.now() + 3_000;
-    for (;;) {
-      const { stdout } = await run(inject("temporalCli"), [
-        "workflow",
-        "list",
-        "--query",
-        `${query} AND TaskQueue="${stack.taskQueue}"`,
-        "--address",
-        inject("temporalAddress"),
-        "-o",
-        "json",
-      ]);
-      const text = stdout.trim();
-      // One JSON object per workflow, or one array, depending on the CLI version.
-      const rows: Array<{ execution: { workflowId: string } }> = !text
-        ? []
-        : text.startsWith("[")
-          ? JSON.parse(text)
-          : text.split(/\n(?=\{)/).map((chunk) => JSON.parse(chunk));
-      const ids = rows.map((row) => row.execution.workflowId).sort();
-      if (JSON.stringify(ids) === JSON.stringify([...expected].sort()) || Date.now() > deadline) return ids;
-      await sleep(200);
-    }
-  }
+  const listIds = (query: string, expected: string[]) => listWorkflowIds(query, stack.taskQueue, expected, 3_000);
 });
 
 function decode(payload: temporal.api.common.v1.IPayload | undefined): unknown {

@@ -11,6 +11,7 @@ import { ensureSearchAttributes } from "../infra/search-attributes.ts";
 import { searchAttributes } from "../workflows/definitions.ts";
 import { startCheckout, validCheckout, waitForCheckout } from "./support/http.ts";
 import { startTestStack, type TestStack } from "./support/stack.ts";
+import { listWorkflowIds } from "./support/workflow-list.ts";
 
 const run = promisify(execFile);
 
@@ -62,28 +63,7 @@ describe("a checkout's search attributes and activity summaries", () => {
     await stack?.stop();
   });
 
-  /** `temporal workflow list --query …` on the run's server, polled until `expected` ids show (visibility lags). */
-  async function listIds(query: string, expected: string[]): Promise<string[]> {
-    const scoped = `${query} AND TaskQueue="${stack.taskQueue}"`;
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const { stdout } = await run(inject("temporalCli"), [
-        "workflow",
-        "list",
-        "--query",
-        scoped,
-        "--address",
-        inject("temporalAddress"),
-        "-o",
-        "json",
-      ]);
-      const ids = parseList(stdout)
-        .map((w) => w.execution.workflowId)
-        .sort();
-      if (sameSet(ids, expected) || Date.now() > deadline) return ids;
-      await sleep(250);
-    }
-  }
+  const listIds = (query: string, expected: string[]) => listWorkflowIds(query, stack.taskQueue, expected);
 
   it("the temporal CLI finds the failed one by status and provider", async () => {
     expect(await listIds('CheckoutStatus="FAILED" AND PaymentProvider="sandbox"', [`checkout-${failed}`])).toEqual([
@@ -133,13 +113,3 @@ describe("a checkout's search attributes and activity summaries", () => {
     return summaries;
   }
 });
-
-function parseList(stdout: string): Array<{ execution: { workflowId: string } }> {
-  const text = stdout.trim();
-  if (!text) return [];
-  // One JSON object per workflow, or one array, depending on the CLI version.
-  return text.startsWith("[") ? JSON.parse(text) : text.split(/\n(?=\{)/).map((chunk) => JSON.parse(chunk));
-}
-
-const sameSet = (a: string[], b: string[]) => a.length === b.length && [...a].sort().every((v, i) => v === [...b].sort()[i]);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
