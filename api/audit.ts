@@ -5,9 +5,8 @@
 // activities write. Nothing secret is echoed: no email, no payment token. Once Temporal has
 // deleted the run (retention, `temporal workflow delete`), the story comes from the archive.
 import { type Client, type WorkflowExecutionDescription, type WorkflowHandle, WorkflowNotFoundError } from "@temporalio/client";
-import { defaultPayloadConverter, type Payload } from "@temporalio/common";
 import { latestArchived } from "../archive/chain.ts";
-import { historyFromText } from "../archive/history-json.ts";
+import { decodePayload as decode, historyFromText } from "../archive/history-json.ts";
 import type { Db } from "../prisma/client.ts";
 import { checkoutWorkflowId, searchAttributes } from "../workflows/definitions.ts";
 import type { CheckoutInput, CheckoutState, PaymentEvent } from "../workflows/types.ts";
@@ -288,15 +287,6 @@ async function story(db: Db, checkoutId: string, workflowId: string, source: His
   };
   // Belt and braces: an error message (an SMTP refusal, a gateway's echo) may quote them.
   return redact(timeline, [input.customer?.email, input.payment?.token]);
-}
-
-function decode<T>(payload: Payload | null | undefined): T | undefined {
-  if (!payload) return undefined;
-  try {
-    return defaultPayloadConverter.fromPayload<T>(payload);
-  } catch {
-    return undefined; // encoded by a codec this API does not have, or not JSON: leave it out
-  }
 }
 
 function iso(ts: Timestamp | undefined): string | null {

@@ -1,7 +1,13 @@
 // What the checkout routes do with Temporal and the database: start one workflow per checkout
 // (idempotently) unless the customer's risk check holds it, read a checkout's state, and cancel it.
 import { createHash, randomUUID } from "node:crypto";
-import { type Client, WorkflowFailedError, type WorkflowHandle, WorkflowUpdateFailedError } from "@temporalio/client";
+import {
+  type Client,
+  type WorkflowExecutionDescription,
+  WorkflowFailedError,
+  type WorkflowHandle,
+  WorkflowUpdateFailedError,
+} from "@temporalio/client";
 import {
   ApplicationFailure,
   TypedSearchAttributes,
@@ -22,6 +28,7 @@ import {
 } from "../workflows/definitions.ts";
 import type { refund } from "../workflows/refund.ts";
 import type { CheckoutInput, CheckoutOrigin, CheckoutState } from "../workflows/types.ts";
+import { archivedCheckout } from "./archived-checkout.ts";
 import { ApiError, notFound } from "./errors.ts";
 import { assessCheckout, customerOnHold, riskChecksOff } from "./risk-check.ts";
 import type { CheckoutRequest } from "./schemas.ts";
@@ -67,13 +74,25 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
     return temporal.workflow.getHandle<typeof checkout>(checkoutWorkflowId(id));
   }
 
-  async function describe(id: string) {
+  /** The checkout's run as Temporal has it; undefined once Temporal has deleted it (retention). */
+  async function liveDescription(id: string): Promise<WorkflowExecutionDescription | undefined> {
     try {
       return await handleFor(id).describe();
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw notFound("checkout", id);
+      if (err instanceof WorkflowNotFoundError) return undefined;
       throw err;
     }
+  }
+
+  /**
+   * A checkout outlives its workflow's retention: what Temporal deleted, the archive keeps (and
+   * the database keeps its rows). 404 only for a checkout that never was.
+   */
+  async function ensureExists(id: string): Promise<void> {
+    if (await liveDescription(id)) return;
+    if (await archivedCheckout(db, checkoutWorkflowId(id))) return;
+    if (await db.order.findUnique({ where: { checkoutId: id }, select: { id: true } })) return;
+    throw notFound("checkout", id);
   }
 
   /**
@@ -88,19 +107,15 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
     const checkoutId = checkoutIdFor(idempotencyKey);
     const hash = requestHash(body);
     const workflowId = checkoutWorkflowId(checkoutId);
-    // A client retrying its POST gets its checkout, even while the customer is held.
+    // A client retrying its POST gets its checkout, even while the customer is held, and even
+    // after retention deleted its workflow (starting it again could charge twice).
     if (idempotencyKey) {
-      const existing = await temporal.workflow
-        .getHandle(workflowId)
-        .describe()
-        .catch((err) => {
-          if (err instanceof WorkflowNotFoundError) return undefined;
-          throw err;
-        });
+      const existing = (await liveDescription(checkoutId)) ?? (await archivedCheckout(db, workflowId));
       if (existing) {
         checkSameRequest(existing.memo, hash);
         return { id: checkoutId };
       }
+      if (await db.order.findUnique({ where: { checkoutId }, select: { id: true } })) return { id: checkoutId };
     }
 
     const requestedAt = new Date().toISOString();
@@ -165,15 +180,29 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
     }
   }
 
-  /** The checkout's state: from the workflow (query or result), joined with the database rows. */
-  async function get(id: string) {
-    const description = await describe(id);
+  /** What Temporal tells of the checkout: its live run, or the archived one once Temporal deleted it. */
+  async function runOf(id: string): Promise<RunView> {
     const handle = handleFor(id);
-    const memo = (description.memo ?? {}) as { totalAmount?: number; currency?: string };
+    const workflowId = checkoutWorkflowId(id);
+    const description = await liveDescription(id);
+    if (!description) {
+      const archived = await archivedCheckout(db, workflowId);
+      if (archived)
+        return {
+          workflowId,
+          executionStatus: archived.executionStatus,
+          memo: archived.memo,
+          state: archived.state,
+          pendingAttempts: 0,
+        };
+      // Deleted without an archive (terminated, then retention): the database rows still tell.
+      if (await db.order.findUnique({ where: { checkoutId: id }, select: { id: true } }))
+        return { workflowId, executionStatus: "DELETED", memo: {}, pendingAttempts: 0 };
+      throw notFound("checkout", id);
+    }
     let state: CheckoutState | undefined;
     let lastAttemptError: string | undefined;
     let pendingAttempts = 0;
-
     switch (description.status.name) {
       case "RUNNING": {
         state = await temporal.withDeadline(Date.now() + 3_000, () => handle.query(getStateQuery)).catch(() => undefined);
@@ -197,6 +226,19 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
       default:
         break;
     }
+    return {
+      workflowId,
+      executionStatus: description.status.name,
+      memo: description.memo ?? {},
+      state,
+      pendingAttempts,
+      lastAttemptError,
+    };
+  }
+
+  /** The checkout's state: from the workflow (query or result), joined with the database rows. */
+  async function get(id: string) {
+    const { workflowId, executionStatus, memo, state, pendingAttempts, lastAttemptError } = await runOf(id);
 
     const order = await db.order.findUnique({
       where: { checkoutId: id },
@@ -204,15 +246,15 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
     });
     const payment = order?.payment;
     const refunds = await db.refund.findMany({ where: { checkoutId: id }, orderBy: { createdAt: "asc" } });
-    const status = state?.status ?? (description.status.name === "RUNNING" ? "RUNNING" : "FAILED");
+    const status = state?.status ?? (executionStatus === "RUNNING" ? "RUNNING" : statusOfOrder(order?.status));
     const attempts = Math.max(state?.payment.attempts ?? 0, pendingAttempts, payment?.attempts ?? 0);
     return {
       id,
-      workflowId: description.workflowId,
+      workflowId,
       status,
       step: state?.step ?? (status === "RUNNING" ? "UNKNOWN" : "DONE"),
-      totalAmount: order?.totalAmount ?? memo.totalAmount ?? 0,
-      currency: order?.currency ?? memo.currency ?? "",
+      totalAmount: order?.totalAmount ?? (typeof memo.totalAmount === "number" ? memo.totalAmount : 0),
+      currency: order?.currency ?? (typeof memo.currency === "string" ? memo.currency : ""),
       order: order ? orderView(order) : null,
       payment: {
         status: state?.payment.status ?? payment?.status ?? "NOT_STARTED",
@@ -231,9 +273,7 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
       lastError:
         state?.lastError ??
         (lastAttemptError ? { type: "ActivityAttemptFailed", message: lastAttemptError } : null) ??
-        (description.status.name === "RUNNING" || state
-          ? null
-          : { type: description.status.name, message: `workflow ${description.status.name}` }),
+        (executionStatus === "RUNNING" || state ? null : { type: executionStatus, message: `workflow ${executionStatus}` }),
       failureReason: state?.failureReason ?? null,
       refunds: refunds.map(refundView),
       links: {
@@ -255,7 +295,7 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
 
   async function cancel(id: string, reason?: string) {
     const handle = handleFor(id);
-    await describe(id);
+    await ensureExists(id);
     try {
       await handle.executeUpdate(cancelUpdate, { args: [{ reason }] });
     } catch (err) {
@@ -282,7 +322,7 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
 
   /** Starts (or finds, for the same key) the refund workflow of a checkout. */
   async function startRefund(id: string, amount: number | undefined, idempotencyKey: string) {
-    await describe(id);
+    await ensureExists(id);
     const order = await db.order.findUnique({ where: { checkoutId: id }, include: { items: true, customer: true } });
     const refundable = await refundableAmount(db, id);
     if (!order || !refundable) throw new ApiError(409, "not_refundable", "This checkout has no captured payment to refund.");
@@ -338,12 +378,29 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
   }
 
   async function listRefunds(id: string) {
-    await describe(id);
+    await ensureExists(id);
     const rows = await db.refund.findMany({ where: { checkoutId: id }, orderBy: { createdAt: "asc" } });
     return rows.map(refundView);
   }
 
   return { start, get, cancel, getOrder, startRefund, listRefunds, awaitPaymentAnswer };
+}
+
+/** A closed checkout with no final state to read (terminated, or deleted unarchived): what its order says. */
+function statusOfOrder(status: string | undefined): CheckoutState["status"] {
+  if (status === "PAID" || status === "REFUNDED") return "COMPLETED";
+  if (status === "CANCELLED") return "CANCELLED";
+  return "FAILED";
+}
+
+/** The run's side of GET /checkouts/{id}. */
+interface RunView {
+  workflowId: string;
+  executionStatus: string;
+  memo: Record<string, unknown>;
+  state?: CheckoutState;
+  pendingAttempts: number;
+  lastAttemptError?: string;
 }
 
 type RefundRow = Awaited<ReturnType<Db["refund"]["findMany"]>>[number];

@@ -1,7 +1,8 @@
-// A history as JSON text and back, with the Temporal API's own generated protobuf classes: field
+// A history as JSON text and back, and a payload's value, with the Temporal API's own generated protobuf classes: field
 // names as in the API, int64 as strings, bytes (payload data) in base64, enums by name. (The
 // SDK's historyToJSON fails in this install: @temporalio/common and @temporalio/proto each get a
 // copy of protobufjs, and its JSON extension rejects the other copy's types.)
+import { defaultPayloadConverter, type Payload } from "@temporalio/common";
 import proto from "@temporalio/proto";
 
 const History = proto.temporal.api.history.v1.History;
@@ -13,4 +14,14 @@ export function historyToText(history: History): string {
 
 export function historyFromText(text: string): History {
   return History.fromObject(JSON.parse(text));
+}
+
+/** A payload's value, or undefined when it is absent or not JSON (a codec this process lacks). */
+export function decodePayload<T>(payload: Payload | null | undefined): T | undefined {
+  if (!payload) return undefined;
+  try {
+    return defaultPayloadConverter.fromPayload<T>(payload);
+  } catch {
+    return undefined;
+  }
 }

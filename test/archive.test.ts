@@ -1,6 +1,6 @@
 // The archive of closed histories, on the real stack: a checkout's history is archived when it
 // closes (secrets removed), GET /audit and `checkout show` tell its story from the archive after
-// the real `temporal workflow delete`, the table refuses changes, and `checkout verify-archive`
+// the real `temporal workflow delete` (and GET /checkouts/{id} and a retried POST still find it), the table refuses changes, and `checkout verify-archive`
 // names the first record that an attacker with the database's superuser rights changed or removed.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { AuditTimeline } from "../api/schemas.ts";
 import { archiveWorkflowId, checkoutWorkflowId } from "../workflows/definitions.ts";
 import { cli } from "./support/cli-process.ts";
-import { call, startCheckout, validCheckout, waitForCheckout } from "./support/http.ts";
+import { call, chargesFor, startCheckout, validCheckout, waitForCheckout } from "./support/http.ts";
 import { startTestStack, type TestStack } from "./support/stack.ts";
 
 const run = promisify(execFile);
@@ -81,7 +81,8 @@ describe("the archive of closed histories", () => {
 
   it("is written when a checkout closes, without the email or the token, and serves /audit after the workflow is deleted", async () => {
     const token = "tok_flaky";
-    const id = await startCheckout(stack.url, validCheckout(token));
+    const idempotencyKey = `archive-${Date.now()}-${Math.random()}`;
+    const id = await startCheckout(stack.url, validCheckout(token), idempotencyKey);
     expect((await waitForCheckout(stack.url, id)).status).toBe("COMPLETED");
     const workflowId = checkoutWorkflowId(id);
     const record = await archivedRecord(stack, workflowId);
@@ -145,6 +146,23 @@ describe("the archive of closed histories", () => {
     expect(shown.code, shown.stderr).toBe(0);
     expect(shown.stdout).toContain(`from the archive (Temporal no longer has it): record ${record.seq}`);
     expect(shown.stdout).toMatch(/initiatePayment completed/);
+
+    // The checkout itself outlives its workflow: its state from the archive, its rows from the
+    // database; a retried POST under its key gets it back and starts (and charges) nothing.
+    const checkout = await call(stack.url, "GET", `/checkouts/${id}`);
+    expect(checkout.status, checkout.text).toBe(200);
+    expect(checkout.json).toMatchObject({ status: "COMPLETED", step: "DONE", payment: { status: "SUCCEEDED", attempts: 3 } });
+    expect(checkout.json.order.status).toBe("PAID");
+    const retried = await call(stack.url, "POST", "/checkouts", validCheckout(token), { "idempotency-key": idempotencyKey });
+    expect(retried.status, retried.text).toBe(202);
+    expect(retried.json.id).toBe(id);
+    const other = await call(stack.url, "POST", "/checkouts", validCheckout("tok_approve"), {
+      "idempotency-key": idempotencyKey,
+    });
+    expect(other.status).toBe(422);
+    await expect(stack.temporal.workflow.getHandle(workflowId).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    expect(await chargesFor(stack.url, id)).toHaveLength(1);
+    expect((await call(stack.url, "GET", `/checkouts/${id}/refunds`)).status).toBe(200);
 
     // Gone from both: a 404, not a 500.
     expect((await call(stack.url, "GET", "/checkouts/chk_00000000000000000000000000000000/audit")).status).toBe(404);
