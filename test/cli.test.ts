@@ -234,6 +234,23 @@ describe("checkout retry after a provider outage", () => {
     expect(afterReset).not.toContain("createOrder");
     expect(afterReset).toContain("sendNotification");
 
+    // Each run is archived as a record of its own: the failed one, then the one that paid.
+    await expect
+      .poll(
+        async () =>
+          (await stack.db.historyArchive.findMany({ where: { workflowId }, orderBy: { seq: "asc" } })).map((r) => [
+            r.runId,
+            r.status,
+          ]),
+        {
+          timeout: 20_000,
+        },
+      )
+      .toEqual([
+        [failedRun, "FAILED"],
+        [current.runId, "COMPLETED"],
+      ]);
+
     // Retrying again is refused: it is no longer failed.
     const again = await cli(["retry", id]);
     expect(again.code).toBe(1);
