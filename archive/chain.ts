@@ -48,7 +48,7 @@ export function recordHash(record: Omit<ArchiveRecord, "hash">): string {
 }
 
 /** Appends the run's history, or returns the record already there for that run (a retried activity). */
-export async function appendToArchive(db: Db, entry: ArchiveEntry, now = new Date()): Promise<ArchiveRecord> {
+export async function appendToArchive(db: Db, entry: ArchiveEntry): Promise<ArchiveRecord> {
   return db.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(${APPEND_LOCK}::bigint)`;
     const existing = await tx.historyArchive.findUnique({
@@ -56,8 +56,9 @@ export async function appendToArchive(db: Db, entry: ArchiveEntry, now = new Dat
     });
     if (existing) return existing;
     const last = await tx.historyArchive.findFirst({ orderBy: { seq: "desc" }, select: { seq: true, hash: true } });
-    // JS dates hold milliseconds, as TIMESTAMP(3) does: the hash can be recomputed from the row.
-    const unhashed = { ...entry, seq: (last?.seq ?? 0) + 1, archivedAt: now, prevHash: last?.hash ?? GENESIS };
+    // Taken under the lock, so archive times follow the chain's order. JS dates hold milliseconds,
+    // as TIMESTAMP(3) does: the hash can be recomputed from the row.
+    const unhashed = { ...entry, seq: (last?.seq ?? 0) + 1, archivedAt: new Date(), prevHash: last?.hash ?? GENESIS };
     return tx.historyArchive.create({ data: { ...unhashed, hash: recordHash(unhashed) } });
   });
 }
