@@ -43,6 +43,15 @@ describe("configuration", () => {
   });
 });
 
+describe("package.json scripts", () => {
+  // The tsx CLI runs the program in a child process and relays SIGINT/SIGTERM to it; a child that
+  // does not acknowledge within 60 ms (a busy moment at shutdown) is SIGKILLed, skipping the
+  // graceful stop. `node --import tsx` runs the program in one process, which gets the signal itself.
+  it.each(["start", "worker", "api"])("runs %s in one process, so a stop signal reaches its own handlers", (name) => {
+    expect(scripts[name]).toMatch(/^node --import tsx \S+\.ts$/);
+  });
+});
+
 describe("docker-compose.yml", () => {
   it("sets only variables the code reads", () => {
     for (const [name, service] of appServices) {
