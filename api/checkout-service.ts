@@ -28,7 +28,7 @@ import {
 } from "../workflows/definitions.ts";
 import type { refund } from "../workflows/refund.ts";
 import type { CheckoutInput, CheckoutOrigin, CheckoutState } from "../workflows/types.ts";
-import { archivedCheckout } from "./archived-checkout.ts";
+import { type ArchivedCheckout, archivedCheckout } from "./archived-checkout.ts";
 import { ApiError, notFound } from "./errors.ts";
 import { assessCheckout, customerOnHold, riskChecksOff } from "./risk-check.ts";
 import type { CheckoutRequest } from "./schemas.ts";
@@ -85,14 +85,22 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
   }
 
   /**
-   * A checkout outlives its workflow's retention: what Temporal deleted, the archive keeps (and
-   * the database keeps its rows). 404 only for a checkout that never was.
+   * Where the checkout stands: live in Temporal, or, once retention deleted its workflow, in the
+   * archive (its final state and memo) and the database (its rows). Undefined: it never was.
    */
+  async function find(id: string): Promise<Found | undefined> {
+    const live = await liveDescription(id);
+    if (live) return { live };
+    const [archived, order] = await Promise.all([
+      archivedCheckout(db, checkoutWorkflowId(id)),
+      db.order.findUnique({ where: { checkoutId: id }, select: { id: true } }),
+    ]);
+    return archived || order ? { archived } : undefined;
+  }
+
+  /** 404 only for a checkout that never was: a checkout outlives its workflow's retention. */
   async function ensureExists(id: string): Promise<void> {
-    if (await liveDescription(id)) return;
-    if (await archivedCheckout(db, checkoutWorkflowId(id))) return;
-    if (await db.order.findUnique({ where: { checkoutId: id }, select: { id: true } })) return;
-    throw notFound("checkout", id);
+    if (!(await find(id))) throw notFound("checkout", id);
   }
 
   /**
@@ -110,12 +118,13 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
     // A client retrying its POST gets its checkout, even while the customer is held, and even
     // after retention deleted its workflow (starting it again could charge twice).
     if (idempotencyKey) {
-      const existing = (await liveDescription(checkoutId)) ?? (await archivedCheckout(db, workflowId));
+      const existing = await find(checkoutId);
       if (existing) {
-        checkSameRequest(existing.memo, hash);
+        // Deleted without an archive (terminated, then retention): no memo left to compare with.
+        const memo = existing.live?.memo ?? existing.archived?.memo;
+        if (memo) checkSameRequest(memo, hash);
         return { id: checkoutId };
       }
-      if (await db.order.findUnique({ where: { checkoutId }, select: { id: true } })) return { id: checkoutId };
     }
 
     const requestedAt = new Date().toISOString();
@@ -184,21 +193,15 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
   async function runOf(id: string): Promise<RunView> {
     const handle = handleFor(id);
     const workflowId = checkoutWorkflowId(id);
-    const description = await liveDescription(id);
+    const found = await find(id);
+    if (!found) throw notFound("checkout", id);
+    const description = found.live;
     if (!description) {
-      const archived = await archivedCheckout(db, workflowId);
-      if (archived)
-        return {
-          workflowId,
-          executionStatus: archived.executionStatus,
-          memo: archived.memo,
-          state: archived.state,
-          pendingAttempts: 0,
-        };
+      const { archived } = found;
       // Deleted without an archive (terminated, then retention): the database rows still tell.
-      if (await db.order.findUnique({ where: { checkoutId: id }, select: { id: true } }))
-        return { workflowId, executionStatus: "DELETED", memo: {}, pendingAttempts: 0 };
-      throw notFound("checkout", id);
+      if (!archived) return { workflowId, executionStatus: "DELETED", memo: {}, pendingAttempts: 0 };
+      const { executionStatus, memo, state } = archived;
+      return { workflowId, executionStatus, memo, state, pendingAttempts: 0 };
     }
     let state: CheckoutState | undefined;
     let lastAttemptError: string | undefined;
@@ -392,6 +395,8 @@ function statusOfOrder(status: string | undefined): CheckoutState["status"] {
   if (status === "CANCELLED") return "CANCELLED";
   return "FAILED";
 }
+
+type Found = { live: WorkflowExecutionDescription; archived?: undefined } | { live?: undefined; archived?: ArchivedCheckout };
 
 /** The run's side of GET /checkouts/{id}. */
 interface RunView {
