@@ -40,7 +40,7 @@ export interface Config {
    * `windowSeconds` hold their new checkouts for `holdSeconds` (429). 0 failures turns it off.
    */
   risk: RiskPolicy;
-  /** The whole environment, for the payment providers' own variables (activities/gateways). */
+  /** The whole environment, for the payment providers' own variables (providers/). */
   env: Env;
 }
 

@@ -6,11 +6,11 @@ import { Connection } from "@temporalio/client";
 import { NativeConnection, Worker, type WorkerOptions } from "@temporalio/worker";
 import nodemailer from "nodemailer";
 import { createNatsPublisher } from "./activities/broker.ts";
-import { createGatewayRegistry } from "./activities/gateways/index.ts";
 import { type ActivityDeps, createActivities } from "./activities/index.ts";
 import { type Config, loadConfig, required } from "./config.ts";
 import { ensureSearchAttributes } from "./infra/search-attributes.ts";
 import { createDb } from "./prisma/client.ts";
+import { createGatewayRegistry } from "./providers/index.ts";
 
 export const workflowsPath = fileURLToPath(new URL("./workflows/index.ts", import.meta.url));
 

@@ -1,10 +1,10 @@
 // Activities are built from their dependencies, so the worker hands in real parts and tests
 // may hand in others.
 import type { Db } from "../prisma/client.ts";
+import type { GatewayRegistry } from "../providers/registry.ts";
 import type { RiskPolicy } from "../workflows/types.ts";
 import { archiveActivities } from "./archive.ts";
 import { type EventPublisher, eventActivities } from "./events.ts";
-import type { GatewayRegistry } from "./gateways/registry.ts";
 import { type Mailer, notificationActivities } from "./notifications.ts";
 import { orderActivities } from "./orders.ts";
 import { paymentActivities } from "./payments.ts";

@@ -3,10 +3,10 @@
 // first asks the gateway whether an earlier attempt already charged, before charging again.
 import { ApplicationFailure, Context, heartbeat, log } from "@temporalio/activity";
 import type { Db } from "../prisma/client.ts";
+import type { GatewayRegistry } from "../providers/registry.ts";
+import { type ChargeOutcome, GatewayRequestError, GatewayUnavailableError } from "../providers/types.ts";
 import { GATEWAY_OUTCOME_UNKNOWN, GATEWAY_REQUEST_REJECTED, PAYMENT_DECLINED } from "../workflows/definitions.ts";
 import type { CustomerAction, OrderSummary } from "../workflows/types.ts";
-import type { GatewayRegistry } from "./gateways/registry.ts";
-import { type ChargeOutcome, GatewayRequestError, GatewayUnavailableError } from "./gateways/types.ts";
 
 export interface PaymentRequest {
   checkoutId: string;

@@ -3,9 +3,9 @@
 // under an idempotency key derived from the refund workflow, so a retry never refunds twice.
 import { ApplicationFailure } from "@temporalio/activity";
 import type { Db } from "../prisma/client.ts";
+import type { GatewayRegistry } from "../providers/registry.ts";
+import { GatewayRequestError, GatewayUnavailableError } from "../providers/types.ts";
 import { REFUND_NOT_ALLOWED } from "../workflows/definitions.ts";
-import type { GatewayRegistry } from "./gateways/registry.ts";
-import { GatewayRequestError, GatewayUnavailableError } from "./gateways/types.ts";
 
 export interface ReserveRefundInput {
   refundId: string;

@@ -1,8 +1,8 @@
 // The Hono app: one router per resource, one error handler, the OpenAPI document.
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Client } from "@temporalio/client";
-import type { GatewayRegistry } from "../activities/gateways/registry.ts";
 import type { Db } from "../prisma/client.ts";
+import type { GatewayRegistry } from "../providers/registry.ts";
 import type { SandboxLedger } from "../sandbox/ledger.ts";
 import { createCheckoutService } from "./checkout-service.ts";
 import { errorBody, onError } from "./errors.ts";

@@ -4,9 +4,9 @@ import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
 import { serve } from "@hono/node-server";
 import { Client, Connection } from "@temporalio/client";
-import { createGatewayRegistry } from "../activities/gateways/index.ts";
 import { type Config, loadConfig, required } from "../config.ts";
 import { createDb, type Db } from "../prisma/client.ts";
+import { createGatewayRegistry } from "../providers/index.ts";
 import { createSandboxLedger } from "../sandbox/ledger.ts";
 import { createApp } from "./app.ts";
 

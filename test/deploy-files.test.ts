@@ -24,7 +24,7 @@ const compose = parse(read("docker-compose.yml"), { merge: true }) as {
 };
 const scripts = JSON.parse(read("package.json")).scripts as Record<string, string>;
 /** Variables the code reads: `env.NAME` and `env, "NAME"` in config.ts, plus the few read directly. */
-const gatewayFiles = readdirSync(path.join(projectRoot, "activities/gateways")).map((f) => `activities/gateways/${f}`);
+const gatewayFiles = readdirSync(path.join(projectRoot, "providers")).map((f) => `providers/${f}`);
 const codeVariables = new Set(
   [
     ...read("config.ts").matchAll(/env(?:\.|, ")([A-Z][A-Z0-9_]+)/g),

@@ -1,7 +1,7 @@
 // /checkouts: start a checkout, read it, cancel it.
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { unavailableReason } from "../../activities/gateways/index.ts";
-import type { GatewayRegistry } from "../../activities/gateways/registry.ts";
+import { unavailableReason } from "../../providers/index.ts";
+import type { GatewayRegistry } from "../../providers/registry.ts";
 import type { CheckoutService } from "../checkout-service.ts";
 import { ApiError, validationHook } from "../errors.ts";
 import { type OriginOptions, requestOrigin } from "../origin.ts";

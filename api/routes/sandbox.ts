@@ -1,5 +1,5 @@
 // The sandbox payment provider's HTTP API, served only while SANDBOX_ENABLED is on. The sandbox
-// adapter (activities/gateways/sandbox.ts) calls it over HTTP like any provider's API.
+// adapter (providers/sandbox.ts) calls it over HTTP like any provider's API.
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { SandboxLedger } from "../../sandbox/ledger.ts";
 import { validationHook } from "../errors.ts";

@@ -6,9 +6,9 @@
 import type { Client } from "@temporalio/client";
 import { WorkflowNotFoundError } from "@temporalio/common";
 import { Hono } from "hono";
-import type { GatewayRegistry } from "../../activities/gateways/registry.ts";
-import { GatewayUnavailableError, WebhookVerificationError } from "../../activities/gateways/types.ts";
 import { type Db, Prisma } from "../../prisma/client.ts";
+import type { GatewayRegistry } from "../../providers/registry.ts";
+import { GatewayUnavailableError, WebhookVerificationError } from "../../providers/types.ts";
 import { checkoutWorkflowId, paymentEventSignal } from "../../workflows/definitions.ts";
 import { ApiError } from "../errors.ts";
 

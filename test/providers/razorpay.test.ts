@@ -1,18 +1,18 @@
 // The Razorpay adapter against a local fake of Razorpay's REST API, over real HTTP: orders as
 // the idempotency mechanism, Checkout as the customer's step, capture on reconcile, refunds once
 // per key, webhook signatures, and what outages and timeouts turn into.
-// Run alone with: TEST_STACK=off npx vitest run test/gateways/razorpay.test.ts
+// Run alone with: TEST_STACK=off npx vitest run test/providers/razorpay.test.ts
 import { createHmac } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { RazorpayGateway, razorpayProvider, receiptFor } from "../../activities/gateways/razorpay.ts";
+import { RazorpayGateway, razorpayProvider, receiptFor } from "../../providers/razorpay.ts";
 import {
   type ChargeRequest,
   GatewayRequestError,
   GatewayUnavailableError,
   WebhookVerificationError,
-} from "../../activities/gateways/types.ts";
+} from "../../providers/types.ts";
 import { type FakeRazorpay, startFakeRazorpay } from "../fakes/razorpay.ts";
 
 const WEBHOOK_SECRET = "whsec_razorpay_test_0001";

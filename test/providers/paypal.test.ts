@@ -1,13 +1,13 @@
 // The PayPal adapter against a local fake of PayPal's REST API, over real HTTP.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { PayPalGateway, paypalProvider, toPayPalValue } from "../../activities/gateways/paypal.ts";
+import { PayPalGateway, paypalProvider, toPayPalValue } from "../../providers/paypal.ts";
 import {
   type ChargeRequest,
   GatewayRequestError,
   GatewayUnavailableError,
   WebhookVerificationError,
-} from "../../activities/gateways/types.ts";
+} from "../../providers/types.ts";
 import { FakePayPal } from "../fakes/paypal.ts";
 
 let fake: FakePayPal;

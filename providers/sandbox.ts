@@ -1,6 +1,6 @@
 // The sandbox provider's adapter: it talks to the sandbox payment service (api/routes/sandbox.ts)
 // over real HTTP, exactly as a real adapter talks to its provider.
-import { checkSignature } from "../signature.ts";
+import { checkSignature } from "../activities/signature.ts";
 import {
   type ChargeLookup,
   type ChargeOutcome,

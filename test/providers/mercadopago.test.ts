@@ -1,12 +1,12 @@
 // The Mercado Pago adapter against a local fake of Mercado Pago's API, over real HTTP.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { MercadoPagoGateway, mercadopagoProvider, toDecimal } from "../../activities/gateways/mercadopago.ts";
+import { MercadoPagoGateway, mercadopagoProvider, toDecimal } from "../../providers/mercadopago.ts";
 import {
   type ChargeRequest,
   GatewayRequestError,
   GatewayUnavailableError,
   WebhookVerificationError,
-} from "../../activities/gateways/types.ts";
+} from "../../providers/types.ts";
 import { FakeMercadoPago } from "../fakes/mercadopago.ts";
 
 const SECRET = "whsec-test-secret";

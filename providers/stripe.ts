@@ -7,7 +7,7 @@
 // documents as eventually consistent (usually under a minute behind): a charge it cannot see yet
 // comes back as null, and the charge that follows, under the same key, gets the stored answer.
 import Stripe from "stripe";
-import { ConfigError } from "../../config.ts";
+import { ConfigError } from "../config.ts";
 import {
   type ChargeLookup,
   type ChargeOutcome,

@@ -1,14 +1,14 @@
 // The Stripe adapter against the fake Stripe server (test/fakes/stripe.ts), over real HTTP, through
 // the official SDK: the fake is just another STRIPE_API_BASE.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { parseApiBase, StripeGateway, stripeProvider } from "../../activities/gateways/stripe.ts";
+import { ConfigError } from "../../config.ts";
+import { parseApiBase, StripeGateway, stripeProvider } from "../../providers/stripe.ts";
 import {
   type ChargeRequest,
   GatewayRequestError,
   GatewayUnavailableError,
   WebhookVerificationError,
-} from "../../activities/gateways/types.ts";
-import { ConfigError } from "../../config.ts";
+} from "../../providers/types.ts";
 import { type FakeStripe, startFakeStripe } from "../fakes/stripe.ts";
 
 const SECRET_KEY = "sk_test_checkout123";

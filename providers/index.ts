@@ -1,7 +1,7 @@
 // Builds the registry of configured providers from the environment. A provider is available
 // when all its variables are set; a provider with only some of them set is a configuration
 // error that names the missing ones.
-import { ConfigError, type Env } from "../../config.ts";
+import { ConfigError, type Env } from "../config.ts";
 import { mercadopagoProvider } from "./mercadopago.ts";
 import { paypalProvider } from "./paypal.ts";
 import { razorpayProvider } from "./razorpay.ts";
