@@ -23,6 +23,8 @@ export interface Config {
   mailFrom: string;
   sandbox: { enabled: boolean; url?: string; slowMs: number; webhookSecret: string; webhookUrl?: string };
   paymentRetryWindowSeconds: number;
+  /** How long a refund retries a provider that does not answer before it is settled by asking the provider. */
+  refundRetryWindowSeconds: number;
   /** How long a checkout waits for the customer to act (3-D Secure, approval, QR) before it expires. */
   paymentActionTimeoutSeconds: number;
   /** Where providers send the customer back after an approval page. */
@@ -127,6 +129,7 @@ export function loadConfig(env: Env = process.env): Config {
       webhookUrl: url(env, "SANDBOX_WEBHOOK_URL"),
     },
     paymentRetryWindowSeconds: int(env, "PAYMENT_RETRY_WINDOW_SECONDS", 900, 5),
+    refundRetryWindowSeconds: int(env, "REFUND_RETRY_WINDOW_SECONDS", 24 * 3600, 5),
     paymentActionTimeoutSeconds: int(env, "PAYMENT_ACTION_TIMEOUT_SECONDS", 900, 1),
     returnUrl: url(env, "RETURN_URL"),
     events: {

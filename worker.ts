@@ -48,7 +48,7 @@ export function createActivityDeps(config: Config, endpoints: ActivityEndpoints)
       enabled: config.sandbox.enabled,
       url: endpoints.sandboxUrl,
       webhookSecret: config.sandbox.webhookSecret,
-    }),
+    }, config.paymentRetryWindowSeconds),
     mailer: { transport: nodemailer.createTransport(endpoints.smtpUrl), from: config.mailFrom },
     // Connects on the first event; whoever runs the worker closes it once the worker stops.
     publisher: config.events.url

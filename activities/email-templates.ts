@@ -20,7 +20,8 @@ export function renderEmail(n: NotificationRequest): RenderedEmail {
   const itemsText = lines.map((l) => `  ${l.label}  ${l.amount}`).join("\n");
   const itemsHtml = lines.map((l) => `<tr><td>${escapeHtml(l.label)}</td><td align="right">${l.amount}</td></tr>`).join("");
   const table = `<table>${itemsHtml}<tr><td><strong>Total</strong></td><td align="right"><strong>${total}</strong></td></tr></table>`;
-  const ref = `Order ${n.order.orderId} (checkout ${n.checkoutId})`;
+  // No order id: the order could not be recorded (checkout-failed).
+  const ref = n.order.orderId ? `Order ${n.order.orderId} (checkout ${n.checkoutId})` : `Checkout ${n.checkoutId}`;
 
   switch (n.template) {
     case "order-paid":
@@ -49,6 +50,14 @@ export function renderEmail(n: NotificationRequest): RenderedEmail {
         subject: `Refund issued: ${refunded}`,
         text: `We refunded ${refunded} of your payment of ${total}. It may take a few days to reach your account.\n\n${ref}\n`,
         html: `<p>We refunded <strong>${refunded}</strong> of your payment of ${total}.</p><p>It may take a few days to reach your account.</p><p>${escapeHtml(ref)}</p>`,
+      };
+    }
+    case "checkout-failed": {
+      const reason = n.reason ?? "The order could not be completed.";
+      return {
+        subject: "We could not take your order",
+        text: `We could not take your order: ${reason}\nYou have not been charged.\n\n${ref}\n`,
+        html: `<p>We could not take your order: ${escapeHtml(reason)}</p><p>You have not been charged.</p><p>${escapeHtml(ref)}</p>`,
       };
     }
     case "checkout-cancelled":

@@ -4,6 +4,7 @@ import type { Db } from "../prisma/client.ts";
 import type { GatewayRegistry } from "../providers/registry.ts";
 import type { RiskPolicy } from "../workflows/types.ts";
 import { archiveActivities } from "./archive.ts";
+import { failFastOnRejectedWrites } from "./database-errors.ts";
 import { type EventPublisher, eventActivities } from "./events.ts";
 import { type Mailer, notificationActivities } from "./notifications.ts";
 import { orderActivities } from "./orders.ts";
@@ -22,7 +23,7 @@ export interface ActivityDeps {
 }
 
 export function createActivities({ db, gateways, mailer, publisher, riskPolicy }: ActivityDeps) {
-  return {
+  return failFastEverywhere({
     ...archiveActivities(db),
     ...riskActivities(riskPolicy),
     ...eventActivities(db, publisher),
@@ -30,7 +31,14 @@ export function createActivities({ db, gateways, mailer, publisher, riskPolicy }
     ...paymentActivities(db, gateways),
     ...refundActivities(db, gateways),
     ...notificationActivities(db, mailer),
-  };
+  });
+}
+
+/** Every activity stops at once on a write the database refuses for good, instead of retrying it for ever. */
+function failFastEverywhere<T extends Record<string, (...args: never[]) => Promise<unknown>>>(activities: T): T {
+  return Object.fromEntries(
+    Object.entries(activities).map(([name, work]) => [name, failFastOnRejectedWrites(work as (...args: unknown[]) => Promise<unknown>)]),
+  ) as unknown as T;
 }
 
 export type Activities = ReturnType<typeof createActivities>;

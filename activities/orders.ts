@@ -1,12 +1,13 @@
 // Orders in PostgreSQL, written idempotently (keyed by checkout ID): a retried activity finds
 // the row its earlier attempt wrote and returns it instead of writing another.
+import { fromDb, lineTotal, orderTotal } from "../money/amounts.ts";
 import type { Db } from "../prisma/client.ts";
 import type { CheckoutInput, OrderSummary } from "../workflows/types.ts";
 
 export function orderActivities(db: Db) {
   return {
     async createOrder(input: CheckoutInput): Promise<OrderSummary> {
-      const totalAmount = input.items.reduce((sum, item) => sum + item.quantity * item.unitAmount, 0);
+      const totalAmount = orderTotal(input.items);
       const order = await db.$transaction(async (tx) => {
         const customer = await tx.customer.upsert({
           where: { externalId: input.customer.id },
@@ -29,13 +30,13 @@ export function orderActivities(db: Db) {
                 name: item.name,
                 quantity: item.quantity,
                 unitAmount: item.unitAmount,
-                lineTotal: item.quantity * item.unitAmount,
+                lineTotal: lineTotal(item),
               })),
             },
           },
         });
       });
-      return { orderId: order.id, totalAmount: order.totalAmount, currency: order.currency };
+      return { orderId: order.id, totalAmount: fromDb(order.totalAmount), currency: order.currency };
     },
 
     /** A cancelled or expired checkout: the order is cancelled and no charge stands. */

@@ -1,6 +1,9 @@
 // The payment step. The idempotency key is derived from the workflow ID and the step, so every
-// retry, a worker crash or a workflow reset all reach the gateway under the same key; and a retry
-// first asks the gateway whether an earlier attempt already charged, before charging again.
+// retry, a worker crash or a workflow reset all reach the gateway under the same key. And before
+// any charge under a key that was sent before (a retry, a new run after a reset, a run that failed
+// over and back), the provider is asked whether that earlier attempt charged: by the provider's
+// reference when an answer gave one, else by our key. So a reset long after the provider forgot
+// the key (Stripe keeps keys for a day) still never charges twice.
 import { ApplicationFailure, Context, heartbeat, log } from "@temporalio/activity";
 import type { Db } from "../prisma/client.ts";
 import type { GatewayRegistry } from "../providers/registry.ts";
@@ -32,7 +35,16 @@ export type PaymentStepResult =
   | { status: "succeeded"; provider: string; reference: string; attempts: number }
   | { status: "requires_action"; provider: string; reference: string; action: CustomerAction; attempts: number }
   | { status: "processing"; provider: string; reference: string; attempts: number }
-  | { status: "not_found"; provider: string; attempts: number };
+  | {
+      status: "not_found";
+      provider: string;
+      attempts: number;
+      /**
+       * The provider's lookup by our key may lag (Stripe's search): believe "no charge" only if a
+       * second lookup this many seconds later agrees. Absent where the answer is certain.
+       */
+      confirmAfterSeconds?: number;
+    };
 
 /** After the payment's retries are spent: what the provider says, or that it cannot be asked. */
 export type RetriesSpentCheck = PaymentStepResult | { status: "unreachable"; provider: string; outcomeUnknown: boolean };
@@ -40,6 +52,28 @@ export type RetriesSpentCheck = PaymentStepResult | { status: "unreachable"; pro
 const HEARTBEAT_EVERY_MS = 1_000;
 
 export function paymentActivities(db: Db, gateways: GatewayRegistry) {
+  /**
+   * Whether a charge may already stand under this key (an earlier attempt, in this run or an
+   * earlier one, sent it), and the provider's reference for it when an answer gave one.
+   */
+  async function earlierUse(request: PaymentRequest): Promise<{ sent: boolean; current: boolean; reference?: string }> {
+    const [row, answered] = await Promise.all([
+      db.payment.findUnique({
+        where: { checkoutId: request.checkoutId },
+        select: { idempotencyKey: true, keysUsed: true, gatewayReference: true },
+      }),
+      db.paymentAttempt.findFirst({
+        where: { checkoutId: request.checkoutId, idempotencyKey: request.idempotencyKey, reference: { not: null } },
+        orderBy: { endedAt: "desc" },
+        select: { reference: true },
+      }),
+    ]);
+    const current = row?.idempotencyKey === request.idempotencyKey;
+    const sent = current || (row?.keysUsed.includes(request.idempotencyKey) ?? false) || answered !== null;
+    const reference = answered?.reference ?? (current ? row?.gatewayReference : null) ?? undefined;
+    return { sent, current, reference };
+  }
+
   /** Writes what the provider said to the payment row (and the order), idempotently. */
   async function record(request: PaymentRequest, outcome: ChargeOutcome, attempt: number): Promise<PaymentStepResult> {
     const { checkoutId, provider } = request;
@@ -92,10 +126,20 @@ export function paymentActivities(db: Db, gateways: GatewayRegistry) {
     }
   }
 
-  /** What the provider says about the charge made under our key (completing a capture if due). */
-  function askProvider(input: ReconcilePaymentInput): Promise<ChargeOutcome | null> {
+  /**
+   * What the provider says about the charge made under our key (completing a capture if due): by
+   * the reference an earlier answer gave, where there is one.
+   */
+  async function askProvider(input: ReconcilePaymentInput): Promise<ChargeOutcome | null> {
     const gateway = gateways.get(input.provider);
-    return whileHeartbeating(() => gateway.reconcile({ ...lookupOf(input), reference: input.reference }));
+    const reference = input.reference ?? (await earlierUse(input)).reference;
+    return whileHeartbeating(() => gateway.reconcile({ ...lookupOf(input), reference }));
+  }
+
+  /** "No charge under this key", with how long to wait before a second lookup may confirm it. */
+  function notFound(input: PaymentRequest, attempt: number): PaymentStepResult {
+    const lag = gateways.get(input.provider).searchLagSeconds;
+    return { status: "not_found", provider: input.provider, attempts: attempt, ...(lag > 0 ? { confirmAfterSeconds: lag } : {}) };
   }
 
   /** Records a failed attempt and turns the gateway's error into a retryable or final failure. */
@@ -122,7 +166,7 @@ export function paymentActivities(db: Db, gateways: GatewayRegistry) {
   async function recordAttempt(request: PaymentRequest, startedAt: Date, ended: AttemptEnd): Promise<void> {
     const { activityId, activityType, attempt, workflowExecution } = Context.current().info;
     const key = { checkoutId: request.checkoutId, runId: workflowExecution?.runId ?? "", activityId, attempt };
-    const fields = { endedAt: new Date(), ...ended };
+    const fields = { endedAt: new Date(), idempotencyKey: request.idempotencyKey, ...ended };
     try {
       await db.paymentAttempt.upsert({
         where: { checkoutId_runId_activityId_attempt: key },
@@ -140,7 +184,8 @@ export function paymentActivities(db: Db, gateways: GatewayRegistry) {
       const startedAt = new Date();
       try {
         const result = await step(input);
-        await recordAttempt(input, startedAt, { outcome: result.status });
+        const reference = "reference" in result && typeof result.reference === "string" ? result.reference : null;
+        await recordAttempt(input, startedAt, { outcome: result.status, reference });
         return result;
       } catch (err) {
         await recordAttempt(input, startedAt, attemptEndOf(err));
@@ -153,6 +198,7 @@ export function paymentActivities(db: Db, gateways: GatewayRegistry) {
     async initiatePayment(input: InitiatePaymentInput): Promise<PaymentStepResult> {
       const { attempt } = Context.current().info;
       const gateway = gateways.get(input.provider);
+      const earlier = await earlierUse(input);
       const fields = {
         provider: gateway.provider,
         method: input.method,
@@ -164,20 +210,33 @@ export function paymentActivities(db: Db, gateways: GatewayRegistry) {
       };
       await db.payment.upsert({
         where: { checkoutId: input.checkoutId },
-        create: { checkoutId: input.checkoutId, orderId: input.order.orderId, ...fields },
-        update: fields,
+        create: { checkoutId: input.checkoutId, orderId: input.order.orderId, ...fields, keysUsed: [input.idempotencyKey] },
+        update: {
+          ...fields,
+          // Recorded before the request leaves: a crash mid-request still marks the key as sent.
+          ...(earlier.sent ? {} : { keysUsed: { push: input.idempotencyKey } }),
+          // Another key than the row's (a fallback provider, or back after one): the row's
+          // reference was the other charge's.
+          ...(earlier.current ? {} : { gatewayReference: earlier.reference ?? null }),
+        },
       });
 
       let outcome: ChargeOutcome;
       try {
         outcome = await whileHeartbeating(async () => {
-          // On a retry, an earlier attempt may have charged without us learning of it: ask first.
-          const earlier =
-            attempt > 1
-              ? await gateway.reconcile({ ...lookupOf(input), customerEmail: input.customerEmail, returnUrl: input.returnUrl })
+          // An earlier attempt under this key may have charged without us learning of it, and the
+          // provider may have forgotten the key since: ask first, and charge only if nothing stands.
+          const standing =
+            attempt > 1 || earlier.sent
+              ? await gateway.reconcile({
+                  ...lookupOf(input),
+                  reference: earlier.reference,
+                  customerEmail: input.customerEmail,
+                  returnUrl: input.returnUrl,
+                })
               : null;
           return (
-            earlier ??
+            standing ??
             gateway.charge({
               idempotencyKey: input.idempotencyKey,
               checkoutId: input.checkoutId,
@@ -194,7 +253,11 @@ export function paymentActivities(db: Db, gateways: GatewayRegistry) {
         return failure(input, err);
       }
       if (outcome.status === "processing") {
-        throw ApplicationFailure.retryable("the gateway is still processing the charge", "GatewayProcessing");
+        throw ApplicationFailure.create({
+          message: "the gateway is still processing the charge",
+          type: "GatewayProcessing",
+          details: [{ gatewayReference: outcome.reference }],
+        });
       }
       return record(input, outcome, attempt);
     },
@@ -208,7 +271,7 @@ export function paymentActivities(db: Db, gateways: GatewayRegistry) {
       } catch (err) {
         return failure(input, err);
       }
-      if (!outcome) return { status: "not_found", provider: input.provider, attempts: attempt };
+      if (!outcome) return notFound(input, attempt);
       return record(input, outcome, attempt);
     },
 
@@ -252,7 +315,7 @@ export function paymentActivities(db: Db, gateways: GatewayRegistry) {
       }
       if (!outcome) {
         await db.payment.update({ where: { checkoutId: input.checkoutId }, data: { outcomeUnknownAt: null } });
-        return { status: "not_found", provider: input.provider, attempts: attempt };
+        return notFound(input, attempt);
       }
       return record(input, outcome, attempt);
     },
@@ -268,6 +331,7 @@ export function paymentActivities(db: Db, gateways: GatewayRegistry) {
 
 interface AttemptEnd {
   outcome: string;
+  reference?: string | null;
   errorType?: string;
   errorMessage?: string;
 }
@@ -277,7 +341,9 @@ function attemptEndOf(err: unknown): AttemptEnd {
   const errorType = err instanceof ApplicationFailure ? (err.type ?? "ApplicationFailure") : ((err as Error)?.name ?? "Error");
   const errorMessage = String((err as Error)?.message ?? err).slice(0, 2000);
   const outcome = errorType === PAYMENT_DECLINED ? "declined" : errorType === "GatewayProcessing" ? "processing" : "failed";
-  return { outcome, errorType, errorMessage };
+  const details = err instanceof ApplicationFailure ? (err.details?.[0] as { gatewayReference?: unknown } | undefined) : undefined;
+  const reference = typeof details?.gatewayReference === "string" ? details.gatewayReference : null;
+  return { outcome, reference, errorType, errorMessage };
 }
 
 function lookupOf(request: PaymentRequest) {

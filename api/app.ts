@@ -23,6 +23,7 @@ export interface AppDeps {
   db: Db;
   taskQueue: string;
   paymentRetryWindowSeconds: number;
+  refundRetryWindowSeconds: number;
   paymentActionTimeoutSeconds: number;
   returnUrl?: string;
   /** Ask the customer's risk workflow before each new checkout (RISK_MAX_FAILED_PAYMENTS > 0). */

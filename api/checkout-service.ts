@@ -15,6 +15,8 @@ import {
   WorkflowNotFoundError,
 } from "@temporalio/common";
 import { refundableAmount } from "../activities/refunds.ts";
+import { fromDb, orderTotal } from "../money/amounts.ts";
+import { checkAmount } from "../providers/currency-rules.ts";
 import type { Db } from "../prisma/client.ts";
 import type { checkout } from "../workflows/checkout.ts";
 import {
@@ -38,6 +40,7 @@ export interface CheckoutServiceDeps {
   db: Db;
   taskQueue: string;
   paymentRetryWindowSeconds: number;
+  refundRetryWindowSeconds: number;
   paymentActionTimeoutSeconds: number;
   returnUrl?: string;
   /** Ask the customer's risk workflow before each new checkout (RISK_MAX_FAILED_PAYMENTS > 0). */
@@ -131,12 +134,13 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
     const risk = deps.riskChecks ? await assessCheckout(temporal, body.customer.id, checkoutId, requestedAt) : riskChecksOff;
     if (risk.hold) throw customerOnHold(risk);
 
-    const totalAmount = body.items.reduce((sum, i) => sum + i.quantity * i.unitAmount, 0);
+    const totalAmount = orderTotal(body.items);
     const input: CheckoutInput = {
       checkoutId,
       customer: body.customer,
       items: body.items,
       currency: body.currency,
+      totalAmount,
       payment: body.payment,
       paymentRetryWindowSeconds: deps.paymentRetryWindowSeconds,
       paymentActionTimeoutSeconds: deps.paymentActionTimeoutSeconds,
@@ -256,20 +260,20 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
       workflowId,
       status,
       step: state?.step ?? (status === "RUNNING" ? "UNKNOWN" : "DONE"),
-      totalAmount: order?.totalAmount ?? (typeof memo.totalAmount === "number" ? memo.totalAmount : 0),
+      totalAmount: order ? fromDb(order.totalAmount) : (typeof memo.totalAmount === "number" ? memo.totalAmount : 0),
       currency: order?.currency ?? (typeof memo.currency === "string" ? memo.currency : ""),
       order: order ? orderView(order) : null,
       payment: {
         status: state?.payment.status ?? payment?.status ?? "NOT_STARTED",
         provider: state?.payment.provider ?? payment?.provider ?? "",
         method: payment?.method,
-        amount: payment?.amount,
+        amount: payment ? fromDb(payment.amount) : undefined,
         currency: payment?.currency,
         attempts,
         gatewayReference: state?.payment.gatewayReference ?? payment?.gatewayReference ?? null,
         failureCode: payment?.failureCode ?? null,
         failureReason: payment?.failureReason ?? null,
-        refundedAmount: payment?.refundedAmount ?? 0,
+        refundedAmount: payment ? fromDb(payment.refundedAmount) : 0,
         action: state?.payment.status === "REQUIRES_ACTION" ? (state.payment.action ?? null) : null,
         ...(state?.payment.failovers?.length ? { failovers: state.payment.failovers } : {}),
       },
@@ -343,6 +347,15 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
       );
     }
     if (!existing && refundable.refundable === 0) throw new ApiError(409, "not_refundable", "Everything was already refunded.");
+    if (!existing) {
+      // Refunds go through the same currency rules as charges: refused here, not late at the provider.
+      const check = checkAmount(refundable.provider, refundable.currency, amount ?? refundable.refundable);
+      if (!check.ok) {
+        throw new ApiError(422, "amount_not_supported", `${refundable.provider} cannot refund this amount as it is.`, [
+          { field: "amount", reason: check.reason },
+        ]);
+      }
+    }
     const workflowId = refundWorkflowId(id, refundId);
     let handle: WorkflowHandle;
     try {
@@ -355,11 +368,12 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
             checkoutId: id,
             amount,
             recipient: order.customer.email,
-            order: { orderId: order.id, totalAmount: order.totalAmount, currency: order.currency },
+            order: { orderId: order.id, totalAmount: fromDb(order.totalAmount), currency: order.currency },
             items: order.items
               .sort((a, b) => a.position - b.position)
-              .map(({ sku, name, quantity, unitAmount }) => ({ sku, name, quantity, unitAmount })),
+              .map(({ sku, name, quantity, unitAmount }) => ({ sku, name, quantity, unitAmount: fromDb(unitAmount) })),
             requestedAt: new Date().toISOString(),
+            retryWindowSeconds: deps.refundRetryWindowSeconds,
           },
         ],
         workflowIdConflictPolicy: "USE_EXISTING",
@@ -415,10 +429,11 @@ function refundView(row: RefundRow) {
     id: row.id,
     checkoutId: row.checkoutId,
     status: row.status,
-    amount: row.amount,
+    amount: fromDb(row.amount),
     currency: row.currency,
     gatewayReference: row.gatewayReference,
     failureReason: row.failureReason,
+    needsAttention: row.needsAttention,
     createdAt: row.createdAt.toISOString(),
   };
 }
@@ -434,7 +449,7 @@ function stateFromFailure(err: unknown): CheckoutState | undefined {
 
 type OrderRow = NonNullable<Awaited<ReturnType<Db["order"]["findUnique"]>>> & {
   customer: { externalId: string };
-  items: { sku: string; name: string; quantity: number; unitAmount: number; lineTotal: number; position: number }[];
+  items: { sku: string; name: string; quantity: number; unitAmount: bigint; lineTotal: bigint; position: number }[];
 };
 
 function orderView(order: OrderRow) {
@@ -443,11 +458,17 @@ function orderView(order: OrderRow) {
     checkoutId: order.checkoutId,
     status: order.status,
     customerId: order.customer.externalId,
-    totalAmount: order.totalAmount,
+    totalAmount: fromDb(order.totalAmount),
     currency: order.currency,
     items: [...order.items]
       .sort((a, b) => a.position - b.position)
-      .map(({ sku, name, quantity, unitAmount, lineTotal }) => ({ sku, name, quantity, unitAmount, lineTotal })),
+      .map(({ sku, name, quantity, unitAmount, lineTotal }) => ({
+        sku,
+        name,
+        quantity,
+        unitAmount: fromDb(unitAmount),
+        lineTotal: fromDb(lineTotal),
+      })),
     createdAt: order.createdAt.toISOString(),
     updatedAt: order.updatedAt.toISOString(),
   };

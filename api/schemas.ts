@@ -10,8 +10,6 @@ export const json = <T extends z.ZodType>(schema: T, description: string) => ({
 const currencies = new Set(Intl.supportedValuesOf("currency"));
 export const PROVIDERS = ["sandbox", "stripe", "razorpay", "paypal", "mercadopago"] as const;
 export const PAYMENT_METHODS = ["card", "wallet", "bank_transfer", "qr"] as const;
-/** Upper bound for any amount, in minor units; keeps sums exact in JavaScript numbers. */
-export const MAX_AMOUNT = 100_000_000_000;
 
 export const Currency = z
   .string()
@@ -23,7 +21,7 @@ const LineItem = z.strictObject({
   sku: z.string().min(1).max(64),
   name: z.string().min(1).max(200),
   quantity: z.int().min(1).max(10_000),
-  unitAmount: z.int("must be an integer amount in minor units (cents)").min(0).max(MAX_AMOUNT),
+  unitAmount: z.int("must be an integer amount in minor units (cents)").min(0),
 });
 
 export const CheckoutRequest = z
@@ -45,7 +43,10 @@ export const CheckoutRequest = z
         .array(z.enum(PROVIDERS))
         .max(4)
         .optional()
-        .openapi({ description: "Tried in order when the provider stays unavailable after its retry budget." }),
+        .openapi({
+          description:
+            "Tried in order when the provider stays unavailable after its retry budget; each at most once, and never the provider itself.",
+        }),
       token: z
         .string()
         .min(1)
@@ -57,10 +58,22 @@ export const CheckoutRequest = z
     }),
   })
   .superRefine((body, ctx) => {
-    const total = body.items.reduce((sum, i) => sum + i.quantity * i.unitAmount, 0);
-    if (total <= 0) ctx.addIssue({ code: "custom", path: ["items"], message: "the order total must be above zero" });
-    if (total > MAX_AMOUNT)
-      ctx.addIssue({ code: "custom", path: ["items"], message: `the order total must not exceed ${MAX_AMOUNT}` });
+    // Only the sign matters here (the exact total and its maximum are checked by the route, 422).
+    if (body.items.reduce((sum, i) => sum + i.quantity * i.unitAmount, 0) <= 0) {
+      ctx.addIssue({ code: "custom", path: ["items"], message: "the order total must be above zero" });
+    }
+    // Each provider at most once: a second key at the same provider could charge twice.
+    const seen = new Set([body.payment.provider]);
+    for (const [index, provider] of (body.payment.fallbackProviders ?? []).entries()) {
+      if (seen.has(provider)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["payment", "fallbackProviders", index],
+          message: `repeats the provider "${provider}"; each provider may be tried only once`,
+        });
+      }
+      seen.add(provider);
+    }
   })
   .openapi("CheckoutRequest");
 export type CheckoutRequest = z.infer<typeof CheckoutRequest>;
@@ -138,6 +151,10 @@ export const RefundView = z
     currency: z.string(),
     gatewayReference: z.string().nullable(),
     failureReason: z.string().nullable(),
+    needsAttention: z.string().nullable().openapi({
+      description:
+        "Set on a PENDING refund whose outcome stayed unknown after every retry: its amount stays reserved until an operator decides.",
+    }),
     createdAt: z.string(),
   })
   .openapi("Refund");

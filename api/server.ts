@@ -42,6 +42,7 @@ export async function startApiServer({ config, temporal, db, taskQueue }: ApiSet
     db,
     taskQueue: taskQueue ?? config.temporal.taskQueue,
     paymentRetryWindowSeconds: config.paymentRetryWindowSeconds,
+    refundRetryWindowSeconds: config.refundRetryWindowSeconds,
     paymentActionTimeoutSeconds: config.paymentActionTimeoutSeconds,
     returnUrl: config.returnUrl,
     riskChecks: config.risk.maxFailedPayments > 0,
@@ -50,7 +51,7 @@ export async function startApiServer({ config, temporal, db, taskQueue }: ApiSet
       enabled: config.sandbox.enabled,
       url: sandboxUrl,
       webhookSecret: config.sandbox.webhookSecret,
-    }),
+    }, config.paymentRetryWindowSeconds),
     sandbox: config.sandbox.enabled
       ? createSandboxLedger(db, {
           slowMs: config.sandbox.slowMs,

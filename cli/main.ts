@@ -13,6 +13,7 @@ import type { CheckoutState } from "../workflows/types.ts";
 import { archiveRun } from "./archive.ts";
 import { type CheckoutRow, formatRows, listCheckouts, rowOf } from "./list.ts";
 import { checkoutQuery, type ListFilters, UsageError, wholeNumber } from "./query.ts";
+import { refundsCommand } from "./refunds.ts";
 import { followRun, planRetry, type RetryPlan, resetToPayment } from "./retry.ts";
 import { show } from "./show.ts";
 import { CliError, connect, findCheckout, type Temporal } from "./temporal.ts";
@@ -50,6 +51,11 @@ export const USAGE = `Usage: checkout <command> [options]
       archiving shipped) into it, as a closing checkout does itself, and waits for each record.
       Runs already archived are left as they are. The worker on TEMPORAL_TASK_QUEUE does the work.
 
+  refunds [--attention] [--checkout <id>] [--json]
+      The refunds in the database (DATABASE_URL), newest first. --attention: only those whose
+      outcome stayed unknown after every retry; their amount stays reserved (PENDING) until you
+      decide (ask the provider, then reset the refund workflow to retry it under the same key).
+
   verify-archive [--json]
       Walks the archive of closed histories (DATABASE_URL) and checks its hash chain: exit 0
       when intact (prints the head hash: keep it elsewhere), 1 naming the first broken record.
@@ -59,7 +65,7 @@ export const USAGE = `Usage: checkout <command> [options]
 Environment: TEMPORAL_ADDRESS (default 127.0.0.1:7233), TEMPORAL_NAMESPACE (default "default"),
 TEMPORAL_TASK_QUEUE (archive: the workers' task queue, default "checkout"),
 DATABASE_URL (show: the payment attempts from the database, and the archive once Temporal has
-deleted a checkout; verify-archive: required).
+deleted a checkout; refunds and verify-archive: required).
 Exit codes: 0 done; 1 unknown checkout, refused, or a retry that did not complete; 2 bad usage.`;
 
 const filterOptions = {
@@ -99,6 +105,14 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
         return await cancelCommand(rest, connected, io);
       case "archive":
         return await archiveCommand(rest, connected, io);
+      case "refunds": {
+        const { values } = parseArgs({
+          args: rest,
+          options: { attention: { type: "boolean" }, checkout: { type: "string" }, json: { type: "boolean" } },
+          strict: true,
+        });
+        return await refundsCommand({ attention: Boolean(values.attention), checkoutId: values.checkout, json: Boolean(values.json), io });
+      }
       case "verify-archive": {
         const { values } = parseArgs({ args: rest, options: { json: { type: "boolean" } }, strict: true });
         return await verifyArchiveCommand({ json: Boolean(values.json), io });

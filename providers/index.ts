@@ -24,7 +24,12 @@ export function missingVariables(definition: ProviderDefinition, env: Env): stri
   return definition.requiredVariables.filter((name) => !env[name]);
 }
 
-export function createGatewayRegistry(env: Env, sandbox: SandboxGatewaySettings): GatewayRegistry {
+/**
+ * The configured providers. `paymentRetryWindowSeconds` must stay below every configured
+ * provider's idempotency-key retention: a retry inside the window then always reaches a provider
+ * that still remembers the key, even when its lookup by key lags.
+ */
+export function createGatewayRegistry(env: Env, sandbox: SandboxGatewaySettings, paymentRetryWindowSeconds: number): GatewayRegistry {
   const gateways: PaymentGateway[] = [];
   if (sandbox.enabled) {
     if (!sandbox.url) throw new ConfigError("The sandbox provider is enabled but SANDBOX_URL is not set.");
@@ -35,6 +40,13 @@ export function createGatewayRegistry(env: Env, sandbox: SandboxGatewaySettings)
     if (missing.length === definition.requiredVariables.length) continue; // not configured at all
     if (missing.length) throw new ConfigError(`${definition.provider} is partly configured: set ${missing.join(", ")}.`);
     gateways.push(definition.create(env));
+  }
+  const shortest = gateways.reduce((min, g) => (g.keyRetentionSeconds < min.keyRetentionSeconds ? g : min), gateways[0]);
+  if (shortest && paymentRetryWindowSeconds >= shortest.keyRetentionSeconds) {
+    throw new ConfigError(
+      `PAYMENT_RETRY_WINDOW_SECONDS (${paymentRetryWindowSeconds}) must be below ${shortest.keyRetentionSeconds}: ` +
+        `${shortest.provider} forgets idempotency keys after ${shortest.keyRetentionSeconds / 3600} hours.`,
+    );
   }
   return new GatewayRegistry(gateways);
 }

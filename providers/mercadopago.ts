@@ -103,6 +103,10 @@ interface WebhookBody {
 
 export class MercadoPagoGateway implements PaymentGateway {
   readonly provider = "mercadopago";
+  /** Payments search is an index, not the store; not documented: taken as a minute, like Stripe's (an inference). */
+  readonly searchLagSeconds = 60;
+  /** X-Idempotency-Key's retention is not documented: taken as a day (an inference). */
+  readonly keyRetentionSeconds = 24 * 3600;
   private readonly baseUrl: string;
   private readonly timeoutMs: number;
 

@@ -192,6 +192,10 @@ function issuesOf(res: PayPalResponse): string[] {
 
 export class PayPalGateway implements PaymentGateway {
   readonly provider = "paypal";
+  /** Orders are read back by id or by PayPal-Request-Id replay: consistent. */
+  readonly searchLagSeconds = 0;
+  /** PayPal-Request-Id is kept for 6 hours by default (Orders v2 reference, request headers). */
+  readonly keyRetentionSeconds = 6 * 3600;
   private readonly baseUrl: string;
   private readonly timeoutMs: number;
   private token?: { value: string; renewAt: number };

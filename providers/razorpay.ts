@@ -149,6 +149,10 @@ function note(notes: Notes | undefined, key: string): string | undefined {
 
 export class RazorpayGateway implements PaymentGateway {
   readonly provider = "razorpay";
+  /** Orders are found by their receipt (our key) in Razorpay's own store: consistent. */
+  readonly searchLagSeconds = 0;
+  /** The receipt is a field of the order, never forgotten. */
+  readonly keyRetentionSeconds = Number.POSITIVE_INFINITY;
   private readonly apiBase: string;
   private readonly checkoutUrl: string;
   private readonly authorization: string;
@@ -211,7 +215,7 @@ export class RazorpayGateway implements PaymentGateway {
   async refund(request: RefundRequest): Promise<RefundOutcome> {
     const path = `/v1/payments/${encodeURIComponent(request.chargeReference)}`;
     try {
-      const earlier = await this.findRefund(request.chargeReference, request.idempotencyKey);
+      const earlier = await this.refundUnderKey(request.chargeReference, request.idempotencyKey);
       if (earlier) return toRefundOutcome(earlier);
       const refund = await this.request<RazorpayRefund>(
         "POST",
@@ -228,6 +232,15 @@ export class RazorpayGateway implements PaymentGateway {
       if (err instanceof RazorpayApiError && err.status === 400) {
         return { status: "failed", reason: err.error.description ?? err.error.code ?? "refused by Razorpay" };
       }
+      throw this.mapError(err);
+    }
+  }
+
+  async findRefund(request: RefundRequest): Promise<RefundOutcome | null> {
+    try {
+      const found = await this.refundUnderKey(request.chargeReference, request.idempotencyKey);
+      return found ? toRefundOutcome(found) : null;
+    } catch (err) {
       throw this.mapError(err);
     }
   }
@@ -398,7 +411,7 @@ export class RazorpayGateway implements PaymentGateway {
     return found[0] ?? null;
   }
 
-  private async findRefund(paymentId: string, idempotencyKey: string): Promise<RazorpayRefund | null> {
+  private async refundUnderKey(paymentId: string, idempotencyKey: string): Promise<RazorpayRefund | null> {
     const key = idempotencyKey.slice(0, 256);
     for (let skip = 0; ; skip += PAGE) {
       const query = new URLSearchParams({ count: String(PAGE), skip: String(skip) });

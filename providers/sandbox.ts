@@ -32,6 +32,9 @@ export interface SandboxSettings {
 
 export class SandboxGateway implements PaymentGateway {
   readonly provider = "sandbox";
+  /** The sandbox's ledger is one PostgreSQL table: lookups are consistent, keys are kept for ever. */
+  readonly searchLagSeconds = 0;
+  readonly keyRetentionSeconds = Number.POSITIVE_INFINITY;
 
   constructor(private readonly settings: SandboxSettings) {}
 
@@ -78,6 +81,13 @@ export class SandboxGateway implements PaymentGateway {
       return { status: "failed", reason: body.error.message };
     }
     throw await this.failure(res);
+  }
+
+  async findRefund(request: RefundRequest): Promise<RefundOutcome | null> {
+    const res = await this.send(`/refunds/by-key/${encodeURIComponent(request.idempotencyKey)}`, { method: "GET" });
+    if (res.status === 404) return null;
+    if (!res.ok) throw await this.failure(res);
+    return { status: "succeeded", reference: ((await res.json()) as { id: string }).id };
   }
 
   async verifyWebhook({ rawBody, headers }: WebhookRequest): Promise<WebhookEvent> {

@@ -24,6 +24,7 @@ import {
 } from "./types.ts";
 
 export const DEFAULT_STRIPE_API_BASE = "https://api.stripe.com";
+const DEFAULT_SEARCH_LAG_SECONDS = 60;
 /** Stripe's own recommendation: refuse signatures older than five minutes (replay protection). */
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
 
@@ -34,6 +35,8 @@ export interface StripeGatewayOptions {
   apiBase?: string;
   /** Per-request timeout; after it the outcome of a POST is unknown. */
   timeoutMs?: number;
+  /** How far the Search API may lag (default 60 s). */
+  searchLagSeconds?: number;
 }
 
 /** Network failures in which the request cannot have reached Stripe. */
@@ -52,12 +55,20 @@ const REFUND_REFUSALS = new Set([
 
 export class StripeGateway implements PaymentGateway {
   readonly provider = "stripe";
+  /**
+   * Stripe's Search API: data is "searchable in less than a minute" normally, up to an hour behind
+   * during an incident (https://docs.stripe.com/search#data-freshness); STRIPE_SEARCH_LAG_SECONDS.
+   */
+  readonly searchLagSeconds: number;
+  /** Stripe removes keys "after they're at least 24 hours old" (https://docs.stripe.com/api/idempotent_requests). */
+  readonly keyRetentionSeconds = 24 * 3600;
   private readonly stripe: Stripe;
   private readonly webhookSecret: string;
 
   constructor(options: StripeGatewayOptions) {
     const base = parseApiBase(options.apiBase ?? DEFAULT_STRIPE_API_BASE);
     this.webhookSecret = options.webhookSecret;
+    this.searchLagSeconds = options.searchLagSeconds ?? DEFAULT_SEARCH_LAG_SECONDS;
     this.stripe = new Stripe(options.secretKey, {
       host: base.host,
       port: base.port,
@@ -146,16 +157,7 @@ export class StripeGateway implements PaymentGateway {
         },
         { idempotencyKey: request.idempotencyKey },
       );
-      switch (refund.status) {
-        case "succeeded":
-          return { status: "succeeded", reference: refund.id };
-        case "failed":
-        case "canceled":
-          return { status: "failed", reference: refund.id, reason: refund.failure_reason ?? refund.status };
-        default:
-          // pending, requires_action: a refund.updated webhook (or a later look) settles it.
-          return { status: "pending", reference: refund.id };
-      }
+      return toRefundOutcome(refund);
     } catch (err) {
       // Stripe definitely refused this refund (more than what is left, already refunded, disputed):
       // nothing moved and asking again cannot change the answer.
@@ -167,6 +169,18 @@ export class StripeGateway implements PaymentGateway {
         return { status: "failed", reason: `${err.code ?? "invalid_amount"}: ${err.message}` };
       }
       throw toGatewayError(err, "refund");
+    }
+  }
+
+  /** Refunds are listed per PaymentIntent (a list, not the lagging search): ours carries our key in its metadata. */
+  async findRefund(request: RefundRequest): Promise<RefundOutcome | null> {
+    try {
+      for await (const refund of this.stripe.refunds.list({ payment_intent: request.chargeReference, limit: 100 })) {
+        if (refund.metadata?.idempotency_key === request.idempotencyKey) return toRefundOutcome(refund);
+      }
+      return null;
+    } catch (err) {
+      throw toGatewayError(err, "refund lookup");
     }
   }
 
@@ -194,9 +208,16 @@ export const stripeProvider: ProviderDefinition = {
       secretKey: env.STRIPE_SECRET_KEY!,
       webhookSecret: env.STRIPE_WEBHOOK_SECRET!,
       apiBase: env.STRIPE_API_BASE || undefined,
+      searchLagSeconds: searchLag(env.STRIPE_SEARCH_LAG_SECONDS),
     });
   },
 };
+
+function searchLag(raw: string | undefined): number | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  if (!/^\d{1,5}$/.test(raw)) throw new ConfigError(`STRIPE_SEARCH_LAG_SECONDS must be a whole number of seconds; got "${raw}"`);
+  return Number(raw);
+}
 
 /** Splits a base URL into what the SDK takes: it always adds its own /v1/ path. */
 export function parseApiBase(apiBase: string): { host: string; port: number; protocol: "http" | "https" } {
@@ -219,6 +240,19 @@ export function parseApiBase(apiBase: string): { host: string; port: number; pro
     port: url.port ? Number(url.port) : protocol === "https" ? 443 : 80,
     protocol,
   };
+}
+
+function toRefundOutcome(refund: Stripe.Refund): RefundOutcome {
+  switch (refund.status) {
+    case "succeeded":
+      return { status: "succeeded", reference: refund.id };
+    case "failed":
+    case "canceled":
+      return { status: "failed", reference: refund.id, reason: refund.failure_reason ?? refund.status };
+    default:
+      // pending, requires_action: a refund.updated webhook (or a later look) settles it.
+      return { status: "pending", reference: refund.id };
+  }
 }
 
 const RANK: Record<ChargeOutcome["status"], number> = { succeeded: 0, processing: 1, requires_action: 2, declined: 3 };

@@ -84,6 +84,19 @@ export interface WebhookEvent {
 
 export interface PaymentGateway {
   readonly provider: string;
+  /**
+   * How far the provider's lookup by our key (`reconcile` without a reference) may lag behind its
+   * writes: a charge made this long ago is certain to be found. 0 where the lookup is consistent.
+   * A "no charge" answer without a reference is believed only when a second lookup this long
+   * after the first agrees (before a failover to another provider).
+   */
+  readonly searchLagSeconds: number;
+  /**
+   * How long the provider keeps our idempotency keys (a replay within it returns the first answer
+   * instead of charging again); Infinity where a key is never forgotten. The payment's retry
+   * window must stay below it (config.ts refuses to start otherwise).
+   */
+  readonly keyRetentionSeconds: number;
   charge(request: ChargeRequest): Promise<ChargeOutcome>;
   /**
    * Asks the provider what became of the charge made under this key, and completes it where the
@@ -92,6 +105,12 @@ export interface PaymentGateway {
    */
   reconcile(lookup: ChargeLookup): Promise<ChargeOutcome | null>;
   refund(request: RefundRequest): Promise<RefundOutcome>;
+  /**
+   * The refund made under this key, for a refund whose answer was lost (a timeout, a 500): null
+   * when the provider certainly has none. Absent where the provider cannot be asked by our key;
+   * such a refund's outcome stays unknown, for an operator to decide.
+   */
+  findRefund?(request: RefundRequest): Promise<RefundOutcome | null>;
   /**
    * Stops a charge the customer has not completed (an expired checkout), so that a late approval
    * cannot take money. Answers the charge's final state: `succeeded` when the customer completed

@@ -5,6 +5,7 @@
 // to authenticate on the sandbox's page; its outcome is then sent as a signed webhook.
 import { randomBytes } from "node:crypto";
 import { signPayload } from "../activities/signature.ts";
+import { fromDb } from "../money/amounts.ts";
 import type { Db } from "../prisma/client.ts";
 import { scenarioFor } from "./scenarios.ts";
 
@@ -78,7 +79,7 @@ export function createSandboxLedger(db: Db, opts: SandboxOptions) {
       create: { id: `ch_${randomBytes(12).toString("hex")}`, ...params, requests: 1 },
       update: { requests: { increment: 1 } },
     });
-    if (row.amount !== params.amount || row.currency !== params.currency || row.token !== params.token) {
+    if (fromDb(row.amount) !== params.amount || row.currency !== params.currency || row.token !== params.token) {
       return {
         http: 422,
         error: { code: "idempotency_key_reused", message: "This idempotency key was used with different parameters." },
@@ -159,7 +160,7 @@ export function createSandboxLedger(db: Db, opts: SandboxOptions) {
       if (row.status !== "SUCCEEDED") {
         return { http: 422 as const, error: { code: "charge_not_captured", message: `Charge ${chargeId} is ${row.status}.` } };
       }
-      const remaining = row.amount - row.refundedAmount;
+      const remaining = fromDb(row.amount - row.refundedAmount);
       if (amount > remaining) {
         return {
           http: 422 as const,
@@ -205,12 +206,30 @@ export function createSandboxLedger(db: Db, opts: SandboxOptions) {
     return rows.map(view);
   }
 
+  /** The refund made under this key, if any: how a refund whose answer was lost is found again. */
+  async function findRefundByKey(idempotencyKey: string): Promise<SandboxRefund | null> {
+    const row = await db.sandboxRefund.findUnique({ where: { idempotencyKey } });
+    return row ? refundView(row) : null;
+  }
+
   async function refunds(chargeId: string): Promise<SandboxRefund[]> {
     const rows = await db.sandboxRefund.findMany({ where: { chargeId }, orderBy: { createdAt: "asc" } });
     return rows.map(refundView);
   }
 
-  return { charge, authenticate, cancelCharge, refund, findByKey, findById, list, refunds, outageActive, setOutage };
+  return {
+    charge,
+    authenticate,
+    cancelCharge,
+    refund,
+    findByKey,
+    findById,
+    findRefundByKey,
+    list,
+    refunds,
+    outageActive,
+    setOutage,
+  };
 }
 
 export type SandboxLedger = ReturnType<typeof createSandboxLedger>;
@@ -224,12 +243,12 @@ function view(row: Row): SandboxCharge {
     id: row.id,
     idempotencyKey: row.idempotencyKey,
     checkoutId: row.checkoutId,
-    amount: row.amount,
+    amount: fromDb(row.amount),
     currency: row.currency,
     status: row.status,
     declineCode: row.declineCode,
     ...(row.status === "DECLINED" ? { declineReason: declineReason(row.declineCode, scenario) } : {}),
-    refundedAmount: row.refundedAmount,
+    refundedAmount: fromDb(row.refundedAmount),
     requests: row.requests,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
@@ -246,7 +265,7 @@ function refundView(row: RefundRow): SandboxRefund {
   return {
     id: row.id,
     chargeId: row.chargeId,
-    amount: row.amount,
+    amount: fromDb(row.amount),
     idempotencyKey: row.idempotencyKey,
     createdAt: row.createdAt.toISOString(),
   };

@@ -2,21 +2,14 @@
 // server and database: list agrees with `temporal workflow list --query`, show prints the steps,
 // retry resets a failed checkout to just before its payment (alone and in a batch) and it
 // completes with one charge, cancel waits for a worker, and an unknown id exits 1 naming it.
-import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { promisify } from "node:util";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { checkoutWorkflowId } from "../workflows/definitions.ts";
 import { cli, spawnCli } from "./support/cli-process.ts";
 import { call, chargesFor, startCheckout, validCheckout, waitForCheckout } from "./support/http.ts";
 import { startTestStack, type TestStack } from "./support/stack.ts";
+import { temporalCli } from "./support/temporal-cli.ts";
 
-const execTemporal = promisify(execFile);
-
-async function temporalCli(args: string[]): Promise<string> {
-  const { stdout } = await execTemporal(inject("temporalCli"), [...args, "--address", inject("temporalAddress")]);
-  return stdout;
-}
 
 async function setOutage(stack: TestStack, active: boolean) {
   const res = await call(stack.url, "PUT", "/sandbox/outage", { active });

@@ -2,9 +2,11 @@
 // adapter. These tests pin that internal API: it applies the folder once, records it in Prisma's
 // standard table, and the migrations build exactly the schema that schema.prisma describes.
 import { randomBytes } from "node:crypto";
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
 import pg from "pg";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { applyMigrations, diffToSchema } from "../prisma/migrations.ts";
+import { applyMigrations, diffToSchema, migrationsDir } from "../prisma/migrations.ts";
 import { createScratchDatabase, dropDatabase } from "./support/databases.ts";
 
 const admin = inject("adminDatabaseUrl");
@@ -79,5 +81,48 @@ describe("prisma migrations", () => {
     await query(fromSchema, sql);
 
     expect(await describeSchema(migrated)).toEqual(await describeSchema(fromSchema));
+  });
+
+  it("widen every money column to BIGINT and keep the rows that were there", async () => {
+    const url = await freshDatabase();
+    const names = (await readdir(migrationsDir)).filter((n) => /^\d{14}_/.test(n)).sort();
+    const widening = names.findIndex((n) => n.endsWith("_money_bigint_charge_keys_refund_review"));
+    expect(widening).toBeGreaterThan(0);
+    const run = async (name: string) => query(url, await readFile(path.join(migrationsDir, name, "migration.sql"), "utf8"));
+    for (const name of names.slice(0, widening)) await run(name);
+
+    // Rows written by the 32-bit schema, at its largest amounts.
+    const max32 = 2_147_483_647;
+    await query(
+      url,
+      `INSERT INTO "Customer" (id, "externalId", email, "updatedAt") VALUES ('cu1', 'cus_1', 'ada@example.com', now());
+       INSERT INTO "Order" (id, "checkoutId", "customerId", status, currency, "totalAmount", "updatedAt")
+         VALUES ('o1', 'chk_1', 'cu1', 'PAID', 'IDR', ${max32}, now());
+       INSERT INTO "OrderItem" (id, "orderId", position, sku, name, quantity, "unitAmount", "lineTotal")
+         VALUES ('i1', 'o1', 0, 'tee', 'T-shirt', 1, ${max32}, ${max32});
+       INSERT INTO "Payment" (id, "checkoutId", "orderId", provider, method, status, amount, currency, "idempotencyKey", "refundedAmount", "updatedAt")
+         VALUES ('p1', 'chk_1', 'o1', 'sandbox', 'card', 'SUCCEEDED', ${max32}, 'IDR', 'checkout-chk_1:payment', 1000, now());
+       INSERT INTO "Refund" (id, "checkoutId", "paymentId", amount, currency, status, "idempotencyKey", "updatedAt")
+         VALUES ('re1', 'chk_1', 'p1', 1000, 'IDR', 'SUCCEEDED', 'refund-chk_1-re1:refund', now());`,
+    );
+    for (const name of names.slice(widening)) await run(name);
+
+    const types = await query<{ table_name: string; column_name: string; data_type: string }>(
+      url,
+      `SELECT table_name, column_name, data_type FROM information_schema.columns
+        WHERE table_schema = 'public' AND column_name IN ('totalAmount', 'unitAmount', 'lineTotal', 'amount', 'refundedAmount')
+        ORDER BY table_name, column_name`,
+    );
+    expect(types.length).toBeGreaterThanOrEqual(9);
+    expect(types.filter((t) => t.data_type !== "bigint")).toEqual([]);
+    const [row] = await query<{ total: string; unit: string; amount: string; refunded: string; keys: string[] }>(
+      url,
+      `SELECT o."totalAmount"::text AS total, i."unitAmount"::text AS unit, p.amount::text AS amount,
+              p."refundedAmount"::text AS refunded, p."keysUsed" AS keys
+         FROM "Order" o JOIN "OrderItem" i ON i."orderId" = o.id JOIN "Payment" p ON p."orderId" = o.id`,
+    );
+    expect(row).toEqual({ total: String(max32), unit: String(max32), amount: String(max32), refunded: "1000", keys: [] });
+    // What the old columns could not hold now fits.
+    await query(url, `UPDATE "Order" SET "totalAmount" = 999999999999999 WHERE id = 'o1'`);
   });
 });

@@ -1,7 +1,6 @@
 // Invalid checkout requests over real HTTP: each is refused with a 4xx that names the exact
 // field, none ever answers 500, and none starts a workflow (proved at the end against a valid one).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MAX_AMOUNT } from "../api/schemas.ts";
 import { call, startCheckout, validCheckout, waitForCheckout } from "./support/http.ts";
 import { startTestStack, type TestStack } from "./support/stack.ts";
 
@@ -90,17 +89,12 @@ const bodyCases: BodyCase[] = [
   { name: "items.0.unitAmount a float", mutate: set("items.0.unitAmount", 19.99), field: "items.0.unitAmount" },
   { name: "items.0.unitAmount negative", mutate: set("items.0.unitAmount", -1), field: "items.0.unitAmount", alsoTotal: true },
   {
-    name: "items.0.unitAmount above the maximum",
-    mutate: set("items.0.unitAmount", MAX_AMOUNT + 1),
+    // Beyond what a JSON number carries exactly (2^53): refused as a number, not rounded.
+    name: "items.0.unitAmount not a safe integer",
+    mutate: set("items.0.unitAmount", 2 ** 53),
     field: "items.0.unitAmount",
-    alsoTotal: true,
   },
   { name: "total zero", mutate: set("items.0.unitAmount", 0), field: "items" },
-  {
-    name: "total above the maximum",
-    mutate: (b) => void Object.assign(b.items[0], { quantity: 10_000, unitAmount: MAX_AMOUNT }),
-    field: "items",
-  },
   { name: "currency lowercase", mutate: set("currency", "usd"), field: "currency" },
   { name: "currency unknown code ABC", mutate: set("currency", "ABC"), field: "currency" },
   { name: "currency missing", mutate: unset("currency"), field: "currency" },

@@ -23,6 +23,8 @@ import {
   type CancelRequest,
   CHECKOUT_NOT_CANCELLABLE,
   cancelUpdate,
+  DATABASE_REJECTED,
+  GATEWAY_REQUEST_REJECTED,
   getStateQuery,
   PAYMENT_DECLINED,
   paymentEventSignal,
@@ -52,6 +54,9 @@ const DEFAULT_ACTION_TIMEOUT_SECONDS = 900;
 /** patched() ids: each adds commands to histories that ran before it shipped. */
 const ARCHIVE_ON_CLOSE = "archive-history-on-close";
 const REPORT_DECLINES = "report-declines-to-risk";
+const FAIL_CLEANLY_WITHOUT_ORDER = "fail-cleanly-without-order";
+const REJECTION_IS_FINAL = "provider-rejection-is-final";
+const CONFIRM_NO_CHARGE = "confirm-no-charge-before-failover";
 
 const orders = proxyActivities<Activities>(orderActivityOptions);
 const notifications = proxyActivities<Activities>(notificationActivityOptions);
@@ -62,6 +67,8 @@ const risk = proxyActivities<Activities>(riskReportActivityOptions);
 type ProviderResult =
   | { kind: "paid"; result: Extract<PaymentStepResult, { status: "succeeded" }> }
   | { kind: "declined"; code: string; reason: string; attempt?: number }
+  /** A request no retry can fix (the provider refused it, the database refused its write): nothing charged. */
+  | { kind: "rejected"; type: string; message: string }
   | { kind: "expired" }
   /** Retries spent. `settled`: we know no charge stands, so another provider may be tried. */
   | { kind: "unavailable"; settled: boolean; message: string };
@@ -152,7 +159,21 @@ async function runCheckout(input: CheckoutInput): Promise<CheckoutState> {
     });
   };
 
-  const order = await orders.createOrder.executeWithOptions({ summary: "create order" }, [input]);
+  let order: OrderSummary;
+  try {
+    order = await orders.createOrder.executeWithOptions({ summary: "create order" }, [input]);
+  } catch (err) {
+    if (!(err instanceof ActivityFailure) || !patched(FAIL_CLEANLY_WITHOUT_ORDER)) throw err;
+    // The order could not be recorded (the database refused it, or stayed down for the step's
+    // whole time): nothing was charged. The customer is told, the history keeps why.
+    state.step = "COMPENSATING";
+    state.lastError = { type: failureType(err) ?? "OrderNotRecorded", message: errorMessage(err) };
+    state.failureReason = "We could not record your order, so no payment was taken.";
+    await notify("checkout-failed", { orderId: "", totalAmount: input.totalAmount ?? 0, currency: input.currency }, state.failureReason);
+    finish("FAILED");
+    await emit("checkout.failed");
+    throw ApplicationFailure.nonRetryable(state.failureReason, CHECKOUT_FAILED, state);
+  }
   state.order = order;
 
   if (cancelRequest) {
@@ -189,6 +210,8 @@ async function runCheckout(input: CheckoutInput): Promise<CheckoutState> {
       if (!(err instanceof ActivityFailure)) throw err; // a bug in this code: fail the workflow task, not the checkout
       const declined = declineOf(err);
       if (declined) return declined;
+      const rejected = rejectionOf(err);
+      if (rejected && patched(REJECTION_IS_FINAL)) return rejected;
       // Retries spent. An attempt may still have charged: ask before giving up on this provider.
       let check: RetriesSpentCheck;
       try {
@@ -202,6 +225,22 @@ async function runCheckout(input: CheckoutInput): Promise<CheckoutState> {
       }
       if (check.status === "unreachable")
         return { kind: "unavailable", settled: !check.outcomeUnknown, message: errorMessage(err) };
+      if (check.status === "not_found" && check.confirmAfterSeconds && patched(CONFIRM_NO_CHARGE)) {
+        // The provider's lookup by key lags: a charge made moments ago may not show yet. Ask again
+        // once the lag has passed (a durable timer), and hand over to another provider only if
+        // that second answer agrees.
+        await sleep(check.confirmAfterSeconds * 1000);
+        try {
+          check = await reconciliation.checkAfterRetries.executeWithOptions(
+            { summary: `ask ${provider} again, after its search lag, whether a charge of ${charge} stands` },
+            [request],
+          );
+        } catch (checkErr) {
+          if (!(checkErr instanceof ActivityFailure)) throw checkErr;
+          return declineOf(checkErr) ?? { kind: "unavailable", settled: false, message: errorMessage(err) };
+        }
+        if (check.status === "unreachable") return { kind: "unavailable", settled: false, message: errorMessage(err) };
+      }
       if (check.status === "not_found") return { kind: "unavailable", settled: true, message: errorMessage(err) };
       step = check;
     }
@@ -333,15 +372,20 @@ async function runCheckout(input: CheckoutInput): Promise<CheckoutState> {
   }
 
   const declined = outcome.kind === "declined" ? outcome : undefined;
-  const reason = declined?.reason ?? "The payment provider could not be reached; the payment was not completed.";
+  const rejected = outcome.kind === "rejected" ? outcome : undefined;
+  const reason =
+    declined?.reason ??
+    (rejected
+      ? "The payment could not be made: the request was refused. You have not been charged."
+      : "The payment provider could not be reached; the payment was not completed.");
   state.payment.status = "FAILED";
   if (declined?.attempt) state.payment.attempts = declined.attempt;
   state.lastError = {
-    type: declined ? PAYMENT_DECLINED : "PaymentUnavailable",
-    message: outcome.kind === "unavailable" ? outcome.message : reason,
+    type: declined ? PAYMENT_DECLINED : (rejected?.type ?? "PaymentUnavailable"),
+    message: outcome.kind === "unavailable" || outcome.kind === "rejected" ? outcome.message : reason,
   };
   state.failureReason = reason;
-  const code = declined?.code ?? "gateway_unavailable";
+  const code = declined?.code ?? (rejected ? (rejected.type === DATABASE_REJECTED ? "database_rejected" : "gateway_rejected") : "gateway_unavailable");
   await orders.markPaymentFailed.executeWithOptions({ summary: `mark the order payment failed (${code})` }, [
     { checkoutId: input.checkoutId, code, reason },
   ]);
@@ -372,6 +416,17 @@ function declineOf(err: ActivityFailure): Extract<ProviderResult, { kind: "decli
     return { kind: "declined", reason: cause.message, code: details.code ?? "declined", attempt: details.attempt };
   }
   return undefined;
+}
+
+/** A request that no retry can fix, if that is what ended the activity. */
+function rejectionOf(err: ActivityFailure): Extract<ProviderResult, { kind: "rejected" }> | undefined {
+  const type = failureType(err);
+  if (type === GATEWAY_REQUEST_REJECTED || type === DATABASE_REJECTED) return { kind: "rejected", type, message: errorMessage(err) };
+  return undefined;
+}
+
+function failureType(err: ActivityFailure): string | undefined {
+  return err.cause instanceof ApplicationFailure ? (err.cause.type ?? undefined) : undefined;
 }
 
 function errorMessage(err: ActivityFailure): string {

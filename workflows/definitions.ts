@@ -27,6 +27,7 @@ export const EVENT_TYPES = [
   "checkout.completed",
   "checkout.cancelled",
   "checkout.expired",
+  "checkout.failed",
   "payment.succeeded",
   "payment.failed",
   "refund.succeeded",
@@ -77,6 +78,8 @@ export const CHECKOUT_NOT_CANCELLABLE = "CheckoutNotCancellable";
 export const GATEWAY_REQUEST_REJECTED = "GatewayRequestRejected";
 export const GATEWAY_OUTCOME_UNKNOWN = "GatewayOutcomeUnknown";
 export const REFUND_NOT_ALLOWED = "RefundNotAllowed";
+/** The database refused a write in a way no retry can fix (a constraint, a value out of range). */
+export const DATABASE_REJECTED = "DatabaseRejected";
 
 /** Search attributes: registered with the dev server and upserted as the checkout moves. */
 export const searchAttributes = {

@@ -1,19 +1,34 @@
 // Timeouts and retry policies of each step. Temporal retries with backoff stand in for a
-// hand-made circuit breaker: a gateway that is down is retried with growing pauses (capped),
-// for a bounded time, while the checkout's state survives any crash in between.
+// hand-made circuit breaker: a provider or database that is down is retried with growing pauses
+// (capped), while the checkout's state survives any crash in between.
+//
+// No step retries for ever: every one has a total time (scheduleToCloseTimeout), after which the
+// workflow handles the failure (the checkout ends FAILED cleanly, a refund is settled by asking
+// the provider). Errors that no retry can fix are named in nonRetryableErrorTypes and stop at once:
+// a decline, a request the provider refused (a 4xx that is not a decline), a write the database
+// refused (a constraint or a value out of range; activities/database-errors.ts tells them apart).
+// Where waiting is the design, the bound is long and says so: a customer's email and a
+// subscriber's webhook are worth a day of retries; the archiver waits for its run to close.
 import type { ActivityOptions } from "@temporalio/workflow";
-import { GATEWAY_REQUEST_REJECTED, PAYMENT_DECLINED, REFUND_NOT_ALLOWED } from "./definitions.ts";
+import { DATABASE_REJECTED, GATEWAY_REQUEST_REJECTED, PAYMENT_DECLINED, REFUND_NOT_ALLOWED } from "./definitions.ts";
 
-/** Database writes: quick, idempotent, retried until the database is back. */
+/** Database writes: quick and idempotent; a database that is down is retried for up to a day. */
 export const orderActivityOptions: ActivityOptions = {
   startToCloseTimeout: "10 seconds",
-  retry: { initialInterval: "500 milliseconds", backoffCoefficient: 2, maximumInterval: "10 seconds" },
+  scheduleToCloseTimeout: "24 hours",
+  retry: {
+    initialInterval: "500 milliseconds",
+    backoffCoefficient: 2,
+    maximumInterval: "1 minute",
+    nonRetryableErrorTypes: [DATABASE_REJECTED],
+  },
 };
 
 /**
  * A charge: the gateway may be slow (tok_slow) or down. The activity heartbeats while it waits,
  * so a worker that dies mid-charge is noticed within the heartbeat timeout and another one
- * retries; the retry asks the gateway about the earlier attempt before charging again.
+ * retries; the retry asks the gateway about the earlier attempt before charging again. Bounded by
+ * the retry window (PAYMENT_RETRY_WINDOW_SECONDS, kept below every provider's key retention).
  */
 export function paymentActivityOptions(retryWindowSeconds: number): ActivityOptions {
   return {
@@ -24,12 +39,12 @@ export function paymentActivityOptions(retryWindowSeconds: number): ActivityOpti
       initialInterval: "1 second",
       backoffCoefficient: 2,
       maximumInterval: "30 seconds",
-      nonRetryableErrorTypes: [PAYMENT_DECLINED, GATEWAY_REQUEST_REJECTED],
+      nonRetryableErrorTypes: [PAYMENT_DECLINED, GATEWAY_REQUEST_REJECTED, DATABASE_REJECTED],
     },
   };
 }
 
-/** Asking a provider what became of a charge: retried for a few minutes, then given up on. */
+/** Asking a provider what became of a charge or a refund: retried for a few minutes, then given up on. */
 export const reconcileActivityOptions: ActivityOptions = {
   startToCloseTimeout: "30 seconds",
   scheduleToCloseTimeout: "3 minutes",
@@ -37,30 +52,40 @@ export const reconcileActivityOptions: ActivityOptions = {
     initialInterval: "1 second",
     backoffCoefficient: 2,
     maximumInterval: "30 seconds",
-    nonRetryableErrorTypes: [PAYMENT_DECLINED, GATEWAY_REQUEST_REJECTED],
+    nonRetryableErrorTypes: [PAYMENT_DECLINED, GATEWAY_REQUEST_REJECTED, DATABASE_REJECTED],
   },
 };
 
-/** Refunds: retried while the provider is down, for up to a day; a refused refund stops at once. */
-export const refundActivityOptions: ActivityOptions = {
-  startToCloseTimeout: "60 seconds",
-  scheduleToCloseTimeout: "24 hours",
-  retry: {
-    initialInterval: "1 second",
-    backoffCoefficient: 2,
-    maximumInterval: "5 minutes",
-    nonRetryableErrorTypes: [REFUND_NOT_ALLOWED, GATEWAY_REQUEST_REJECTED],
-  },
-};
+/**
+ * Refunds: retried while the provider is down, for the refund window (REFUND_RETRY_WINDOW_SECONDS,
+ * a day by default); a refused refund stops at once.
+ */
+export function refundActivityOptions(retryWindowSeconds: number): ActivityOptions {
+  return {
+    startToCloseTimeout: "60 seconds",
+    scheduleToCloseTimeout: `${retryWindowSeconds} seconds`,
+    retry: {
+      initialInterval: "1 second",
+      backoffCoefficient: 2,
+      maximumInterval: "5 minutes",
+      nonRetryableErrorTypes: [REFUND_NOT_ALLOWED, GATEWAY_REQUEST_REJECTED, DATABASE_REJECTED],
+    },
+  };
+}
 
-/** Emails: an SMTP server that is down is retried for up to a day; the checkout's outcome stands. */
+/** Emails: waiting is the design; an SMTP server that is down is retried for up to a day; the checkout's outcome stands. */
 export const notificationActivityOptions: ActivityOptions = {
   startToCloseTimeout: "30 seconds",
   scheduleToCloseTimeout: "24 hours",
-  retry: { initialInterval: "2 seconds", backoffCoefficient: 2, maximumInterval: "10 minutes" },
+  retry: {
+    initialInterval: "2 seconds",
+    backoffCoefficient: 2,
+    maximumInterval: "10 minutes",
+    nonRetryableErrorTypes: [DATABASE_REJECTED],
+  },
 };
 
-/** A subscriber that is down is retried with backoff for up to 24 hours; the checkout never waits. */
+/** Waiting is the design: a subscriber that is down is retried for up to 24 hours; the checkout never waits. */
 export const deliveryActivityOptions: ActivityOptions = {
   startToCloseTimeout: "30 seconds",
   scheduleToCloseTimeout: "24 hours",
@@ -68,7 +93,7 @@ export const deliveryActivityOptions: ActivityOptions = {
     initialInterval: "1 second",
     backoffCoefficient: 2,
     maximumInterval: "1 hour",
-    nonRetryableErrorTypes: ["EndpointDeleted"],
+    nonRetryableErrorTypes: ["EndpointDeleted", DATABASE_REJECTED],
   },
 };
 
@@ -80,10 +105,17 @@ export const riskReportActivityOptions: ActivityOptions = {
 };
 
 /**
- * Archiving a closed history. The activity fails (and is retried) until the run has closed, so
- * the pause between attempts bounds how long after the close the archive is written.
+ * Archiving a closed history. Waiting is the design: the activity fails (and is retried) until the
+ * run has closed, so the pause between attempts bounds how long after the close the archive is
+ * written; a run that never closes in a week is left to `npx checkout archive`.
  */
 export const archiveActivityOptions: ActivityOptions = {
   startToCloseTimeout: "1 minute",
-  retry: { initialInterval: "200 milliseconds", backoffCoefficient: 2, maximumInterval: "1 minute" },
+  scheduleToCloseTimeout: "7 days",
+  retry: {
+    initialInterval: "200 milliseconds",
+    backoffCoefficient: 2,
+    maximumInterval: "1 minute",
+    nonRetryableErrorTypes: [DATABASE_REJECTED],
+  },
 };

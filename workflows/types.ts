@@ -37,6 +37,8 @@ export interface CheckoutInput {
   customer: CheckoutCustomer;
   items: LineItem[];
   currency: string;
+  /** The items' total in minor units, as the API computed and checked it; absent in older histories. */
+  totalAmount?: number;
   payment: PaymentInstruction;
   /** How long the payment step may keep retrying a gateway that is down before the checkout fails. */
   paymentRetryWindowSeconds: number;
@@ -156,7 +158,7 @@ export interface CheckoutState {
 
 export interface NotificationRequest {
   checkoutId: string;
-  template: "order-paid" | "payment-failed" | "checkout-cancelled" | "checkout-expired" | "refund-issued";
+  template: "order-paid" | "payment-failed" | "checkout-cancelled" | "checkout-expired" | "checkout-failed" | "refund-issued";
   recipient: string;
   order: OrderSummary;
   items: LineItem[];
@@ -169,6 +171,7 @@ export type EventType =
   | "checkout.completed"
   | "checkout.cancelled"
   | "checkout.expired"
+  | "checkout.failed"
   | "payment.succeeded"
   | "payment.failed"
   | "refund.succeeded";

@@ -1,9 +1,9 @@
 // /checkouts: start a checkout, read it, cancel it.
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { unavailableReason } from "../../providers/index.ts";
 import type { GatewayRegistry } from "../../providers/registry.ts";
+import { refuseUnpayable } from "../checkout-checks.ts";
 import type { CheckoutService } from "../checkout-service.ts";
-import { ApiError, validationHook } from "../errors.ts";
+import { validationHook } from "../errors.ts";
 import { type OriginOptions, requestOrigin } from "../origin.ts";
 import { CheckoutRequest, CheckoutView, ErrorResponse, IdempotencyHeaders, IdParam, json, PaymentView } from "../schemas.ts";
 
@@ -24,7 +24,10 @@ const createCheckout = createRoute({
   responses: {
     202: json(Accepted, "Accepted: the checkout runs; follow links.self for its status"),
     400: errors[400],
-    422: json(ErrorResponse, "Idempotency-Key reused with another body, or provider not configured"),
+    422: json(
+      ErrorResponse,
+      "Idempotency-Key reused with another body; a provider not configured; a total above the maximum; a currency or amount a provider cannot take",
+    ),
     429: {
       ...json(ErrorResponse, "The customer is on hold after repeated declined payments (`customer_on_hold`); nothing started"),
       headers: {
@@ -68,17 +71,7 @@ export function checkoutRoutes(
   return new OpenAPIHono({ defaultHook: validationHook })
     .openapi(createCheckout, async (c) => {
       const body = c.req.valid("json");
-      const wanted = [
-        ["payment.provider", body.payment.provider],
-        ...(body.payment.fallbackProviders ?? []).map((p, i) => [`payment.fallbackProviders.${i}`, p]),
-      ];
-      const fields = wanted.flatMap(([field, provider]) => {
-        const reason = unavailableReason(provider, gateways);
-        return reason ? [{ field, reason }] : [];
-      });
-      if (fields.length) {
-        throw new ApiError(422, "provider_not_configured", "A payment provider of this checkout is not configured here.", fields);
-      }
+      refuseUnpayable(body, gateways);
       const headers = c.req.valid("header");
       const { id } = await service.start(body, headers["idempotency-key"], requestOrigin(c, origin));
       c.header("Location", `/checkouts/${id}`);

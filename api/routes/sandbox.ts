@@ -156,6 +156,15 @@ const refundCharge = createRoute({
   },
 });
 
+const refundByKey = createRoute({
+  method: "get",
+  path: "/sandbox/refunds/by-key/{key}",
+  tags: ["sandbox"],
+  summary: "The refund made under an idempotency key (how a refund whose answer was lost is found again)",
+  request: { params: z.object({ key: z.string().min(1) }) },
+  responses: { 200: json(SandboxRefund, "The refund"), 404: json(ErrorResponse, "No refund under this key") },
+});
+
 const authenticationPage = (id: string) => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sandbox 3-D Secure</title></head>
 <body style="font-family: sans-serif; max-width: 32rem; margin: 3rem auto">
@@ -206,6 +215,11 @@ export function sandboxRoutes(ledger: SandboxLedger) {
       );
       if ("error" in answer) return c.json({ error: answer.error }, answer.http);
       return c.json(answer.refund, answer.http);
+    })
+    .openapi(refundByKey, async (c) => {
+      const refund = await ledger.findRefundByKey(c.req.valid("param").key);
+      if (!refund) return c.json({ error: { code: "not_found", message: "No refund under this key." } }, 404);
+      return c.json(refund, 200);
     })
     .openapi(getOutage, async (c) => c.json({ active: await ledger.outageActive() }, 200))
     .openapi(putOutage, async (c) => c.json({ active: await ledger.setOutage(c.req.valid("json").active) }, 200))

@@ -1,26 +1,13 @@
 // `temporal workflow list --query …` with the real CLI, on the run's server, scoped to one test
 // stack's task queue.
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
-import { inject } from "vitest";
-
-const run = promisify(execFile);
+import { temporalCli } from "./temporal-cli.ts";
 
 /** The workflow IDs the CLI lists, polled until they are `expected` (visibility lags) or time is up. */
 export async function listWorkflowIds(query: string, taskQueue: string, expected: string[], timeoutMs = 15_000) {
   const deadline = Date.now() + timeoutMs;
   const want = JSON.stringify([...expected].sort());
   for (;;) {
-    const { stdout } = await run(inject("temporalCli"), [
-      "workflow",
-      "list",
-      "--query",
-      `${query} AND TaskQueue="${taskQueue}"`,
-      "--address",
-      inject("temporalAddress"),
-      "-o",
-      "json",
-    ]);
+    const stdout = await temporalCli(["workflow", "list", "--query", `${query} AND TaskQueue="${taskQueue}"`, "-o", "json"]);
     const ids = parseList(stdout)
       .map((w) => w.execution.workflowId)
       .sort();
