@@ -1,5 +1,5 @@
 // Amounts are integers in minor units; the CLI shows them as `39.98 USD`.
-import { minorUnitDigits } from "../activities/money.ts";
+import { minorUnitDigits } from "../money/format.ts";
 
 /** `39.98 USD`: minor units shown with the currency's decimals. */
 export function money(amount: number | null | undefined, currency: string | null | undefined): string {

@@ -23,7 +23,7 @@
 //   that is not approved) is a `failed` outcome carrying Mercado Pago's message: a business answer
 //   to record, not a transient error and not a bug of ours to retry.
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { minorUnitDigits } from "../activities/money.ts";
+import { minorUnitDigits } from "../money/format.ts";
 import {
   type ChargeLookup,
   type ChargeOutcome,

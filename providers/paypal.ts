@@ -20,7 +20,7 @@
 // webhook events all carry it, so the workflow sees one reference from start to end. A refund looks
 // the capture id up on the order (one extra GET) instead of making callers keep a second id.
 import { createHash } from "node:crypto";
-import { minorUnitDigits } from "../activities/money.ts";
+import { minorUnitDigits } from "../money/format.ts";
 import {
   type ChargeLookup,
   type ChargeOutcome,

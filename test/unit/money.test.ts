@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatMoney, minorUnitDigits } from "../../activities/money.ts";
+import { formatMoney, minorUnitDigits } from "../../money/format.ts";
 
 /** Intl may separate code and amount with a no-break space; compare with plain spaces. */
 const plain = (s: string) => s.replace(/\s/g, " ");
