@@ -1,38 +1,32 @@
 // Amounts are integers in minor units; only presentation turns them into "$39.98".
+import { toDecimalString } from "./decimal.ts";
+import { isoExponent } from "./iso4217.ts";
 
-/** Where ISO 4217 gives a currency other minor units than CLDR (and so Intl) displays. */
-const ISO_4217_MINOR_UNITS: Record<string, number> = {
-  AFN: 2,
-  ALL: 2,
-  COP: 2,
-  HUF: 2,
-  IDR: 2,
-  IQD: 3,
-  IRR: 2,
-  KPW: 2,
-  LAK: 2,
-  LBP: 2,
-  MGA: 2,
-  MMK: 2,
-  PKR: 2,
-  SLL: 2,
-  SOS: 2,
-  SYP: 2,
-  YER: 2,
-};
-
-/** How many minor units a currency has (USD 2, JPY 0, BHD 3), as ISO 4217 defines it. */
+/**
+ * How many minor units a currency has (USD 2, JPY 0, BHD 3), as ISO 4217 defines it; throws a
+ * RangeError for a code that is not an active ISO 4217 currency. (CLDR, and so Intl, shows some
+ * currencies with other decimals than ISO 4217 counts them in: COP, HUF, IDR, IQD, ...)
+ */
 export function minorUnitDigits(currency: string): number {
-  if (Object.hasOwn(ISO_4217_MINOR_UNITS, currency)) return ISO_4217_MINOR_UNITS[currency];
-  return new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  return isoExponent(currency);
 }
 
 export function formatMoney(amount: number, currency: string, locale = "en-US"): string {
   const digits = minorUnitDigits(currency);
+  // Intl formats a decimal string exactly, where amount / 10 ** digits would be a rounded double.
   return new Intl.NumberFormat(locale, {
     style: "currency",
     currency,
     minimumFractionDigits: digits,
     maximumFractionDigits: digits,
-  }).format(amount / 10 ** digits);
+  }).format(toDecimalString(amount, digits) as `${number}`);
+}
+
+/** "999,999.99 USD": the amount with its currency code, grouped, in every locale alike (for messages). */
+export function formatAmount(amount: number | bigint, currency: string): string {
+  const digits = minorUnitDigits(currency);
+  const value = new Intl.NumberFormat("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(
+    toDecimalString(amount, digits) as `${number}`,
+  );
+  return `${value} ${currency}`;
 }
