@@ -25,8 +25,16 @@ export function formatMoney(amount: number, currency: string, locale = "en-US"):
 /** "999,999.99 USD": the amount with its currency code, grouped, in every locale alike (for messages). */
 export function formatAmount(amount: number | bigint, currency: string): string {
   const digits = minorUnitDigits(currency);
-  const value = new Intl.NumberFormat("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(
-    toDecimalString(amount, digits) as `${number}`,
-  );
-  return `${value} ${currency}`;
+  return `${groupedDecimal(digits).format(toDecimalString(amount, digits) as `${number}`)} ${currency}`;
+}
+
+/** One formatter per number of decimals: building an Intl.NumberFormat costs far more than using one. */
+const groupedDecimals = new Map<number, Intl.NumberFormat>();
+function groupedDecimal(digits: number): Intl.NumberFormat {
+  let format = groupedDecimals.get(digits);
+  if (!format) {
+    format = new Intl.NumberFormat("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+    groupedDecimals.set(digits, format);
+  }
+  return format;
 }
