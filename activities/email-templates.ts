@@ -1,6 +1,7 @@
 // Customer emails, each with an HTML and a plain-text part.
+
+import { formatMoney } from "../money/format.ts";
 import type { NotificationRequest } from "../workflows/types.ts";
-import { formatMoney } from "./money.ts";
 
 export interface RenderedEmail {
   subject: string;

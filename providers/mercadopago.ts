@@ -17,13 +17,13 @@
 //   without a prefix is sent as is, without payment_method_id (Mercado Pago then answers 400,
 //   which surfaces as a GatewayRequestError).
 // - Currency: /v1/payments takes no currency; a payment is in the currency of the seller's site.
-//   The adapter refuses currencies Mercado Pago does not operate in, so a USD checkout is never
-//   charged as, say, BRL. It cannot know which one site the account belongs to.
+//   The adapter refuses currencies Mercado Pago does not operate in (currency-rules.ts), so a USD
+//   checkout is never charged as, say, BRL. It cannot know which one site the account belongs to.
 // - Refunds: a refund Mercado Pago refuses with 400 (more than what is left to refund, a payment
 //   that is not approved) is a `failed` outcome carrying Mercado Pago's message: a business answer
 //   to record, not a transient error and not a bug of ours to retry.
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { minorUnitDigits } from "../activities/money.ts";
+import { toProviderDecimal } from "./currency-rules.ts";
 import {
   type ChargeLookup,
   type ChargeOutcome,
@@ -40,9 +40,6 @@ import {
 } from "./types.ts";
 
 export const MERCADOPAGO_API_BASE = "https://api.mercadopago.com";
-
-/** The currencies of the countries Mercado Pago operates in (one per site). */
-const SITE_CURRENCIES = new Set(["ARS", "BRL", "CLP", "COP", "MXN", "PEN", "UYU"]);
 
 /** How far a webhook's signed timestamp may be from now (either way). */
 const WEBHOOK_TOLERANCE_MS = 5 * 60_000;
@@ -153,7 +150,7 @@ export class MercadoPagoGateway implements PaymentGateway {
 
   async refund(request: RefundRequest): Promise<RefundOutcome> {
     const { status, json } = await this.send("POST", `/v1/payments/${encodeURIComponent(request.chargeReference)}/refunds`, {
-      body: { amount: toDecimal(request.amount, request.currency) },
+      body: { amount: transactionAmount(request) },
       idempotencyKey: request.idempotencyKey,
       accept: [400],
     });
@@ -231,13 +228,8 @@ export class MercadoPagoGateway implements PaymentGateway {
   }
 
   private paymentBody(request: ChargeRequest): Record<string, unknown> {
-    if (!SITE_CURRENCIES.has(request.currency)) {
-      throw new GatewayRequestError(
-        `Mercado Pago charges in its sites' currencies (${[...SITE_CURRENCIES].join(", ")}), not ${request.currency}`,
-      );
-    }
     const common = {
-      transaction_amount: toDecimal(request.amount, request.currency),
+      transaction_amount: transactionAmount(request),
       description: `Checkout ${request.checkoutId}`,
       external_reference: request.checkoutId,
       metadata: { checkout_id: request.checkoutId, idempotency_key: request.idempotencyKey },
@@ -345,13 +337,14 @@ export const mercadopagoProvider: ProviderDefinition = {
 };
 
 /**
- * Minor units to the decimal number Mercado Pago takes. Exact: both operands are integers that
- * doubles hold exactly, and IEEE division rounds correctly, so 1999 / 100 is the double nearest to
- * 19.99, the same one the literal 19.99 denotes and JSON prints as "19.99".
+ * Our amount as Mercado Pago's decimal in major units (whole CLP and COP: currency-rules.ts), as
+ * the JSON number its API takes. Exact: Number() gives the double nearest to the decimal, and
+ * JSON.stringify writes the shortest text that reads back as that double, which is the decimal
+ * itself (less trailing zeros) for any decimal of at most 15 significant digits; MAX_AMOUNT keeps
+ * every amount within them.
  */
-export function toDecimal(amount: number, currency: string): number {
-  if (!Number.isSafeInteger(amount) || amount < 0) throw new GatewayRequestError(`amount must be whole minor units: ${amount}`);
-  return amount / 10 ** minorUnitDigits(currency);
+function transactionAmount(money: { amount: number; currency: string }): number {
+  return Number(toProviderDecimal("mercadopago", money.currency, money.amount));
 }
 
 /** "<payment_method_id>-<card token>" (see the top of this file), or a bare token. */

@@ -20,7 +20,7 @@
 // webhook events all carry it, so the workflow sees one reference from start to end. A refund looks
 // the capture id up on the order (one extra GET) instead of making callers keep a second id.
 import { createHash } from "node:crypto";
-import { minorUnitDigits } from "../activities/money.ts";
+import { toProviderDecimal } from "./currency-rules.ts";
 import {
   type ChargeLookup,
   type ChargeOutcome,
@@ -46,12 +46,6 @@ const TOKEN_RENEWAL_MARGIN_MS = 60_000;
 /** PayPal-Request-Id is at most 108 characters; invoice_id and custom_id at most 127. */
 const REQUEST_ID_MAX = 108;
 const INVOICE_ID_MAX = 127;
-
-/**
- * Currencies for which ISO 4217 has minor units but PayPal accepts no decimals: amounts must be
- * whole units (https://developer.paypal.com/reference/currency-codes/).
- */
-const PAYPAL_WHOLE_UNITS_ONLY = new Set(["HUF", "TWD"]);
 
 /**
  * Capture errors (422 details[].issue) that mean the buyer's money cannot be taken: a decline, not
@@ -145,29 +139,6 @@ interface PayPalResponse {
   text: string;
 }
 
-/** PayPal's decimal string for an integer amount in minor units, by exact integer arithmetic. */
-export function toPayPalValue(amount: number, currency: string): string {
-  if (!Number.isSafeInteger(amount) || amount < 0) {
-    throw new GatewayRequestError(`amount must be a non-negative integer in minor units, got ${amount}`);
-  }
-  let digits: number;
-  try {
-    digits = minorUnitDigits(currency);
-  } catch {
-    throw new GatewayRequestError(`"${currency}" is not an ISO 4217 currency code`);
-  }
-  const minor = String(amount).padStart(digits + 1, "0");
-  const whole = digits === 0 ? minor : minor.slice(0, -digits);
-  const fraction = digits === 0 ? "" : minor.slice(-digits);
-  if (PAYPAL_WHOLE_UNITS_ONLY.has(currency)) {
-    if (/[^0]/.test(fraction)) {
-      throw new GatewayRequestError(`PayPal takes ${currency} in whole units only; ${amount} minor units is not one`);
-    }
-    return whole;
-  }
-  return fraction ? `${whole}.${fraction}` : whole;
-}
-
 /** An id PayPal accepts in a field of at most `max` characters: itself, or a prefix and its hash. */
 function boundedId(value: string, max: number): string {
   if (value.length <= max) return value;
@@ -241,6 +212,7 @@ export class PayPalGateway implements PaymentGateway {
   }
 
   async refund(request: RefundRequest): Promise<RefundOutcome> {
+    const value = toProviderDecimal(this.provider, request.currency, request.amount);
     const orderRes = await this.send({
       method: "GET",
       path: `/v2/checkout/orders/${encodeURIComponent(request.chargeReference)}`,
@@ -263,7 +235,7 @@ export class PayPalGateway implements PaymentGateway {
       path: `/v2/payments/captures/${encodeURIComponent(capture.id)}/refund`,
       requestId: boundedId(request.idempotencyKey, REQUEST_ID_MAX),
       body: {
-        amount: { value: toPayPalValue(request.amount, request.currency), currency_code: request.currency },
+        amount: { value, currency_code: request.currency },
         // Carried into the PAYMENT.CAPTURE.REFUNDED webhook: lets it name the checkout.
         custom_id: boundedId(request.checkoutId, INVOICE_ID_MAX),
       },
@@ -342,7 +314,8 @@ export class PayPalGateway implements PaymentGateway {
           reference_id: charge.checkoutId,
           custom_id: boundedId(charge.checkoutId, INVOICE_ID_MAX),
           invoice_id: boundedId(charge.idempotencyKey, INVOICE_ID_MAX),
-          amount: { currency_code: charge.currency, value: toPayPalValue(charge.amount, charge.currency) },
+          // PayPal's decimal: HUF, JPY and TWD in whole units, at most 9999999.99 (currency-rules.ts).
+          amount: { currency_code: charge.currency, value: toProviderDecimal(this.provider, charge.currency, charge.amount) },
         },
       ],
     };

@@ -15,6 +15,7 @@
 // are looked for the same way before a new one is made; the documented X-Refund-Idempotency
 // header is sent as well (India and Malaysia accounts honour it).
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { toProviderUnits } from "./currency-rules.ts";
 import {
   type ChargeLookup,
   type ChargeOutcome,
@@ -171,6 +172,7 @@ export class RazorpayGateway implements PaymentGateway {
    * tokens go through Checkout too here), so `requires_action` with the Checkout page.
    */
   async charge(request: ChargeRequest): Promise<ChargeOutcome> {
+    const amount = razorpayUnits(request);
     const receipt = receiptFor(request.idempotencyKey);
     const existing = await this.findOrderByReceipt(receipt);
     if (existing) {
@@ -180,7 +182,7 @@ export class RazorpayGateway implements PaymentGateway {
     let order: RazorpayOrder;
     try {
       order = await this.request<RazorpayOrder>("POST", "/v1/orders", {
-        amount: request.amount,
+        amount,
         currency: request.currency,
         receipt,
         notes: {
@@ -213,6 +215,7 @@ export class RazorpayGateway implements PaymentGateway {
    * Razorpay's description as the reason, rather than an error to retry.
    */
   async refund(request: RefundRequest): Promise<RefundOutcome> {
+    const amount = razorpayUnits(request);
     const path = `/v1/payments/${encodeURIComponent(request.chargeReference)}`;
     try {
       const earlier = await this.refundUnderKey(request.chargeReference, request.idempotencyKey);
@@ -221,7 +224,7 @@ export class RazorpayGateway implements PaymentGateway {
         "POST",
         `${path}/refund`,
         {
-          amount: request.amount,
+          amount,
           receipt: receiptFor(request.idempotencyKey),
           notes: { checkout_id: request.checkoutId, idempotency_key: request.idempotencyKey.slice(0, 256) },
         },
@@ -336,16 +339,17 @@ export class RazorpayGateway implements PaymentGateway {
   }
 
   private async capture(payment: RazorpayPayment, expected: { amount: number; currency: string }): Promise<ChargeOutcome> {
+    const amount = razorpayUnits(expected);
     // Razorpay's advice: check the authorized amount is the amount asked for before capturing.
-    if (payment.amount !== expected.amount || payment.currency !== expected.currency) {
+    if (payment.amount !== amount || payment.currency !== expected.currency) {
       throw new GatewayRequestError(
-        `Razorpay payment ${payment.id} is for ${payment.amount} ${payment.currency}, expected ${expected.amount} ${expected.currency}: not capturing it`,
+        `Razorpay payment ${payment.id} is for ${payment.amount} ${payment.currency}, expected ${amount} ${expected.currency} (in Razorpay's units): not capturing it`,
       );
     }
     const path = `/v1/payments/${encodeURIComponent(payment.id)}`;
     try {
       const done = await this.request<RazorpayPayment>("POST", `${path}/capture`, {
-        amount: expected.amount,
+        amount,
         currency: expected.currency,
       });
       if (done.status === "captured") return { status: "succeeded", reference: done.id };
@@ -488,11 +492,17 @@ export class RazorpayGateway implements PaymentGateway {
   }
 }
 
+/** Our amount (ISO minor units) in Razorpay's units; throws CurrencyRuleError where Razorpay cannot take it. */
+function razorpayUnits(money: { amount: number; currency: string }): number {
+  return toProviderUnits("razorpay", money.currency, money.amount);
+}
+
 /** An order found under our key must be for the same money, as with any idempotency key. */
 function assertSameCharge(order: RazorpayOrder, expected: { amount: number; currency: string }) {
-  if (order.amount !== expected.amount || order.currency !== expected.currency) {
+  const amount = razorpayUnits(expected);
+  if (order.amount !== amount || order.currency !== expected.currency) {
     throw new GatewayRequestError(
-      `Razorpay order ${order.id} under this idempotency key is for ${order.amount} ${order.currency}, not ${expected.amount} ${expected.currency}`,
+      `Razorpay order ${order.id} under this idempotency key is for ${order.amount} ${order.currency}, not ${amount} ${expected.currency} (in Razorpay's units)`,
     );
   }
 }

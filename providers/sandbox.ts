@@ -1,6 +1,7 @@
 // The sandbox provider's adapter: it talks to the sandbox payment service (api/routes/sandbox.ts)
 // over real HTTP, exactly as a real adapter talks to its provider.
 import { checkSignature } from "../activities/signature.ts";
+import { toProviderUnits } from "./currency-rules.ts";
 import {
   type ChargeLookup,
   type ChargeOutcome,
@@ -43,7 +44,7 @@ export class SandboxGateway implements PaymentGateway {
       method: "POST",
       headers: { "content-type": "application/json", "idempotency-key": request.idempotencyKey },
       body: JSON.stringify({
-        amount: request.amount,
+        amount: toProviderUnits(this.provider, request.currency, request.amount),
         currency: request.currency,
         token: request.token,
         checkoutId: request.checkoutId,
@@ -69,10 +70,11 @@ export class SandboxGateway implements PaymentGateway {
   }
 
   async refund(request: RefundRequest): Promise<RefundOutcome> {
+    const amount = toProviderUnits(this.provider, request.currency, request.amount);
     const res = await this.send(`/charges/${encodeURIComponent(request.chargeReference)}/refunds`, {
       method: "POST",
       headers: { "content-type": "application/json", "idempotency-key": request.idempotencyKey },
-      body: JSON.stringify({ amount: request.amount }),
+      body: JSON.stringify({ amount }),
     });
     if (res.status === 200 || res.status === 201)
       return { status: "succeeded", reference: ((await res.json()) as { id: string }).id };

@@ -8,6 +8,7 @@
 // comes back as null, and the charge that follows, under the same key, gets the stored answer.
 import Stripe from "stripe";
 import { ConfigError } from "../config.ts";
+import { toProviderUnits } from "./currency-rules.ts";
 import {
   type ChargeLookup,
   type ChargeOutcome,
@@ -82,7 +83,8 @@ export class StripeGateway implements PaymentGateway {
 
   async charge(request: ChargeRequest): Promise<ChargeOutcome> {
     const params: Stripe.PaymentIntentCreateParams = {
-      amount: request.amount,
+      // Stripe's units: ISK and UGX in hundredths, MGA in whole ariary, ... (currency-rules.ts).
+      amount: toProviderUnits(this.provider, request.currency, request.amount),
       currency: request.currency.toLowerCase(),
       payment_method: request.token,
       confirm: true,
@@ -148,11 +150,12 @@ export class StripeGateway implements PaymentGateway {
   }
 
   async refund(request: RefundRequest): Promise<RefundOutcome> {
+    const amount = toProviderUnits(this.provider, request.currency, request.amount);
     try {
       const refund = await this.stripe.refunds.create(
         {
           payment_intent: request.chargeReference,
-          amount: request.amount,
+          amount,
           metadata: { checkout_id: request.checkoutId, idempotency_key: request.idempotencyKey },
         },
         { idempotencyKey: request.idempotencyKey },

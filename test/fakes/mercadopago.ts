@@ -2,7 +2,9 @@
 // answer shapes follow Mercado Pago's documentation (POST /v1/payments with X-Idempotency-Key,
 // GET /v1/payments/{id}, GET /v1/payments/search, POST /v1/payments/{id}/refunds, error bodies
 // {message, error, status, cause}, webhooks signed with `x-signature`). Amounts are decimals on
-// the wire, as there; the fake keeps them in cents (its site is Brazil: BRL).
+// the wire, as there; the fake keeps them in the site currency's subunits. Its site is Brazil (BRL)
+// unless started with another `siteCurrency`; like Mercado Pago it takes whole units only in Chile
+// (CLP) and Colombia (COP), a rule written here on its own, not taken from providers/currency-rules.ts.
 //
 // Card outcomes by token: "tok_approved" approved; "tok_rejected" rejected
 // (cc_rejected_insufficient_amount); "tok_in_process" in_process; any other token 400. A card
@@ -55,7 +57,7 @@ export interface FakeRefund {
 
 interface StoredPayment {
   payment: FakePayment;
-  /** The amounts in cents, so refunds add up exactly. */
+  /** The amounts in the site currency's subunits, so refunds add up exactly. */
   amountCents: number;
   refundedCents: number;
   idempotencyKey: string;
@@ -63,10 +65,26 @@ interface StoredPayment {
 
 export interface FakeMercadoPagoOptions {
   accessToken?: string;
+  /** The currency of the account's site, in which every payment is made (default BRL). */
+  siteCurrency?: "ARS" | "BRL" | "CLP" | "COP" | "MXN" | "PEN" | "UYU";
+}
+
+/** Decimals transaction_amount may carry, by site currency: none in Chile and Colombia. */
+const SITE_DECIMALS: Record<string, number> = { ARS: 2, BRL: 2, CLP: 0, COP: 0, MXN: 2, PEN: 2, UYU: 2 };
+
+/**
+ * The subunits a JSON number stands for with `decimals` decimals, or undefined when it has more
+ * (from its shortest decimal text, which is what was sent; no float arithmetic).
+ */
+function subunits(amount: number, decimals: number): number | undefined {
+  const match = /^(\d+)(?:\.(\d+))?$/.exec(String(amount));
+  if (!match || (match[2] ?? "").length > decimals) return undefined;
+  return Number(match[1] + (match[2] ?? "").padEnd(decimals, "0"));
 }
 
 export class FakeMercadoPago {
   readonly accessToken: string;
+  readonly siteCurrency: string;
   url = "";
   private server: Server | undefined;
   private readonly stored = new Map<number, StoredPayment>();
@@ -87,6 +105,7 @@ export class FakeMercadoPago {
 
   constructor(options: FakeMercadoPagoOptions = {}) {
     this.accessToken = options.accessToken ?? "TEST-fake-access-token";
+    this.siteCurrency = options.siteCurrency ?? "BRL";
   }
 
   static async start(options: FakeMercadoPagoOptions = {}): Promise<FakeMercadoPago> {
@@ -181,6 +200,16 @@ export class FakeMercadoPago {
     };
   }
 
+  private get decimals(): number {
+    return SITE_DECIMALS[this.siteCurrency];
+  }
+
+  /** Subunits as the JSON number Mercado Pago answers with (39.9, 5000). */
+  private major(subunitCount: number): number {
+    const text = String(subunitCount).padStart(this.decimals + 1, "0");
+    return Number(this.decimals === 0 ? text : `${text.slice(0, -this.decimals)}.${text.slice(-this.decimals)}`);
+  }
+
   // ---- the API ----
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -251,6 +280,13 @@ export class FakeMercadoPago {
     if (typeof amount !== "number" || !(amount > 0)) {
       return [400, mpError(400, "bad_request", "transaction_amount must be a positive number", 4037)];
     }
+    const amountCents = subunits(amount, this.decimals);
+    if (amountCents === undefined) {
+      return [
+        400,
+        mpError(400, "bad_request", `transaction_amount ${amount} has more decimals than ${this.siteCurrency} takes`, 4038),
+      ];
+    }
     if (typeof body?.payer?.email !== "string") return [400, mpError(400, "bad_request", "payer.email is required", 4050)];
     const methodId = body?.payment_method_id;
     if (typeof methodId !== "string" || methodId === "") {
@@ -265,7 +301,7 @@ export class FakeMercadoPago {
       status_detail: "pending_waiting_transfer",
       transaction_amount: amount,
       transaction_amount_refunded: 0,
-      currency_id: "BRL",
+      currency_id: this.siteCurrency,
       description: body.description ?? null,
       external_reference: body.external_reference ?? null,
       metadata: body.metadata ?? {},
@@ -311,7 +347,7 @@ export class FakeMercadoPago {
       }
     }
 
-    this.stored.set(id, { payment, amountCents: Math.round(amount * 100), refundedCents: 0, idempotencyKey: key });
+    this.stored.set(id, { payment, amountCents, refundedCents: 0, idempotencyKey: key });
     this.paymentKeys.set(key, id);
     return [201, payment];
   }
@@ -340,24 +376,22 @@ export class FakeMercadoPago {
       return [400, mpError(400, "bad_request", `Payment status ${payment.status} cannot be refunded`, 2024)];
     }
     const left = entry.amountCents - entry.refundedCents;
-    const cents = body?.amount === undefined ? left : Math.round(Number(body.amount) * 100);
+    if (body?.amount !== undefined && !(typeof body.amount === "number" && body.amount > 0)) {
+      return [400, mpError(400, "bad_request", "amount must be a positive number", 4037)];
+    }
+    const cents = body?.amount === undefined ? left : subunits(body.amount, this.decimals);
+    if (cents === undefined) {
+      return [400, mpError(400, "bad_request", `amount ${body.amount} has more decimals than ${this.siteCurrency} takes`, 4038)];
+    }
     if (!(cents > 0)) return [400, mpError(400, "bad_request", "amount must be a positive number", 4037)];
     if (cents > left) {
-      return [
-        400,
-        mpError(
-          400,
-          "bad_request",
-          `Invalid refund amount: ${(cents / 100).toFixed(2)} exceeds ${(left / 100).toFixed(2)}`,
-          2085,
-        ),
-      ];
+      return [400, mpError(400, "bad_request", `Invalid refund amount: ${this.major(cents)} exceeds ${this.major(left)}`, 2085)];
     }
 
     const refund: FakeRefund = {
       id: this.nextRefundId++,
       payment_id: paymentId,
-      amount: cents / 100,
+      amount: this.major(cents),
       status: "approved",
       source: { type: "collector" },
       date_created: new Date().toISOString(),
@@ -369,7 +403,7 @@ export class FakeMercadoPago {
     };
     entry.refundedCents += cents;
     payment.refunds.push(refund);
-    payment.transaction_amount_refunded = entry.refundedCents / 100;
+    payment.transaction_amount_refunded = this.major(entry.refundedCents);
     payment.status_detail = entry.refundedCents === entry.amountCents ? "refunded" : "partially_refunded";
     if (entry.refundedCents === entry.amountCents) payment.status = "refunded";
     payment.date_last_updated = refund.date_created;

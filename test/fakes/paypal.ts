@@ -8,6 +8,9 @@
 // certificate), over `transmission_id|transmission_time|webhook_id|sha256(event JSON)`; the fake
 // verifies only deliveries it made itself. Only intent CAPTURE with one purchase unit is supported.
 // It refuses a second order with an invoice_id already used (DUPLICATE_INVOICE_ID) at creation.
+// Amounts follow PayPal's own rules (CURRENCY_DECIMALS and MAX_VALUE_HUNDREDTHS below, from PayPal's
+// documentation, not from providers/currency-rules.ts): its currencies only, no decimals for HUF,
+// JPY and TWD, at most two otherwise, and no value above 9999999.99.
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -82,12 +85,18 @@ interface Answer {
   body: unknown;
 }
 
-/** Currencies PayPal accepts, with how many decimals it takes for each. */
+/**
+ * Currencies PayPal accepts, with how many decimals it takes for each
+ * (https://developer.paypal.com/reference/currency-codes/: HUF, JPY, TWD "do not support decimals").
+ */
 const CURRENCY_DECIMALS: Record<string, number> = Object.fromEntries([
   ...["AUD", "BRL", "CAD", "CNY", "CZK", "DKK", "EUR", "HKD", "ILS", "MYR", "MXN", "NZD", "NOK", "PHP"].map((c) => [c, 2]),
   ...["PLN", "GBP", "SGD", "SEK", "CHF", "THB", "USD"].map((c) => [c, 2]),
   ...["JPY", "HUF", "TWD"].map((c) => [c, 0]),
 ]);
+
+/** MAX_VALUE_EXCEEDED: "Should be less than or equal to 9999999.99", in hundredths (every currency alike). */
+const MAX_VALUE_HUNDREDTHS = 999_999_999n;
 
 const ID_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 /** PayPal ids look like 5O190127TN364715T: 17 upper-case letters and digits. */
@@ -144,19 +153,23 @@ function parseAmount(amount: any): { minor: number } | { error: Answer } {
   if (!Object.hasOwn(CURRENCY_DECIMALS, currency)) {
     return { error: unprocessable("CURRENCY_NOT_SUPPORTED", `Currency code ${currency} is not supported.`) };
   }
-  const match = /^(\d{1,10})(?:\.(\d+))?$/.exec(value);
+  const match = /^(\d+)(?:\.(\d+))?$/.exec(value);
   if (!match) return { error: invalidRequest("INVALID_PARAMETER_SYNTAX", `amount.value "${value}" is not a decimal.`) };
   const decimals = CURRENCY_DECIMALS[currency];
   const fraction = match[2] ?? "";
   if (fraction.length > decimals) {
     return {
-      error: unprocessable(
-        "DECIMAL_PRECISION",
+      error:
         decimals === 0
-          ? `${currency} does not support decimals.`
-          : `If the currency supports decimals, only ${decimals} decimal place precision is supported.`,
-      ),
+          ? unprocessable("DECIMALS_NOT_SUPPORTED", `Currency code ${currency} does not support decimals.`)
+          : unprocessable(
+              "DECIMAL_PRECISION",
+              `If the currency supports decimals, only ${decimals} decimal place precision is supported.`,
+            ),
     };
+  }
+  if (BigInt(match[1]) * 100n + BigInt(fraction.padEnd(2, "0")) > MAX_VALUE_HUNDREDTHS) {
+    return { error: unprocessable("MAX_VALUE_EXCEEDED", "Should be less than or equal to 9999999.99.") };
   }
   return { minor: Number(match[1]) * 10 ** decimals + Number(fraction.padEnd(decimals, "0") || "0") };
 }

@@ -4,6 +4,10 @@
 // `{ error: { code, description, source, step, reason, metadata } }`, with 400 for unknown ids as
 // Razorpay does. Basic auth with the key pair it was started with.
 //
+// Currencies and amounts follow Razorpay's own rules (REFUSED_CURRENCIES and THREE_DECIMALS below,
+// from Razorpay's documentation, not from providers/currency-rules.ts): amounts are integers in the
+// currency's subunit, three-decimal ones ending in 0, and the sanctioned currencies are refused.
+//
 // What the customer does in Checkout is played with `payOrder`; outages with `failNext` (answer
 // errors without doing anything) and `delayNext` (do it, answer late: the client's timeout then
 // leaves it not knowing).
@@ -134,6 +138,11 @@ function newId(prefix: string): string {
 
 const now = () => Math.floor(Date.now() / 1000);
 
+/** Currencies Razorpay does not process (https://razorpay.com/docs/payments/international-payments/#supported-currencies). */
+const REFUSED_CURRENCIES = new Set(["KPW", "IRR", "SYP", "CUP", "VES", "VED"]);
+/** "For three decimal currencies ... the last decimal must be 0": 295.991 KWD cannot be charged, 295.990 can. */
+const THREE_DECIMALS = new Set(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"]);
+
 class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -200,6 +209,16 @@ function readNotes(value: unknown): Notes {
   return entries.length ? notes : [];
 }
 
+/** An amount Razorpay refuses in this currency, as it answers it. */
+function checkAmountRules(amount: number, currency: string) {
+  if (THREE_DECIMALS.has(currency) && amount % 10 !== 0) {
+    throw badRequest(
+      `The amount for ${currency} must end in 0: three-decimal currencies take multiples of 10 subunits.`,
+      "amount",
+    );
+  }
+}
+
 function rejectExtraFields(body: Record<string, unknown>, allowed: string[]) {
   for (const key of Object.keys(body)) {
     if (!allowed.includes(key))
@@ -264,6 +283,8 @@ export async function startFakeRazorpay(options: { keyId?: string; keySecret?: s
     if (!Number.isInteger(amount)) throw badRequest("The amount must be an integer.", "amount");
     if (typeof currency !== "string" || !/^[A-Z]{3}$/.test(currency))
       throw badRequest("The currency field is invalid.", "currency");
+    if (REFUSED_CURRENCIES.has(currency)) throw badRequest(`Currency ${currency} is not supported.`, "currency");
+    checkAmountRules(amount as number, currency);
     if ((amount as number) < 100) throw badRequest(`The amount must be at least ${currency} 1.00`, "amount");
     if (receipt !== undefined && (typeof receipt !== "string" || receipt.length > 40)) {
       throw badRequest("The receipt may not be greater than 40 characters.", "receipt");
@@ -332,6 +353,7 @@ export async function startFakeRazorpay(options: { keyId?: string; keySecret?: s
     const amount = body.amount === undefined ? remaining : body.amount;
     if (!Number.isInteger(amount) || (amount as number) < 100)
       throw badRequest(`The amount must be at least ${p.currency} 1.00`, "amount");
+    checkAmountRules(amount as number, p.currency);
     if (remaining === 0) throw badRequest("The payment has been fully refunded already");
     if ((amount as number) > remaining) throw badRequest("The refund amount provided is greater than amount captured", "amount");
     const r: FakeRefund = {

@@ -9,6 +9,10 @@
 //   pm_card_threeDSecure2Required asks for 3-D Secure (settle it with completeAction);
 //   pm_card_processing stays processing (settle it with completeAction too).
 // Controls: failNext (5xx/429 before doing anything), delayNext (do the work, answer late).
+// Currencies and amounts follow Stripe's own rules (STRIPE_CURRENCIES below, written from Stripe's
+// documentation and not from providers/currency-rules.ts, so a mistake there shows as a refusal
+// here): unsupported currencies, ISK and UGX amounts not divisible by 100, three-decimal amounts
+// not ending in 0, and amounts over eight digits (twelve for IDR) are refused with a 400.
 import { createHmac, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -78,6 +82,66 @@ const KNOWN_TOKENS = new Set([
   "pm_card_processing",
   ...Object.keys(CARD_DECLINES),
 ]);
+
+/**
+ * Stripe's presentment currencies as https://docs.stripe.com/currencies lists them (lower case, as
+ * the API takes them; the list still names ANG, BGN and STD), with the three-decimal ones.
+ */
+const STRIPE_CURRENCIES = new Set(
+  [
+    "usd aed afn all amd ang aoa ars aud awg azn bam bbd bdt bgn bif bmd bnd bob brl bsd bwp byn bzd cad cdf chf clp cny",
+    "cop crc cve czk djf dkk dop dzd egp etb eur fjd fkp gbp gel gip gmd gnf gtq gyd hkd hnl htg huf idr ils inr isk jmd",
+    "jpy kes kgs khr kmf krw kyd kzt lak lbp lkr lrd lsl mad mdl mga mkd mmk mnt mop mur mvr mwk mxn myr mzn nad ngn nio",
+    "nok npr nzd pab pen pgk php pkr pln pyg qar ron rsd rub rwf sar sbd scr sek sgd shp sle sos srd std szl thb tjs top",
+    "try ttd twd tzs uah ugx uyu uzs vnd vuv wst xaf xcd xof xpf yer zar zmw",
+    // #three-decimal
+    "bhd jod kwd omr tnd",
+  ]
+    .join(" ")
+    .split(" "),
+);
+/** #three-decimal: "the least-significant (last) digit [must] be 0". */
+const THREE_DECIMAL = new Set(["bhd", "jod", "kwd", "omr", "tnd"]);
+/** #special-cases: ISK and UGX are passed with two decimals, and "must be evenly divisible by 100". */
+const WHOLE_UNITS_IN_HUNDREDTHS = new Set(["isk", "ugx"]);
+/** #minimum-and-maximum-charge-amounts: "up to twelve digits for IDR ..., up to eight digits for all other currencies". */
+const maxAmount = (currency: string) => (currency === "idr" ? 999_999_999_999 : 99_999_999);
+
+/** Refuses an amount Stripe cannot charge (or refund) in this currency, as Stripe answers it. */
+function checkAmountRules(amount: number, currency: string): void {
+  if (WHOLE_UNITS_IN_HUNDREDTHS.has(currency) && amount % 100 !== 0) {
+    const code = currency.toUpperCase();
+    throw new StripeApiError(
+      400,
+      invalidRequest(
+        `Invalid amount. Currency ${code} has become effectively zero-decimal and charged amounts must be evenly divisible by 100. See https://stripe.com/docs/currencies#special-cases for more information.`,
+        { code: "invalid_charge_amount_no_decimal_compatible", param: "amount" },
+      ),
+      false,
+    );
+  }
+  if (THREE_DECIMAL.has(currency) && amount % 10 !== 0) {
+    // Stripe documents the rule, not its error code: this code is the fake's own.
+    throw new StripeApiError(
+      400,
+      invalidRequest(`Invalid amount. Amounts in ${currency.toUpperCase()} must end in 0 (rounded to the nearest ten).`, {
+        code: "invalid_amount",
+        param: "amount",
+      }),
+      false,
+    );
+  }
+  if (amount > maxAmount(currency)) {
+    throw new StripeApiError(
+      400,
+      invalidRequest(`Amount must be no more than ${maxAmount(currency)} (${currency}).`, {
+        code: "amount_too_large",
+        param: "amount",
+      }),
+      false,
+    );
+  }
+}
 
 export const newId = (prefix: string) => `${prefix}_${randomBytes(12).toString("hex")}`;
 const now = () => Math.floor(Date.now() / 1000);
@@ -197,7 +261,7 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
         invalidRequest("Missing required param: currency.", { code: "parameter_missing", param: "currency" }),
         false,
       );
-    if (!/^[a-z]{3}$/.test(params.currency)) {
+    if (!/^[a-z]{3}$/.test(params.currency) || !STRIPE_CURRENCIES.has(params.currency)) {
       throw new StripeApiError(
         400,
         invalidRequest(
@@ -207,6 +271,7 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
         false,
       );
     }
+    checkAmountRules(amount, params.currency);
     const token: string | undefined = params.payment_method;
     if (token !== undefined && !KNOWN_TOKENS.has(token)) {
       throw new StripeApiError(
@@ -401,6 +466,7 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
         false,
       );
     }
+    checkAmountRules(amount, intent.currency);
     if (remaining === 0) {
       throw new StripeApiError(
         400,

@@ -1,6 +1,7 @@
 // The Mercado Pago adapter against a local fake of Mercado Pago's API, over real HTTP.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { MercadoPagoGateway, mercadopagoProvider, toDecimal } from "../../providers/mercadopago.ts";
+import { CurrencyRuleError } from "../../providers/currency-rules.ts";
+import { MercadoPagoGateway, mercadopagoProvider } from "../../providers/mercadopago.ts";
 import {
   type ChargeRequest,
   GatewayRequestError,
@@ -377,19 +378,100 @@ describe("mercadopagoProvider", () => {
   });
 });
 
-describe("toDecimal", () => {
+describe("amounts", () => {
+  // transaction_amount is a decimal in major units of the site's currency; Chile and Colombia take
+  // whole pesos only (the fakes started here refuse anything else on their own).
+  let chile: FakeMercadoPago;
+  let colombia: FakeMercadoPago;
+  const gatewayOn = (site: FakeMercadoPago) =>
+    new MercadoPagoGateway({ accessToken: site.accessToken, webhookSecret: SECRET, baseUrl: site.url, timeoutMs: 2_000 });
+
+  beforeAll(async () => {
+    [chile, colombia] = await Promise.all([
+      FakeMercadoPago.start({ siteCurrency: "CLP" }),
+      FakeMercadoPago.start({ siteCurrency: "COP" }),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([chile?.close(), colombia?.close()]);
+  });
+
+  const sentAmount = (site: FakeMercadoPago) =>
+    (site.requests.findLast((r) => r.method === "POST" && r.path === "/v1/payments")!.body as any).transaction_amount;
+
   it.each([
     [1999, "BRL", 19.99],
     [1, "BRL", 0.01],
-    [5000, "CLP", 5000],
-    [1001, "KWD", 1.001],
-    [123456789, "MXN", 1234567.89],
-  ])("%i minor units of %s are %d", (amount, currency, decimal) => {
-    expect(toDecimal(amount, currency)).toBe(decimal);
-    expect(JSON.stringify(toDecimal(amount, currency))).toBe(String(decimal));
+    [1990, "BRL", 19.9],
+    [123_456_789, "BRL", 1_234_567.89],
+    [999_999_999_999_999, "BRL", 9_999_999_999_999.99],
+  ])("charges %i minor units of %s as transaction_amount %d", async (amount, currency, decimal) => {
+    const request = chargeRequest({ amount, currency });
+    expect(await gateway.charge(request)).toMatchObject({ status: "succeeded" });
+    expect(sentAmount(fake)).toBe(decimal);
+    const raw = fake.requests.findLast((r) => r.method === "POST" && r.path === "/v1/payments")!;
+    expect(JSON.stringify(raw.body)).toContain(`"transaction_amount":${String(decimal)}`);
   });
 
-  it("refuses fractions of a minor unit", () => {
-    expect(() => toDecimal(19.5, "BRL")).toThrow(GatewayRequestError);
+  it("charges CLP (no minor units) in whole pesos at a Chilean account", async () => {
+    expect(await gatewayOn(chile).charge(chargeRequest({ amount: 5000, currency: "CLP" }))).toMatchObject({
+      status: "succeeded",
+    });
+    expect(sentAmount(chile)).toBe(5000);
+    expect(chile.payments().at(-1)).toMatchObject({ transaction_amount: 5000, currency_id: "CLP" });
+  });
+
+  it("charges COP (two ISO decimals) in whole pesos at a Colombian account, and refuses centavos before sending", async () => {
+    const colombian = gatewayOn(colombia);
+    expect(await colombian.charge(chargeRequest({ amount: 500_000, currency: "COP" }))).toMatchObject({ status: "succeeded" });
+    expect(sentAmount(colombia)).toBe(5000);
+
+    const before = colombia.requests.length;
+    const err = await rejection(colombian.charge(chargeRequest({ amount: 500_050, currency: "COP" })));
+    expect(err).toBeInstanceOf(CurrencyRuleError);
+    expect(err).toMatchObject({
+      field: "amount",
+      message: expect.stringContaining("mercadopago takes COP only in multiples of 1.00 COP"),
+    });
+    expect(colombia.requests).toHaveLength(before);
+  });
+
+  it("refunds COP in whole pesos", async () => {
+    const colombian = gatewayOn(colombia);
+    const request = chargeRequest({ amount: 500_000, currency: "COP" });
+    const charge = await colombian.charge(request);
+    const refund = await colombian.refund({
+      idempotencyKey: `${request.idempotencyKey}:refund`,
+      checkoutId: request.checkoutId,
+      chargeReference: charge.reference!,
+      amount: 120_000,
+      currency: "COP",
+    });
+    expect(refund).toMatchObject({ status: "succeeded" });
+    expect(colombia.requests.at(-1)!.body).toEqual({ amount: 1200 });
+    expect(colombia.refunds().at(-1)!.amount).toBe(1200);
+  });
+
+  it("the fakes themselves refuse decimals where the site takes whole pesos", async () => {
+    const post = (site: FakeMercadoPago, transaction_amount: number) =>
+      fetch(`${site.url}/v1/payments`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${site.accessToken}`,
+          "content-type": "application/json",
+          "x-idempotency-key": `k-${Math.random()}`,
+        },
+        body: JSON.stringify({
+          transaction_amount,
+          payer: { email: "a@example.com" },
+          payment_method_id: "visa",
+          token: "tok_approved",
+        }),
+      }).then((res) => res.status);
+    expect(await post(chile, 5000.5)).toBe(400);
+    expect(await post(colombia, 5000.5)).toBe(400);
+    expect(await post(fake, 50.005)).toBe(400);
+    expect(await post(chile, 5000)).toBe(201);
+    expect(await post(fake, 5000.5)).toBe(201);
   });
 });

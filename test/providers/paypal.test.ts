@@ -1,7 +1,8 @@
 // The PayPal adapter against a local fake of PayPal's REST API, over real HTTP.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { PayPalGateway, paypalProvider, toPayPalValue } from "../../providers/paypal.ts";
+import { CurrencyRuleError } from "../../providers/currency-rules.ts";
+import { PayPalGateway, paypalProvider } from "../../providers/paypal.ts";
 import {
   type ChargeRequest,
   GatewayRequestError,
@@ -44,6 +45,15 @@ const lookupOf = (request: ChargeRequest, reference?: string) => ({
 
 const ordersFor = (checkoutId: string) => fake.orders().filter((o) => o.purchase_units[0].custom_id === checkoutId);
 const capturesFor = (orderId: string) => fake.captures().filter((c) => c.supplementary_data.related_ids.order_id === orderId);
+
+async function rejection(promise: Promise<unknown>): Promise<any> {
+  try {
+    await promise;
+  } catch (err) {
+    return err;
+  }
+  throw new Error("expected a rejection, got a result");
+}
 
 /** Charges, has the buyer approve, and reconciles: a captured order. */
 async function paidOrder(overrides: Partial<ChargeRequest> = {}) {
@@ -410,27 +420,104 @@ describe("refund", () => {
 });
 
 describe("amounts", () => {
+  // What PayPal takes (https://developer.paypal.com/reference/currency-codes/): the fake refuses any
+  // other value, so a wrong conversion fails here twice, on the value and on the fake's answer.
   it.each([
     [3998, "USD", "39.98"],
     [5, "USD", "0.05"],
     [100, "EUR", "1.00"],
-    [0, "USD", "0.00"],
     [1500, "JPY", "1500"],
     [7, "JPY", "7"],
-    [150000, "HUF", "1500"],
-    [1234, "BHD", "1.234"],
-    [9007199254740991, "USD", "90071992547409.91"],
-  ])("%i minor units of %s → %s", (amount, currency, value) => {
-    expect(toPayPalValue(amount, currency)).toBe(value);
+    [500_000, "HUF", "5000"],
+    [12_300, "TWD", "123"],
+    [999_999_999, "USD", "9999999.99"],
+    [999_999_900, "HUF", "9999999"],
+  ])("charges %i minor units of %s as the value %s", async (amount, currency, value) => {
+    const request = chargeRequest({ amount, currency });
+    expect(await gateway.charge(request)).toMatchObject({ status: "requires_action" });
+    expect(ordersFor(request.checkoutId)[0].purchase_units[0].amount).toEqual({ currency_code: currency, value });
   });
 
   it.each([
-    [12.5, "USD"],
-    [-1, "USD"],
-    [150050, "HUF"],
-    [100, "XX"],
-  ])("refuses %d %s", (amount, currency) => {
-    expect(() => toPayPalValue(amount, currency)).toThrow(GatewayRequestError);
+    [500_050, "HUF", "amount"], // 5,000.50 HUF: PayPal takes whole forint only
+    [12_345, "TWD", "amount"],
+    [1_000_000_000, "USD", "amount"], // 10,000,000.00: above PayPal's 9,999,999.99
+    [10_000_000, "JPY", "amount"],
+    [5_000, "ISK", "currency"],
+    [10_000, "MGA", "currency"],
+    [1_230, "KWD", "currency"],
+    [12_340, "BHD", "currency"],
+    [100, "XX", "currency"],
+    [0, "USD", "amount"],
+    [12.5, "USD", "amount"],
+  ])("refuses %d %s before sending anything (field %s)", async (amount, currency, field) => {
+    const before = fake.requests().length;
+    const err = await rejection(gateway.charge(chargeRequest({ amount, currency })));
+    expect(err).toBeInstanceOf(CurrencyRuleError);
+    expect(err).toBeInstanceOf(GatewayRequestError);
+    expect(err.field).toBe(field);
+    expect(err.message).toMatch(/paypal|ISO 4217|amount/);
+    expect(fake.requests()).toHaveLength(before);
+  });
+
+  it("the fake itself refuses what PayPal refuses: decimals for HUF, values above 9999999.99, other currencies", async () => {
+    const token = await fetch(`${fake.url}/v1/oauth2/token`, {
+      method: "POST",
+      headers: {
+        authorization: `Basic ${Buffer.from(`${fake.clientId}:${fake.clientSecret}`).toString("base64")}`,
+        "content-type": "application/x-www-form-urlencoded",
+      },
+      body: "grant_type=client_credentials",
+    }).then(async (res) => ((await res.json()) as { access_token: string }).access_token);
+    const createOrder = async (amount: { currency_code: string; value: string }) => {
+      const res = await fetch(`${fake.url}/v2/checkout/orders`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ intent: "CAPTURE", purchase_units: [{ amount }] }),
+      });
+      return { status: res.status, issue: ((await res.json()) as any).details?.[0]?.issue };
+    };
+    expect(await createOrder({ currency_code: "HUF", value: "5000.50" })).toEqual({
+      status: 422,
+      issue: "DECIMALS_NOT_SUPPORTED",
+    });
+    expect(await createOrder({ currency_code: "USD", value: "10000000.00" })).toEqual({
+      status: 422,
+      issue: "MAX_VALUE_EXCEEDED",
+    });
+    expect(await createOrder({ currency_code: "JPY", value: "10000000" })).toEqual({ status: 422, issue: "MAX_VALUE_EXCEEDED" });
+    expect(await createOrder({ currency_code: "ISK", value: "5000" })).toEqual({ status: 422, issue: "CURRENCY_NOT_SUPPORTED" });
+    expect(await createOrder({ currency_code: "USD", value: "39.985" })).toEqual({ status: 422, issue: "DECIMAL_PRECISION" });
+    expect((await createOrder({ currency_code: "USD", value: "9999999.99" })).status).toBe(201);
+  });
+
+  it("refunds HUF in whole forint, and refuses a refund with fillér before asking PayPal", async () => {
+    const { request, orderId } = await paidOrder({ amount: 500_000, currency: "HUF" });
+    const refund = await gateway.refund({
+      idempotencyKey: `${request.idempotencyKey}:refund`,
+      checkoutId: request.checkoutId,
+      chargeReference: orderId,
+      amount: 100_000,
+      currency: "HUF",
+    });
+    expect(refund.status).toBe("succeeded");
+    expect(fake.refunds().find((r) => r.id === (refund as any).reference).amount).toEqual({
+      currency_code: "HUF",
+      value: "1000",
+    });
+
+    const before = fake.requests().length;
+    const err = await rejection(
+      gateway.refund({
+        idempotencyKey: `${request.idempotencyKey}:refund-2`,
+        checkoutId: request.checkoutId,
+        chargeReference: orderId,
+        amount: 100_050,
+        currency: "HUF",
+      }),
+    );
+    expect(err).toBeInstanceOf(CurrencyRuleError);
+    expect(fake.requests()).toHaveLength(before);
   });
 
   it("charges, captures and refunds JPY in whole yen", async () => {

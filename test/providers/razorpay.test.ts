@@ -6,6 +6,7 @@ import { createHmac } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { CurrencyRuleError } from "../../providers/currency-rules.ts";
 import { RazorpayGateway, razorpayProvider, receiptFor } from "../../providers/razorpay.ts";
 import {
   type ChargeRequest,
@@ -69,6 +70,15 @@ const lookupFor = (req: ChargeRequest, reference?: string) => ({
   currency: req.currency,
   reference,
 });
+
+async function rejection(promise: Promise<unknown>): Promise<any> {
+  try {
+    await promise;
+  } catch (err) {
+    return err;
+  }
+  throw new Error("expected a rejection, got a result");
+}
 
 /** A charge, the customer paying it in Checkout with this result, and its order id. */
 async function paidCharge(outcome: "captured" | "authorized" | "failed", overrides: Partial<ChargeRequest> = {}) {
@@ -426,6 +436,84 @@ describe("Razorpay refunds", () => {
     });
     expect((await gateway.refund(request)).status).toBe("succeeded");
     expect(fake.refunds().filter((r) => r.payment_id === paymentId)).toHaveLength(1);
+  });
+});
+
+describe("Razorpay currencies and amounts", () => {
+  // Razorpay takes the currency's subunits, three-decimal ones ending in 0; the fake refuses any
+  // other amount on its own.
+  it("charges, captures and refunds KWD in fils ending in 0", async () => {
+    const { req, orderId, payment } = await paidCharge("authorized", { amount: 12_340, currency: "KWD" });
+    expect(fake.orders().find((o) => o.id === orderId)).toMatchObject({ amount: 12_340, currency: "KWD" });
+    expect(await gateway.reconcile(lookupFor(req, orderId))).toEqual({ status: "succeeded", reference: payment.id });
+    const capture = fake.requests.find((r) => r.path.endsWith("/capture"))!;
+    expect(capture.body).toEqual({ amount: 12_340, currency: "KWD" });
+
+    const refund = await gateway.refund({
+      idempotencyKey: `${req.checkoutId}:refund`,
+      checkoutId: req.checkoutId,
+      chargeReference: payment.id,
+      amount: 2_340,
+      currency: "KWD",
+    });
+    expect(refund.status).toBe("succeeded");
+    expect(fake.refunds().at(-1)).toMatchObject({ amount: 2_340, currency: "KWD", payment_id: payment.id });
+  });
+
+  it.each([
+    ["KWD", 1_234, "amount"],
+    ["OMR", 10_005, "amount"],
+    ["IRR", 100_000, "currency"],
+    ["KPW", 100_000, "currency"],
+    ["XX", 100_000, "currency"],
+    ["INR", 0, "amount"],
+  ])("refuses %s %i before sending anything (field %s)", async (currency, amount, field) => {
+    const err = await rejection(gateway.charge(chargeRequest({ amount, currency })));
+    expect(err).toBeInstanceOf(CurrencyRuleError);
+    expect(err).toBeInstanceOf(GatewayRequestError);
+    expect(err.field).toBe(field);
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it("refuses a KWD refund in single fils before asking Razorpay", async () => {
+    const { req, paymentId } = await captured(12_340);
+    fake.requests.length = 0;
+    const err = await rejection(
+      gateway.refund({
+        idempotencyKey: `${req.checkoutId}:refund`,
+        checkoutId: req.checkoutId,
+        chargeReference: paymentId,
+        amount: 1_001,
+        currency: "KWD",
+      }),
+    );
+    expect(err).toBeInstanceOf(CurrencyRuleError);
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it("an order under our key for another amount is not ours to settle", async () => {
+    const req = chargeRequest({ amount: 12_340, currency: "KWD" });
+    await gateway.charge(req);
+    const err = await rejection(gateway.charge({ ...req, amount: 12_350 }));
+    expect(err).toBeInstanceOf(GatewayRequestError);
+    expect(err.message).toContain("is for 12340 KWD, not 12350 KWD");
+  });
+
+  it("the fake itself refuses what Razorpay refuses", async () => {
+    const create = async (amount: number, currency: string) => {
+      const res = await fetch(`${fake.url}/v1/orders`, {
+        method: "POST",
+        headers: {
+          authorization: `Basic ${Buffer.from(`${fake.keyId}:${fake.keySecret}`).toString("base64")}`,
+          "content-type": "application/json",
+        },
+        body: JSON.stringify({ amount, currency }),
+      });
+      return { status: res.status, field: ((await res.json()) as any).error?.field };
+    };
+    expect(await create(1_234, "KWD")).toEqual({ status: 400, field: "amount" });
+    expect(await create(100_000, "IRR")).toEqual({ status: 400, field: "currency" });
+    expect((await create(1_230, "KWD")).status).toBe(200);
   });
 });
 

@@ -2,6 +2,7 @@
 // the official SDK: the fake is just another STRIPE_API_BASE.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ConfigError } from "../../config.ts";
+import { CurrencyRuleError } from "../../providers/currency-rules.ts";
 import { parseApiBase, StripeGateway, stripeProvider } from "../../providers/stripe.ts";
 import {
   type ChargeRequest,
@@ -327,6 +328,109 @@ describe("refund", () => {
     const err = await rejection(gateway.refund(refundRequest(reference, request.checkoutId, 100, "refund-x")));
     expect(err).toBeInstanceOf(GatewayUnavailableError);
     expect(fake.refunds()).toHaveLength(0);
+  });
+});
+
+describe("currencies and amounts", () => {
+  // What Stripe expects (https://docs.stripe.com/currencies): the fake refuses any other amount on
+  // its own, so a wrong conversion fails here twice, on the recorded amount and on the answer.
+  it.each([
+    ["JPY", 5_000, 5_000], // zero-decimal in ISO 4217 and at Stripe
+    ["ISK", 5_000, 500_000], // ISO: no minor unit; Stripe: two decimals, divisible by 100
+    ["UGX", 5_000, 500_000], // the same special case
+    ["MGA", 10_000, 100], // ISO: two decimals; Stripe: zero-decimal (100.00 MGA is 100)
+    ["KWD", 1_230, 1_230], // three decimals, the last one 0
+    ["BHD", 12_340, 12_340],
+    ["HUF", 500_050, 500_050], // two decimals at Stripe (only payouts are whole forint)
+    ["TWD", 12_345, 12_345],
+    ["IDR", 300_000_000_000, 300_000_000_000], // IDR 3,000,000,000.00: twelve digits
+    ["USD", 99_999_999, 99_999_999], // USD 999,999.99: eight digits
+  ])("charges %s %i (ISO minor units) as %i Stripe units", async (currency, amount, units) => {
+    const outcome = await gateway.charge(chargeRequest({ amount, currency }));
+    expect(outcome.status).toBe("succeeded");
+    expect(fake.paymentIntents().at(-1)).toMatchObject({
+      amount: units,
+      amount_received: units,
+      currency: currency.toLowerCase(),
+    });
+  });
+
+  it.each([
+    ["KWD", 1_234, "amount"],
+    ["BHD", 12_345, "amount"],
+    ["MGA", 150, "amount"], // 1.50 MGA: Stripe takes whole ariary only
+    ["USD", 100_000_000, "amount"], // USD 1,000,000.00: nine digits
+    ["ISK", 1_000_000, "amount"], // 100,000,000 Stripe units
+    ["IDR", 1_000_000_000_000, "amount"], // thirteen digits
+    ["KPW", 1_000, "currency"],
+    ["IQD", 1_000, "currency"],
+    ["XX", 1_000, "currency"],
+  ])("refuses %s %i before sending anything (field %s)", async (currency, amount, field) => {
+    const before = fake.requestCount;
+    const err = await rejection(gateway.charge(chargeRequest({ amount, currency })));
+    expect(err).toBeInstanceOf(CurrencyRuleError);
+    expect(err).toBeInstanceOf(GatewayRequestError);
+    expect(err.field).toBe(field);
+    expect(fake.requestCount).toBe(before);
+  });
+
+  it("the fake itself refuses what Stripe refuses", async () => {
+    const create = async (amount: number, currency: string) => {
+      const res = await fetch(`${fake.url}/v1/payment_intents`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${SECRET_KEY}`, "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ amount: String(amount), currency }).toString(),
+      });
+      const { error } = (await res.json()) as { error?: { type: string; code?: string; param?: string } };
+      return { status: res.status, code: error?.code, param: error?.param };
+    };
+    expect(await create(5_050, "isk")).toEqual({
+      status: 400,
+      code: "invalid_charge_amount_no_decimal_compatible",
+      param: "amount",
+    });
+    expect(await create(550, "ugx")).toEqual({
+      status: 400,
+      code: "invalid_charge_amount_no_decimal_compatible",
+      param: "amount",
+    });
+    expect(await create(1_234, "kwd")).toMatchObject({ status: 400, param: "amount" });
+    expect(await create(100_000_000, "usd")).toEqual({ status: 400, code: "amount_too_large", param: "amount" });
+    expect(await create(1_000_000_000_000, "idr")).toEqual({ status: 400, code: "amount_too_large", param: "amount" });
+    expect(await create(1_000, "kpw")).toMatchObject({ status: 400, param: "currency" });
+    expect((await create(999_999_999_999, "idr")).status).toBe(200);
+    expect((await create(5_000, "isk")).status).toBe(200);
+  });
+
+  it("refunds in Stripe's units too: ISK in hundredths, MGA in whole ariary", async () => {
+    const isk = chargeRequest({ amount: 5_000, currency: "ISK" });
+    const iskCharge = await gateway.charge(isk);
+    const iskRefund = await gateway.refund({
+      idempotencyKey: `${isk.idempotencyKey}:refund`,
+      checkoutId: isk.checkoutId,
+      chargeReference: iskCharge.reference!,
+      amount: 1_000,
+      currency: "ISK",
+    });
+    expect(iskRefund.status).toBe("succeeded");
+    expect(fake.refunds().at(-1)).toMatchObject({ amount: 100_000, currency: "isk" });
+
+    const mga = chargeRequest({ amount: 10_000, currency: "MGA" });
+    const mgaCharge = await gateway.charge(mga);
+    const refund = (amount: number, key: string) =>
+      gateway.refund({
+        idempotencyKey: key,
+        checkoutId: mga.checkoutId,
+        chargeReference: mgaCharge.reference!,
+        amount,
+        currency: "MGA",
+      });
+    expect((await refund(5_000, `${mga.idempotencyKey}:refund-1`)).status).toBe("succeeded");
+    expect(fake.refunds().at(-1)).toMatchObject({ amount: 50, currency: "mga" });
+
+    const before = fake.requestCount;
+    await expect(refund(150, `${mga.idempotencyKey}:refund-2`)).rejects.toBeInstanceOf(CurrencyRuleError);
+    expect(fake.requestCount).toBe(before);
   });
 });
 
