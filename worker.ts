@@ -44,11 +44,15 @@ export interface ActivityEndpoints {
 export function createActivityDeps(config: Config, endpoints: ActivityEndpoints): ActivityDeps {
   return {
     db: createDb(endpoints.databaseUrl),
-    gateways: createGatewayRegistry(config.env, {
-      enabled: config.sandbox.enabled,
-      url: endpoints.sandboxUrl,
-      webhookSecret: config.sandbox.webhookSecret,
-    }, config.paymentRetryWindowSeconds),
+    gateways: createGatewayRegistry(
+      config.env,
+      {
+        enabled: config.sandbox.enabled,
+        url: endpoints.sandboxUrl,
+        webhookSecret: config.sandbox.webhookSecret,
+      },
+      config.paymentRetryWindowSeconds,
+    ),
     mailer: { transport: nodemailer.createTransport(endpoints.smtpUrl), from: config.mailFrom },
     // Connects on the first event; whoever runs the worker closes it once the worker stops.
     publisher: config.events.url

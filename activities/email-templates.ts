@@ -1,5 +1,6 @@
 // Customer emails, each with an HTML and a plain-text part.
 
+import { lineTotal } from "../money/amounts.ts";
 import { formatMoney } from "../money/format.ts";
 import type { NotificationRequest } from "../workflows/types.ts";
 
@@ -16,7 +17,7 @@ export function renderEmail(n: NotificationRequest): RenderedEmail {
   const total = formatMoney(n.order.totalAmount, n.order.currency);
   const lines = n.items.map((i) => ({
     label: `${i.quantity} × ${i.name}`,
-    amount: formatMoney(i.quantity * i.unitAmount, n.order.currency),
+    amount: formatMoney(lineTotal(i), n.order.currency),
   }));
   const itemsText = lines.map((l) => `  ${l.label}  ${l.amount}`).join("\n");
   const itemsHtml = lines.map((l) => `<tr><td>${escapeHtml(l.label)}</td><td align="right">${l.amount}</td></tr>`).join("");

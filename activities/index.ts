@@ -37,7 +37,10 @@ export function createActivities({ db, gateways, mailer, publisher, riskPolicy }
 /** Every activity stops at once on a write the database refuses for good, instead of retrying it for ever. */
 function failFastEverywhere<T extends Record<string, (...args: never[]) => Promise<unknown>>>(activities: T): T {
   return Object.fromEntries(
-    Object.entries(activities).map(([name, work]) => [name, failFastOnRejectedWrites(work as (...args: unknown[]) => Promise<unknown>)]),
+    Object.entries(activities).map(([name, work]) => [
+      name,
+      failFastOnRejectedWrites(work as (...args: unknown[]) => Promise<unknown>),
+    ]),
   ) as unknown as T;
 }
 

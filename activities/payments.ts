@@ -341,7 +341,8 @@ function attemptEndOf(err: unknown): AttemptEnd {
   const errorType = err instanceof ApplicationFailure ? (err.type ?? "ApplicationFailure") : ((err as Error)?.name ?? "Error");
   const errorMessage = String((err as Error)?.message ?? err).slice(0, 2000);
   const outcome = errorType === PAYMENT_DECLINED ? "declined" : errorType === "GatewayProcessing" ? "processing" : "failed";
-  const details = err instanceof ApplicationFailure ? (err.details?.[0] as { gatewayReference?: unknown } | undefined) : undefined;
+  const details =
+    err instanceof ApplicationFailure ? (err.details?.[0] as { gatewayReference?: unknown } | undefined) : undefined;
   const reference = typeof details?.gatewayReference === "string" ? details.gatewayReference : null;
   return { outcome, reference, errorType, errorMessage };
 }

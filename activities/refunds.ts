@@ -68,7 +68,10 @@ export function refundActivities(db: Db, gateways: GatewayRegistry) {
   }
 
   /** Writes the provider's final answer (succeeded or failed) to the refund and the payment. */
-  async function settle(refund: ExecuteRefundInput, outcome: Exclude<RefundOutcome, { status: "pending" }>): Promise<RefundResult> {
+  async function settle(
+    refund: ExecuteRefundInput,
+    outcome: Exclude<RefundOutcome, { status: "pending" }>,
+  ): Promise<RefundResult> {
     if (outcome.status === "failed") {
       await db.refund.updateMany({
         where: { id: refund.refundId, status: "PENDING" },
@@ -171,7 +174,10 @@ export function refundActivities(db: Db, gateways: GatewayRegistry) {
       }
       if (outcome.status === "pending") {
         // Accepted by the provider, not final yet: money may move. Ask again on the next attempt.
-        await db.refund.update({ where: { id: row.id }, data: { outcomeUnknownAt: new Date(), gatewayReference: outcome.reference } });
+        await db.refund.update({
+          where: { id: row.id },
+          data: { outcomeUnknownAt: new Date(), gatewayReference: outcome.reference },
+        });
         throw ApplicationFailure.retryable(`refund ${outcome.reference} is pending at ${refund.provider}`, "RefundPending");
       }
       return settle(refund, outcome);

@@ -4,9 +4,11 @@
 // retried activity, so the payment attempts come from the PaymentAttempt rows the payment
 // activities write. Nothing secret is echoed: no email, no payment token. Once Temporal has
 // deleted the run (retention, `temporal workflow delete`), the story comes from the archive.
+
 import { type Client, type WorkflowExecutionDescription, type WorkflowHandle, WorkflowNotFoundError } from "@temporalio/client";
 import { latestArchived } from "../archive/chain.ts";
 import { decodePayload as decode, historyFromText } from "../archive/history-json.ts";
+import { orderTotal } from "../money/amounts.ts";
 import type { Db } from "../prisma/client.ts";
 import { checkoutWorkflowId, searchAttributes } from "../workflows/definitions.ts";
 import type { CheckoutInput, CheckoutState, PaymentEvent } from "../workflows/types.ts";
@@ -255,7 +257,7 @@ async function story(db: Db, checkoutId: string, workflowId: string, source: His
     },
     who: { customerId: input.customer?.id ?? null, identity: started?.identity || null },
     what: {
-      amount: items.reduce((sum, i) => sum + i.quantity * i.unitAmount, 0),
+      amount: orderTotal(items),
       currency: input.currency ?? "",
       itemCount: items.length,
       provider: input.payment?.provider ?? "",

@@ -20,7 +20,12 @@ export function refuseUnpayable(body: CheckoutRequest, gateways: GatewayRegistry
     return reason ? [{ field, reason }] : [];
   });
   if (unconfigured.length) {
-    throw new ApiError(422, "provider_not_configured", "A payment provider of this checkout is not configured here.", unconfigured);
+    throw new ApiError(
+      422,
+      "provider_not_configured",
+      "A payment provider of this checkout is not configured here.",
+      unconfigured,
+    );
   }
 
   const total = orderTotalWithinLimit(body.items);
@@ -34,7 +39,11 @@ export function refuseUnpayable(body: CheckoutRequest, gateways: GatewayRegistry
   for (const [field, provider] of providers) {
     const check = checkAmount(provider, body.currency, total);
     if (!check.ok) {
-      refused.push({ kind: check.field, field: check.field === "currency" ? "currency" : "items", reason: `${field}: ${check.reason}` });
+      refused.push({
+        kind: check.field,
+        field: check.field === "currency" ? "currency" : "items",
+        reason: `${field}: ${check.reason}`,
+      });
     }
   }
   if (refused.length) {

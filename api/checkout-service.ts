@@ -16,8 +16,8 @@ import {
 } from "@temporalio/common";
 import { refundableAmount } from "../activities/refunds.ts";
 import { fromDb, orderTotal } from "../money/amounts.ts";
-import { checkAmount } from "../providers/currency-rules.ts";
 import type { Db } from "../prisma/client.ts";
+import { checkAmount } from "../providers/currency-rules.ts";
 import type { checkout } from "../workflows/checkout.ts";
 import {
   awaitPaymentAnswerUpdate,
@@ -260,7 +260,7 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
       workflowId,
       status,
       step: state?.step ?? (status === "RUNNING" ? "UNKNOWN" : "DONE"),
-      totalAmount: order ? fromDb(order.totalAmount) : (typeof memo.totalAmount === "number" ? memo.totalAmount : 0),
+      totalAmount: order ? fromDb(order.totalAmount) : typeof memo.totalAmount === "number" ? memo.totalAmount : 0,
       currency: order?.currency ?? (typeof memo.currency === "string" ? memo.currency : ""),
       order: order ? orderView(order) : null,
       payment: {

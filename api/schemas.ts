@@ -39,14 +39,10 @@ export const CheckoutRequest = z
     currency: Currency,
     payment: z.strictObject({
       provider: z.enum(PROVIDERS).openapi({ example: "sandbox" }),
-      fallbackProviders: z
-        .array(z.enum(PROVIDERS))
-        .max(4)
-        .optional()
-        .openapi({
-          description:
-            "Tried in order when the provider stays unavailable after its retry budget; each at most once, and never the provider itself.",
-        }),
+      fallbackProviders: z.array(z.enum(PROVIDERS)).max(4).optional().openapi({
+        description:
+          "Tried in order when the provider stays unavailable after its retry budget; each at most once, and never the provider itself.",
+      }),
       token: z
         .string()
         .min(1)

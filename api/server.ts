@@ -47,11 +47,15 @@ export async function startApiServer({ config, temporal, db, taskQueue }: ApiSet
     returnUrl: config.returnUrl,
     riskChecks: config.risk.maxFailedPayments > 0,
     origin: config.origin,
-    gateways: createGatewayRegistry(config.env, {
-      enabled: config.sandbox.enabled,
-      url: sandboxUrl,
-      webhookSecret: config.sandbox.webhookSecret,
-    }, config.paymentRetryWindowSeconds),
+    gateways: createGatewayRegistry(
+      config.env,
+      {
+        enabled: config.sandbox.enabled,
+        url: sandboxUrl,
+        webhookSecret: config.sandbox.webhookSecret,
+      },
+      config.paymentRetryWindowSeconds,
+    ),
     sandbox: config.sandbox.enabled
       ? createSandboxLedger(db, {
           slowMs: config.sandbox.slowMs,

@@ -111,7 +111,12 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
           options: { attention: { type: "boolean" }, checkout: { type: "string" }, json: { type: "boolean" } },
           strict: true,
         });
-        return await refundsCommand({ attention: Boolean(values.attention), checkoutId: values.checkout, json: Boolean(values.json), io });
+        return await refundsCommand({
+          attention: Boolean(values.attention),
+          checkoutId: values.checkout,
+          json: Boolean(values.json),
+          io,
+        });
       }
       case "verify-archive": {
         const { values } = parseArgs({ args: rest, options: { json: { type: "boolean" } }, strict: true });

@@ -10,7 +10,12 @@ interface Io {
   err: (line: string) => void;
 }
 
-export async function refundsCommand(options: { attention: boolean; checkoutId?: string; json: boolean; io: Io }): Promise<number> {
+export async function refundsCommand(options: {
+  attention: boolean;
+  checkoutId?: string;
+  json: boolean;
+  io: Io;
+}): Promise<number> {
   const databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) throw new CliError("Set DATABASE_URL to the service's PostgreSQL: refunds are kept there.");
   const db = createDb(databaseUrl);

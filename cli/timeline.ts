@@ -1,8 +1,10 @@
 // A checkout's timeline read from its Temporal history alone: every step (activity) with its
 // times and attempts, the status changes, signals, updates, timers, events, resets and the end.
+
 import type { WorkflowExecutionDescription, WorkflowHandle } from "@temporalio/client";
 import { defaultPayloadConverter, type Payload } from "@temporalio/common";
 import { optionalTsToDate } from "@temporalio/common/lib/time.js";
+import { orderTotal } from "../money/amounts.ts";
 import type { CheckoutInput, CheckoutState } from "../workflows/types.ts";
 import { money } from "./money.ts";
 
@@ -78,7 +80,7 @@ export function buildTimeline(
     const id = String(num(event.eventId));
     if (event.workflowExecutionStartedEventAttributes) {
       input = first(event.workflowExecutionStartedEventAttributes.input) as CheckoutInput | undefined;
-      const total = input ? input.items.reduce((sum, item) => sum + item.quantity * item.unitAmount, 0) : undefined;
+      const total = input ? orderTotal(input.items) : undefined;
       entries.push({
         at,
         kind: "started",
@@ -199,7 +201,7 @@ export function buildTimeline(
     });
   }
 
-  const total = input?.items.reduce((sum, item) => sum + item.quantity * item.unitAmount, 0);
+  const total = input ? orderTotal(input.items) : undefined;
   return {
     checkoutId,
     workflowId: description.workflowId,

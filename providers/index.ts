@@ -29,7 +29,11 @@ export function missingVariables(definition: ProviderDefinition, env: Env): stri
  * provider's idempotency-key retention: a retry inside the window then always reaches a provider
  * that still remembers the key, even when its lookup by key lags.
  */
-export function createGatewayRegistry(env: Env, sandbox: SandboxGatewaySettings, paymentRetryWindowSeconds: number): GatewayRegistry {
+export function createGatewayRegistry(
+  env: Env,
+  sandbox: SandboxGatewaySettings,
+  paymentRetryWindowSeconds: number,
+): GatewayRegistry {
   const gateways: PaymentGateway[] = [];
   if (sandbox.enabled) {
     if (!sandbox.url) throw new ConfigError("The sandbox provider is enabled but SANDBOX_URL is not set.");

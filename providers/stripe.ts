@@ -108,7 +108,7 @@ export class StripeGateway implements PaymentGateway {
           declineReason: err.message,
         };
       }
-      throw toGatewayError(err, "charge");
+      throw toGatewayError(err, "charge", true);
     }
   }
 
@@ -145,7 +145,7 @@ export class StripeGateway implements PaymentGateway {
       if (err instanceof Stripe.errors.StripeError && err.code === "payment_intent_unexpected_state") {
         return toOutcome(await this.stripe.paymentIntents.retrieve(lookup.reference));
       }
-      throw toGatewayError(err, "cancel");
+      throw toGatewayError(err, "cancel", true);
     }
   }
 
@@ -171,7 +171,7 @@ export class StripeGateway implements PaymentGateway {
       ) {
         return { status: "failed", reason: `${err.code ?? "invalid_amount"}: ${err.message}` };
       }
-      throw toGatewayError(err, "refund");
+      throw toGatewayError(err, "refund", true);
     }
   }
 
@@ -293,11 +293,18 @@ function toOutcome(intent: Stripe.PaymentIntent): ChargeOutcome {
   }
 }
 
-function toGatewayError(err: unknown, what: string): Error {
+/**
+ * Our kinds of failure from the SDK's. `moves`: a POST that moves money (charge, cancel, refund).
+ * The SDK resends such a POST once, under the same key, when its connection closes (ECONNRESET,
+ * EPIPE), even with retries off, and shows only the resend's answer: a 503, a 429 or a refused
+ * connection may then answer the resend of a request that did arrive. So for those, no failure
+ * is proof that nothing was done; the provider is asked before anything else happens.
+ */
+function toGatewayError(err: unknown, what: string, moves = false): Error {
   if (!(err instanceof Stripe.errors.StripeError)) return err as Error;
   if (err instanceof Stripe.errors.StripeConnectionError) {
     const code = (err.detail as { code?: string } | undefined)?.code;
-    const notSent = code !== undefined && NOT_SENT_CODES.has(code);
+    const notSent = !moves && code !== undefined && NOT_SENT_CODES.has(code);
     return new GatewayUnavailableError(`stripe ${what}: ${err.message}${code ? ` (${code})` : ""}`, undefined, !notSent);
   }
   const status = err.statusCode;
@@ -307,8 +314,8 @@ function toGatewayError(err: unknown, what: string): Error {
   }
   const message = `stripe ${what} answered ${status}: ${err.message}`;
   if (status === 429 || status === 503) {
-    // A definite refusal: nothing was done.
-    return new GatewayUnavailableError(message, status, false);
+    // A definite refusal of this request: nothing was done (but see `moves`).
+    return new GatewayUnavailableError(message, status, moves);
   }
   if (status === 409) {
     // idempotency_key_in_use: the first request under this key is still running at Stripe.

@@ -5,7 +5,7 @@ import { WorkflowNotFoundError } from "@temporalio/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkoutIdFor } from "../api/checkout-service.ts";
 import { MAX_AMOUNT } from "../money/amounts.ts";
-import { type FakeStripe, startFakeStripe } from "./fakes/stripe.ts";
+import { type FakeStripe, startFakeStripe, stripeEnv } from "./fakes/stripe.ts";
 import { call, chargesFor, startCheckout, validCheckout, waitForCheckout } from "./support/http.ts";
 import { startTestStack, type TestStack } from "./support/stack.ts";
 
@@ -15,10 +15,7 @@ beforeAll(async () => {
   fake = await startFakeStripe();
   stack = await startTestStack({
     env: {
-      STRIPE_SECRET_KEY: "sk_test_123",
-      STRIPE_WEBHOOK_SECRET: "whsec_test",
-      STRIPE_API_BASE: fake.url,
-      RETURN_URL: "https://shop.example/return",
+      ...stripeEnv(fake),
     },
   });
 });
@@ -59,7 +56,9 @@ describe("64-bit amounts", () => {
     expect(done.payment).toMatchObject({ status: "SUCCEEDED", amount: 3_000_000_000, currency: "IDR" });
     const row = await stack.db.order.findUnique({ where: { checkoutId: id } });
     expect(row?.totalAmount).toBe(3_000_000_000n);
-    expect((await chargesFor(stack.url, id)).map((c) => [c.amount, c.currency, c.status])).toEqual([[3_000_000_000, "IDR", "SUCCEEDED"]]);
+    expect((await chargesFor(stack.url, id)).map((c) => [c.amount, c.currency, c.status])).toEqual([
+      [3_000_000_000, "IDR", "SUCCEEDED"],
+    ]);
   });
 
   it("and at Stripe, which takes IDR up to twelve digits: one PaymentIntent for exactly that amount", async () => {
@@ -98,6 +97,13 @@ describe("what a provider cannot take is refused up front (422), naming the prov
     expect(res.json.error.fields).toEqual([{ field: "items", reason: expect.stringContaining("stripe") }]);
   });
 
+  it("a currency the provider does not take at all: currency_not_supported, naming currency", async () => {
+    const res = await refused(order("IRR", 100_000, 1, "stripe", "pm_card_visa"));
+    expect(res.status, res.text).toBe(422);
+    expect(res.json.error.code).toBe("currency_not_supported");
+    expect(res.json.error.fields).toEqual([{ field: "currency", reason: "payment.provider: stripe does not take IRR" }]);
+  });
+
   it("a fallback provider that cannot take the amount is refused too, named by its place", async () => {
     const body = validCheckout("tok_approve", {
       currency: "KWD",
@@ -106,20 +112,28 @@ describe("what a provider cannot take is refused up front (422), naming the prov
     });
     const res = await refused(body);
     expect(res.status, res.text).toBe(422);
-    expect(res.json.error.fields).toEqual([{ field: "items", reason: expect.stringMatching(/^payment\.fallbackProviders\.0: .*stripe/) }]);
+    expect(res.json.error.fields).toEqual([
+      { field: "items", reason: expect.stringMatching(/^payment\.fallbackProviders\.0: .*stripe/) },
+    ]);
   });
 
   it("fallback providers that repeat a provider are refused (400), naming the repeat", async () => {
-    const repeat = validCheckout("tok_approve", { payment: { provider: "sandbox", token: "tok_approve", fallbackProviders: ["sandbox"] } });
+    const repeat = validCheckout("tok_approve", {
+      payment: { provider: "sandbox", token: "tok_approve", fallbackProviders: ["sandbox"] },
+    });
     const res = await refused(repeat);
     expect(res.status, res.text).toBe(400);
-    expect(res.json.error.fields).toEqual([{ field: "payment.fallbackProviders.0", reason: expect.stringContaining('"sandbox"') }]);
+    expect(res.json.error.fields).toEqual([
+      { field: "payment.fallbackProviders.0", reason: expect.stringContaining('"sandbox"') },
+    ]);
 
     const twice = validCheckout("tok_approve", {
       payment: { provider: "sandbox", token: "tok_approve", fallbackProviders: ["stripe", "stripe"] },
     });
     const again = await refused(twice);
     expect(again.status, again.text).toBe(400);
-    expect(again.json.error.fields).toEqual([{ field: "payment.fallbackProviders.1", reason: expect.stringContaining('"stripe"') }]);
+    expect(again.json.error.fields).toEqual([
+      { field: "payment.fallbackProviders.1", reason: expect.stringContaining('"stripe"') },
+    ]);
   });
 });

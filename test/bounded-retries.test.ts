@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { applyMigrations } from "../prisma/migrations.ts";
-import { type FakeStripe, startFakeStripe } from "./fakes/stripe.ts";
+import { type FakeStripe, startFakeStripe, stripeEnv } from "./fakes/stripe.ts";
 import { createScratchDatabase, dropDatabase } from "./support/databases.ts";
 import { chargesFor, startCheckout, validCheckout, waitForCheckout } from "./support/http.ts";
 import { startTestStack, type TestStack } from "./support/stack.ts";
@@ -36,10 +36,7 @@ beforeAll(async () => {
   stack = await startTestStack({
     databaseUrl,
     env: {
-      STRIPE_SECRET_KEY: "sk_test_123",
-      STRIPE_WEBHOOK_SECRET: "whsec_test",
-      STRIPE_API_BASE: fake.url,
-      RETURN_URL: "https://shop.example/return",
+      ...stripeEnv(fake),
     },
   });
 });
@@ -52,7 +49,9 @@ afterAll(async () => {
 type History = Awaited<ReturnType<ReturnType<TestStack["temporal"]["workflow"]["getHandle"]>["fetchHistory"]>>;
 const history = (id: string) => stack.temporal.workflow.getHandle(`checkout-${id}`).fetchHistory();
 function activityTypes(events: History["events"]): string[] {
-  return (events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : []));
+  return (events ?? []).flatMap((e) =>
+    e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : [],
+  );
 }
 const mailsFor = (id: string) => stack.mail.messages.filter((m) => m.raw.includes(id));
 
@@ -65,7 +64,10 @@ describe("an error that no retry can fix", () => {
     expect(done.status).toBe("FAILED");
     expect(done.step).toBe("DONE");
     expect(done.order).toBeNull();
-    expect(done.lastError).toMatchObject({ type: "DatabaseRejected", message: expect.stringContaining("this item may not be sold") });
+    expect(done.lastError).toMatchObject({
+      type: "DatabaseRejected",
+      message: expect.stringContaining("this item may not be sold"),
+    });
     expect(done.failureReason).toBe("We could not record your order, so no payment was taken.");
     expect(await chargesFor(stack.url, id)).toEqual([]);
 
@@ -97,12 +99,22 @@ describe("an error that no retry can fix", () => {
     expect(done.status).toBe("FAILED");
     expect(done.payment).toMatchObject({ status: "FAILED", provider: "stripe", failureCode: "gateway_rejected" });
     expect(done.payment.failovers).toBeUndefined();
-    expect(done.lastError).toMatchObject({ type: "GatewayRequestRejected", message: expect.stringContaining("No such PaymentMethod") });
+    expect(done.lastError).toMatchObject({
+      type: "GatewayRequestRejected",
+      message: expect.stringContaining("No such PaymentMethod"),
+    });
     expect(done.failureReason).toMatch(/the request was refused\. You have not been charged\./);
     expect(fake.paymentIntents().filter((pi) => pi.metadata?.checkout_id === id)).toEqual([]);
     expect(fake.requestCount - before).toBe(1);
     expect(await chargesFor(stack.url, id)).toEqual([]);
-    expect(activityTypes((await history(id)).events)).toEqual(["createOrder", "initiatePayment", "markPaymentFailed", "sendNotification"]);
-    await expect.poll(() => mailsFor(id).map((m) => m.subject), { timeout: 10_000 }).toEqual(["Your payment of $39.98 did not go through"]);
+    expect(activityTypes((await history(id)).events)).toEqual([
+      "createOrder",
+      "initiatePayment",
+      "markPaymentFailed",
+      "sendNotification",
+    ]);
+    await expect
+      .poll(() => mailsFor(id).map((m) => m.subject), { timeout: 10_000 })
+      .toEqual(["Your payment of $39.98 did not go through"]);
   });
 });

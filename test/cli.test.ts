@@ -10,7 +10,6 @@ import { call, chargesFor, startCheckout, validCheckout, waitForCheckout } from 
 import { startTestStack, type TestStack } from "./support/stack.ts";
 import { temporalCli } from "./support/temporal-cli.ts";
 
-
 async function setOutage(stack: TestStack, active: boolean) {
   const res = await call(stack.url, "PUT", "/sandbox/outage", { active });
   expect(res.status, res.text).toBe(200);

@@ -59,7 +59,9 @@ describe("database errors", () => {
   it("the wrapper turns a refused write into a non-retryable DatabaseRejected with a short message", async () => {
     const id = externalId();
     await db.customer.create({ data: { externalId: id, email: "a@example.com" } });
-    const err = await errorOf(failFastOnRejectedWrites(() => db.customer.create({ data: { externalId: id, email: "b@example.com" } })));
+    const err = await errorOf(
+      failFastOnRejectedWrites(() => db.customer.create({ data: { externalId: id, email: "b@example.com" } })),
+    );
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect(err).toMatchObject({ type: "DatabaseRejected", nonRetryable: true });
     expect((err as Error).message).toMatch(/^the database refused the write on Customer \(P2002/);

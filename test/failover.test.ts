@@ -2,7 +2,7 @@
 // have charged, the checkout pays with the next of payment.fallbackProviders (here the fake Stripe
 // server); a decline never fails over; and a fallback that is not configured is refused up front.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type FakeStripe, startFakeStripe } from "./fakes/stripe.ts";
+import { type FakeStripe, startFakeStripe, stripeEnv } from "./fakes/stripe.ts";
 import { call, chargesFor, startCheckout, validCheckout, waitForCheckout } from "./support/http.ts";
 import { startTestStack, type TestStack } from "./support/stack.ts";
 
@@ -13,10 +13,7 @@ beforeAll(async () => {
   stack = await startTestStack({
     paymentRetryWindowSeconds: 5,
     env: {
-      STRIPE_SECRET_KEY: "sk_test_123",
-      STRIPE_WEBHOOK_SECRET: "whsec_test",
-      STRIPE_API_BASE: fake.url,
-      RETURN_URL: "https://shop.example/return",
+      ...stripeEnv(fake),
     },
   });
 });

@@ -87,7 +87,7 @@ describe("refunding a completed checkout of $39.98", () => {
     const charge = await ledgerCharge(checkoutId);
     expect(charge).toMatchObject({ status: "SUCCEEDED", amount: 3998, refundedAmount: 1000 });
     const atSandbox = await stack.db.sandboxRefund.findMany({ where: { chargeId: charge.id } });
-    expect(atSandbox.map((r) => [r.id, r.amount])).toEqual([[refund.gatewayReference, 1000]]);
+    expect(atSandbox.map((r) => [r.id, r.amount])).toEqual([[refund.gatewayReference, 1000n]]);
 
     // The refund workflow's email may land a moment after the row turned SUCCEEDED.
     await expect

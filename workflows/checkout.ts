@@ -57,6 +57,7 @@ const REPORT_DECLINES = "report-declines-to-risk";
 const FAIL_CLEANLY_WITHOUT_ORDER = "fail-cleanly-without-order";
 const REJECTION_IS_FINAL = "provider-rejection-is-final";
 const CONFIRM_NO_CHARGE = "confirm-no-charge-before-failover";
+const FAILOVER_ONLY_AFTER_LOOKUP = "failover-only-after-lookup";
 
 const orders = proxyActivities<Activities>(orderActivityOptions);
 const notifications = proxyActivities<Activities>(notificationActivityOptions);
@@ -70,7 +71,7 @@ type ProviderResult =
   /** A request no retry can fix (the provider refused it, the database refused its write): nothing charged. */
   | { kind: "rejected"; type: string; message: string }
   | { kind: "expired" }
-  /** Retries spent. `settled`: we know no charge stands, so another provider may be tried. */
+  /** Retries spent. `settled`: the provider, asked, shows no charge, so another provider may be tried. */
   | { kind: "unavailable"; settled: boolean; message: string };
 
 export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
@@ -169,7 +170,11 @@ async function runCheckout(input: CheckoutInput): Promise<CheckoutState> {
     state.step = "COMPENSATING";
     state.lastError = { type: failureType(err) ?? "OrderNotRecorded", message: errorMessage(err) };
     state.failureReason = "We could not record your order, so no payment was taken.";
-    await notify("checkout-failed", { orderId: "", totalAmount: input.totalAmount ?? 0, currency: input.currency }, state.failureReason);
+    await notify(
+      "checkout-failed",
+      { orderId: "", totalAmount: input.totalAmount ?? 0, currency: input.currency },
+      state.failureReason,
+    );
     finish("FAILED");
     await emit("checkout.failed");
     throw ApplicationFailure.nonRetryable(state.failureReason, CHECKOUT_FAILED, state);
@@ -223,8 +228,12 @@ async function runCheckout(input: CheckoutInput): Promise<CheckoutState> {
         if (!(checkErr instanceof ActivityFailure)) throw checkErr;
         return declineOf(checkErr) ?? { kind: "unavailable", settled: false, message: errorMessage(err) };
       }
-      if (check.status === "unreachable")
-        return { kind: "unavailable", settled: !check.outcomeUnknown, message: errorMessage(err) };
+      if (check.status === "unreachable") {
+        // A provider that cannot even be asked may have charged (a resend, a lost answer): only
+        // a lookup that shows no charge hands over to another provider.
+        const settled = patched(FAILOVER_ONLY_AFTER_LOOKUP) ? false : !check.outcomeUnknown;
+        return { kind: "unavailable", settled, message: errorMessage(err) };
+      }
       if (check.status === "not_found" && check.confirmAfterSeconds && patched(CONFIRM_NO_CHARGE)) {
         // The provider's lookup by key lags: a charge made moments ago may not show yet. Ask again
         // once the lag has passed (a durable timer), and hand over to another provider only if
@@ -375,9 +384,7 @@ async function runCheckout(input: CheckoutInput): Promise<CheckoutState> {
   const rejected = outcome.kind === "rejected" ? outcome : undefined;
   const reason =
     declined?.reason ??
-    (rejected
-      ? "The payment could not be made: the request was refused. You have not been charged."
-      : "The payment provider could not be reached; the payment was not completed.");
+    (rejected ? rejectionReason(rejected) : "The payment provider could not be reached; the payment was not completed.");
   state.payment.status = "FAILED";
   if (declined?.attempt) state.payment.attempts = declined.attempt;
   state.lastError = {
@@ -385,7 +392,9 @@ async function runCheckout(input: CheckoutInput): Promise<CheckoutState> {
     message: outcome.kind === "unavailable" || outcome.kind === "rejected" ? outcome.message : reason,
   };
   state.failureReason = reason;
-  const code = declined?.code ?? (rejected ? (rejected.type === DATABASE_REJECTED ? "database_rejected" : "gateway_rejected") : "gateway_unavailable");
+  const code =
+    declined?.code ??
+    (rejected ? (rejected.type === DATABASE_REJECTED ? "database_rejected" : "gateway_rejected") : "gateway_unavailable");
   await orders.markPaymentFailed.executeWithOptions({ summary: `mark the order payment failed (${code})` }, [
     { checkoutId: input.checkoutId, code, reason },
   ]);
@@ -421,8 +430,16 @@ function declineOf(err: ActivityFailure): Extract<ProviderResult, { kind: "decli
 /** A request that no retry can fix, if that is what ended the activity. */
 function rejectionOf(err: ActivityFailure): Extract<ProviderResult, { kind: "rejected" }> | undefined {
   const type = failureType(err);
-  if (type === GATEWAY_REQUEST_REJECTED || type === DATABASE_REJECTED) return { kind: "rejected", type, message: errorMessage(err) };
+  if (type === GATEWAY_REQUEST_REJECTED || type === DATABASE_REJECTED)
+    return { kind: "rejected", type, message: errorMessage(err) };
   return undefined;
+}
+
+/** What the customer is told. A provider's refusal (a 4xx) processed nothing; a refused write may follow a charge. */
+function rejectionReason(rejected: Extract<ProviderResult, { kind: "rejected" }>): string {
+  return rejected.type === GATEWAY_REQUEST_REJECTED
+    ? "The payment could not be made: the request was refused. You have not been charged."
+    : "The payment could not be completed because of an error on our side; any amount taken will be returned.";
 }
 
 function failureType(err: ActivityFailure): string | undefined {

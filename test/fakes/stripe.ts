@@ -2,13 +2,16 @@
 // official SDK the way Stripe documents it (form-encoded bodies, Bearer keys, Idempotency-Key
 // replay, the {error: {...}} shape), for the few endpoints the adapter uses:
 //   POST /v1/payment_intents, GET /v1/payment_intents/:id, GET /v1/payment_intents/search,
-//   POST /v1/refunds.
+//   POST /v1/refunds, GET /v1/refunds?payment_intent=.
 // The payment_method decides what happens, as with Stripe's test tokens:
 //   pm_card_visa succeeds; pm_card_chargeDeclined (generic_decline), pm_card_insufficientFunds
 //   (insufficient_funds) and pm_card_lostCard (lost_card) answer 402 card_error;
 //   pm_card_threeDSecure2Required asks for 3-D Secure (settle it with completeAction);
 //   pm_card_processing stays processing (settle it with completeAction too).
-// Controls: failNext (5xx/429 before doing anything), delayNext (do the work, answer late).
+// Controls: failNext (5xx/429 before doing anything), delayNext (do the work, answer late),
+// dropNext (do the work, then close the connection unanswered), setSearchLag (the Search API
+// shows an intent only this long after it was made, as Stripe's lags), setKeyRetention (how long
+// an idempotency key is remembered: Stripe's is a day; 0 forgets at once).
 // Currencies and amounts follow Stripe's own rules (STRIPE_CURRENCIES below, written from Stripe's
 // documentation and not from providers/currency-rules.ts, so a mistake there shows as a refusal
 // here): unsupported currencies, ISK and UGX amounts not divisible by 100, three-decimal amounts
@@ -24,6 +27,12 @@ export interface FakeStripeOptions {
   secretKey?: string;
 }
 
+/** Which requests a control applies to: a method and a path prefix (both optional). */
+export interface RequestFilter {
+  method?: "GET" | "POST";
+  path?: string;
+}
+
 export interface SignedWebhook {
   rawBody: string;
   /** Lower-case header names, as the adapter receives them. */
@@ -34,8 +43,17 @@ export interface FakeStripe {
   /** Base URL for STRIPE_API_BASE, e.g. http://127.0.0.1:41234 */
   url: string;
   stop(): Promise<void>;
-  /** The next n requests get this status (5xx or 429) before anything is looked at or stored. */
-  failNext(n: number, status?: number, body?: string): void;
+  /**
+   * The next n requests (matching `only`, when given: a method and a path prefix) get this status
+   * (5xx or 429) before anything is looked at or stored. failNext(0) cancels every pending failure.
+   */
+  failNext(n: number, status?: number, body?: string, only?: RequestFilter): void;
+  /** The next request matching `only` is carried out, then its connection closed with no answer. */
+  dropNext(only: RequestFilter): void;
+  /** The Search API leaves out intents made less than ms ago (0: it is current). */
+  setSearchLag(ms: number): void;
+  /** Idempotency keys are remembered this long (Infinity, the default; 0: never replayed). */
+  setKeyRetention(ms: number): void;
   /** The next request is carried out at once but answered only after ms (its key stays in use until then). */
   delayNext(ms: number): void;
   /** Settles a PaymentIntent waiting for 3-D Secure (or processing), as the customer or the bank would. */
@@ -68,6 +86,7 @@ interface StoredResponse {
   params: string;
   status: number;
   body: Json;
+  storedAt: number;
 }
 
 const CARD_DECLINES: Record<string, { decline_code: string; message: string }> = {
@@ -198,7 +217,14 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
   const refundedByIntent = new Map<string, number>();
   const idempotent = new Map<string, StoredResponse>();
   const keysInUse = new Set<string>();
-  const failures: Array<{ status: number; body?: string }> = [];
+  let failures: Array<{ remaining: number; status: number; body?: string; only: RequestFilter }> = [];
+  const drops: RequestFilter[] = [];
+  let searchLagMs = 0;
+  let keyRetentionMs = Number.POSITIVE_INFINITY;
+  /** When each intent was made (ms), for the search lag. */
+  const madeAt = new Map<string, number>();
+  const matches = (only: RequestFilter, method: string, path: string) =>
+    (only.method === undefined || only.method === method) && (only.path === undefined || path.startsWith(only.path));
   let delayMs = 0;
   let requestCount = 0;
   const timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
@@ -321,6 +347,7 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
       _token: token ?? null,
     };
     intents.set(id, intent);
+    madeAt.set(id, Date.now());
     if (!confirm || !token) return intent;
 
     const decline = CARD_DECLINES[token];
@@ -426,8 +453,11 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
       }
       return (intent: Json) => String(intent[field]) === value;
     });
-    // Stripe orders search results newest first.
-    return [...intents.values()].filter((intent) => tests.every((test) => test(intent))).reverse();
+    // Stripe orders search results newest first; what was made within the lag is not indexed yet.
+    const indexedBefore = Date.now() - searchLagMs;
+    return [...intents.values()]
+      .filter((intent) => (madeAt.get(intent.id) ?? 0) <= indexedBefore && tests.every((test) => test(intent)))
+      .reverse();
   }
 
   // --- Refunds --------------------------------------------------------------------------------
@@ -518,6 +548,11 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     const match = /^\/v1\/payment_intents\/([^/]+)$/.exec(path);
     if (method === "GET" && match) return publicIntent(retrieveIntent(decodeURIComponent(match[1])));
     if (method === "POST" && path === "/v1/refunds") return { ...createRefund(params) };
+    if (method === "GET" && path === "/v1/refunds") {
+      const intentId = url.searchParams.get("payment_intent");
+      const data = refundList.filter((r) => !intentId || r.payment_intent === intentId).reverse();
+      return { object: "list", data: structuredClone(data), has_more: false, url: "/v1/refunds" };
+    }
     const cancel = /^\/v1\/payment_intents\/([^/]+)\/cancel$/.exec(path);
     if (method === "POST" && cancel) return publicIntent(cancelIntent(decodeURIComponent(cancel[1])));
     throw new StripeApiError(
@@ -539,8 +574,13 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     const echo: Record<string, string> = {};
     if (typeof req.headers["stripe-version"] === "string") echo["stripe-version"] = req.headers["stripe-version"];
 
-    const failure = failures.shift();
+    const dropIndex = drops.findIndex((only) => matches(only, method, url.pathname));
+    const drop = dropIndex >= 0;
+    if (drop) drops.splice(dropIndex, 1);
+    const failure = drop ? undefined : failures.find((f) => matches(f.only, method, url.pathname));
     if (failure) {
+      failure.remaining--;
+      failures = failures.filter((f) => f.remaining > 0);
       if (failure.body !== undefined) {
         res.writeHead(failure.status, { "content-type": "text/html" });
         res.end(failure.body);
@@ -587,7 +627,9 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
         );
         return;
       }
-      const stored = idempotent.get(key);
+      const remembered = idempotent.get(key);
+      const stored = remembered && Date.now() - remembered.storedAt < keyRetentionMs ? remembered : undefined;
+      if (remembered && !stored) idempotent.delete(key); // forgotten, as Stripe forgets keys after a day
       if (stored) {
         if (stored.method !== method || stored.path !== url.pathname || stored.params !== fingerprint) {
           send(
@@ -629,7 +671,11 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
       await sleep(delay);
     }
     if (typeof key === "string" && storable) {
-      idempotent.set(key, { method, path: url.pathname, params: fingerprint, status, body: answer });
+      idempotent.set(key, { method, path: url.pathname, params: fingerprint, status, body: answer, storedAt: Date.now() });
+    }
+    if (drop) {
+      req.socket.destroy(); // done, but the answer never arrives
+      return;
     }
     send(res, status, answer, echo);
   }
@@ -656,9 +702,19 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
-    failNext(n, status = 503, body) {
+    failNext(n, status = 503, body, only = {}) {
       if (status !== 429 && (status < 500 || status > 599)) throw new Error(`failNext takes a 5xx or 429, not ${status}`);
-      for (let i = 0; i < n; i++) failures.push({ status, body });
+      if (n === 0) failures = [];
+      else failures.push({ remaining: n, status, body, only });
+    },
+    dropNext(only) {
+      drops.push(only);
+    },
+    setSearchLag(ms) {
+      searchLagMs = ms;
+    },
+    setKeyRetention(ms) {
+      keyRetentionMs = ms;
     },
     delayNext(ms) {
       delayMs = ms;
@@ -696,6 +752,16 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
 }
 
 export { startFakeStripe as start };
+
+/** What a test stack needs to charge with Stripe through `fake`. */
+export function stripeEnv(fake: Pick<FakeStripe, "url">): Record<string, string> {
+  return {
+    STRIPE_SECRET_KEY: "sk_test_123",
+    STRIPE_WEBHOOK_SECRET: "whsec_test",
+    STRIPE_API_BASE: fake.url,
+    RETURN_URL: "https://shop.example/return",
+  };
+}
 
 /** The PaymentIntent as Stripe shows it (without the fake's own bookkeeping fields). */
 function publicIntent(intent: Json): Json {

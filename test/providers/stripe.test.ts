@@ -92,13 +92,13 @@ describe("charge", () => {
     expect(outcome.reference).toBe(intents[0].id);
   });
 
-  it("a definite 503 throws GatewayUnavailableError (outcome known); the retry under the same key charges once", async () => {
+  it("a 503 to a charge throws GatewayUnavailableError, outcome unknown (it may answer the SDK's resend); the retry charges once", async () => {
     const request = chargeRequest();
     fake.failNext(1, 503);
     const err = await rejection(gateway.charge(request));
     expect(err).toBeInstanceOf(GatewayUnavailableError);
     expect(err.status).toBe(503);
-    expect(err.outcomeUnknown).toBe(false);
+    expect(err.outcomeUnknown).toBe(true);
     expect(fake.paymentIntents()).toHaveLength(0);
 
     const outcome = await gateway.charge(request);
@@ -106,11 +106,21 @@ describe("charge", () => {
     expect(fake.paymentIntents()).toHaveLength(1);
   });
 
-  it("a 429 is a definite refusal too", async () => {
+  it("a 429 to a charge is no proof either", async () => {
     fake.failNext(1, 429);
     const err = await rejection(gateway.charge(chargeRequest()));
     expect(err).toBeInstanceOf(GatewayUnavailableError);
-    expect(err).toMatchObject({ status: 429, outcomeUnknown: false });
+    expect(err).toMatchObject({ status: 429, outcomeUnknown: true });
+  });
+
+  it("a charge whose connection closes after it arrived: the SDK resends it under our key; a 503 to the resend is unknown", async () => {
+    const request = chargeRequest();
+    fake.dropNext({ method: "POST", path: "/v1/payment_intents" });
+    fake.failNext(1, 503, undefined, { method: "POST", path: "/v1/payment_intents" });
+    const err = await rejection(gateway.charge(request));
+    expect(err).toMatchObject({ status: 503, outcomeUnknown: true });
+    expect(fake.paymentIntents().map((pi) => pi.status)).toEqual(["succeeded"]);
+    expect(await gateway.reconcile(lookupFor(request))).toMatchObject({ status: "succeeded" });
   });
 
   it("a 500, or a proxy's HTML error page, leaves the outcome unknown (Stripe documents a 500 as indeterminate)", async () => {
@@ -185,14 +195,17 @@ describe("charge", () => {
     expect(err.status).toBe(400);
   });
 
-  it("nobody listening: GatewayUnavailableError, and the request cannot have arrived", async () => {
+  it("nobody listening: GatewayUnavailableError; a lookup cannot have arrived, a charge is still asked about", async () => {
     const url = fake.url;
     await fake.stop();
     fake = await startFakeStripe();
     const nowhere = new StripeGateway({ secretKey: SECRET_KEY, webhookSecret: WEBHOOK_SECRET, apiBase: url });
-    const err = await rejection(nowhere.charge(chargeRequest()));
-    expect(err).toBeInstanceOf(GatewayUnavailableError);
-    expect(err.outcomeUnknown).toBe(false);
+    const lookup = await rejection(nowhere.reconcile(lookupFor(chargeRequest())));
+    expect(lookup).toBeInstanceOf(GatewayUnavailableError);
+    expect(lookup.outcomeUnknown).toBe(false);
+    const charge = await rejection(nowhere.charge(chargeRequest()));
+    expect(charge).toBeInstanceOf(GatewayUnavailableError);
+    expect(charge.outcomeUnknown).toBe(true);
   });
 });
 

@@ -71,7 +71,23 @@ describe("renderEmail", () => {
     expect(mail.html).toContain("ord_42");
   });
 
-  it.each(["order-paid", "payment-failed", "checkout-cancelled"] as const)(
+  it("checkout-failed: no order to name, only the checkout; the reason, and that nothing was charged", () => {
+    const mail = renderEmail(
+      request({
+        template: "checkout-failed",
+        order: { orderId: "", totalAmount: 5198, currency: "USD" },
+        reason: "We could not record your order, so no payment was taken.",
+      }),
+    );
+    expect(mail.subject).toBe("We could not take your order");
+    expect(mail.text).toContain("We could not take your order: We could not record your order, so no payment was taken.");
+    expect(mail.text).toContain("You have not been charged.");
+    expect(mail.text).toContain("Checkout chk_0123456789abcdef0123456789abcdef");
+    expect(mail.text).not.toContain("Order ");
+    expect(mail.text).not.toMatch(TAG);
+  });
+
+  it.each(["order-paid", "payment-failed", "checkout-cancelled", "checkout-failed"] as const)(
     "%s has a subject, a text part and an HTML part",
     (template) => {
       const mail = renderEmail(request({ template }));
