@@ -1,0 +1,64 @@
+// Replay: closed histories recorded with earlier versions of the workflows (test/histories/*.json:
+// completed, flaky, declined, outage, failover, 3-D Secure, expired, cancelled, refunds, a risk hold)
+// replayed against the current workflow code. A change to a running workflow's commands that is
+// not behind patched() makes them fail; the last test proves it by removing one guard.
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from "@temporalio/worker";
+import { afterAll, describe, expect, inject, it } from "vitest";
+import { historyFromText } from "../archive/history-json.ts";
+import { projectRoot } from "../config.ts";
+
+const historiesDir = path.join(projectRoot, "test", "histories");
+/** Each file: {"workflowId", "history"} (the history as archive/history-json.ts writes it). */
+const histories = readdirSync(historiesDir)
+  .filter((f) => f.endsWith(".json"))
+  .sort()
+  .map((file) => {
+    const { workflowId, history } = JSON.parse(readFileSync(path.join(historiesDir, file), "utf8"));
+    return { file, workflowId: workflowId as string, history: historyFromText(JSON.stringify(history)) };
+  });
+
+Runtime.install({ logger: new DefaultLogger("ERROR") });
+
+/** Replays one recorded run under its own workflow id (child workflow ids are derived from it). */
+const replay = ({ file, workflowId, history }: (typeof histories)[number], codePath: string) =>
+  Worker.runReplayHistory({ workflowBundle: { codePath }, replayName: file }, history, workflowId);
+
+describe("recorded histories replay against the current workflows", () => {
+  it("has a corpus to replay", () => {
+    expect(histories.map((h) => h.file)).toEqual(
+      expect.arrayContaining(["checkout-completed.json", "checkout-declined.json", "refund-succeeded.json"]),
+    );
+  });
+
+  it.each(histories)("$file", async (recorded) => {
+    await replay(recorded, inject("workflowBundlePath"));
+  });
+});
+
+describe("a change to a running workflow's commands without patched()", () => {
+  const mutant = path.join(projectRoot, "test-results", "replay-mutant");
+  afterAll(() => rmSync(mutant, { recursive: true, force: true }));
+
+  it("fails the replay of a history that ran before it", async () => {
+    // Old runs failed over from a provider that refused every connection; the guard keeps them so.
+    rmSync(mutant, { recursive: true, force: true });
+    mkdirSync(mutant, { recursive: true });
+    cpSync(path.join(projectRoot, "workflows"), path.join(mutant, "workflows"), { recursive: true });
+    const file = path.join(mutant, "workflows", "checkout.ts");
+    const guarded = "const settled = patched(FAILOVER_ONLY_AFTER_LOOKUP) ? false : !check.outcomeUnknown;";
+    const source = readFileSync(file, "utf8");
+    expect(source).toContain(guarded);
+    writeFileSync(file, source.replace(guarded, "const settled = false;"));
+    const bundle = await bundleWorkflowCode({ workflowsPath: path.join(mutant, "workflows", "index.ts"), logger: quiet });
+    const codePath = path.join(mutant, "bundle.js");
+    writeFileSync(codePath, bundle.code);
+
+    const recorded = histories.find((h) => h.file === "checkout-failover-unreachable-completed.json")!;
+    await expect(replay(recorded, inject("workflowBundlePath"))).resolves.toBeUndefined();
+    await expect(replay(recorded, codePath)).rejects.toThrow(/[Nn]ondeterminism/);
+  });
+});
+
+const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error };
