@@ -4,9 +4,9 @@
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Connection } from "@temporalio/client";
 import { NativeConnection, Worker, type WorkerOptions } from "@temporalio/worker";
-import nodemailer from "nodemailer";
 import { createNatsPublisher } from "./activities/broker.ts";
 import { type ActivityDeps, createActivities } from "./activities/index.ts";
+import { smtpSender } from "./activities/smtp-sender.ts";
 import { type Config, loadConfig, required } from "./config.ts";
 import { ensureSearchAttributes } from "./infra/search-attributes.ts";
 import { createDb } from "./prisma/client.ts";
@@ -53,7 +53,7 @@ export function createActivityDeps(config: Config, endpoints: ActivityEndpoints)
       },
       config.paymentRetryWindowSeconds,
     ),
-    mailer: { transport: nodemailer.createTransport(endpoints.smtpUrl), from: config.mailFrom },
+    mailer: { sender: smtpSender(endpoints.smtpUrl), from: config.mailFrom },
     // Connects on the first event; whoever runs the worker closes it once the worker stops.
     publisher: config.events.url
       ? createNatsPublisher(config.events.url, { stream: config.events.stream, subjectPrefix: config.events.subjectPrefix })

@@ -4,12 +4,12 @@ import type { Db } from "../prisma/client.ts";
 import type { GatewayRegistry } from "../providers/registry.ts";
 import type { RiskPolicy } from "../workflows/types.ts";
 import { archiveActivities } from "./archive.ts";
-import { failFastOnRejectedWrites } from "./database-errors.ts";
 import { type EventPublisher, eventActivities } from "./events.ts";
 import { type Mailer, notificationActivities } from "./notifications.ts";
 import { orderActivities } from "./orders.ts";
 import { paymentActivities } from "./payments.ts";
 import { refundActivities } from "./refunds.ts";
+import { failFastOnRejectedWrites } from "./rejected-writes.ts";
 import { riskActivities } from "./risk.ts";
 
 export interface ActivityDeps {

@@ -1,22 +1,25 @@
 // Customer emails over SMTP, at most once per (checkout, channel, template), exactly once unless
-// something dies in the middle of the SMTP conversation. The row is the delivery key: it turns
-// SENDING before the SMTP transaction starts and SENT when the server accepts the message. A
-// server that cannot be reached or that refuses (a 4xx/5xx reply) has not taken the message: the
-// row goes back to PENDING and the activity's retry sends it. An attempt that handed the message
+// something dies between handing the message to the SMTP server and its answer. The row is the
+// delivery key and records where the attempt got to: SENDING when the SMTP transaction starts,
+// `handedOverAt` when it reaches the message data (the server's 354, the only point from which
+// the server may hold the message), SENT when the server accepts it. A server that cannot be
+// reached or that refuses (a 4xx/5xx reply) has not taken the message, and neither has an
+// attempt that died before the handover: the retry sends it. An attempt that handed the message
 // over and never learned the answer (its worker died, the connection dropped) may or may not have
 // delivered it; SMTP has no idempotency key to ask with, so nothing is sent again and the row is
 // marked UNCERTAIN for an operator. The Message-ID is derived from the same key, so a mail server
 // or a reader can recognise a duplicate should one ever go out.
 import { Readable } from "node:stream";
 import { log } from "@temporalio/activity";
-import type { Transporter } from "nodemailer";
 import MailComposer from "nodemailer/lib/mail-composer";
 import type { Db } from "../prisma/client.ts";
 import type { NotificationRequest } from "../workflows/types.ts";
 import { renderEmail } from "./email-templates.ts";
+import { whileHeartbeating } from "./heartbeat.ts";
+import type { MessageSender } from "./smtp-sender.ts";
 
 export interface Mailer {
-  transport: Pick<Transporter, "sendMail">;
+  sender: MessageSender;
   from: string;
 }
 
@@ -66,7 +69,8 @@ export function notificationActivities(db: Db, mailer: Mailer) {
         messageId,
         ...renderEmail(request),
       }).compile();
-      const envelope = composed.getEnvelope();
+      const { from, to } = composed.getEnvelope();
+      const envelope = { from: from || mailer.from, to };
       const message = await composed.build();
 
       const row = await db.notification.upsert({
@@ -75,14 +79,21 @@ export function notificationActivities(db: Db, mailer: Mailer) {
         update: {},
       });
 
-      // Claim the send: compare-and-set on (status, attempts), so two attempts never both send.
+      // Claim the send: compare-and-set on (status, attempts), so two attempts never both send. An
+      // earlier attempt that is SENDING but never reached the handover is taken over: should it
+      // still be alive, its own handover (a compare-and-set on its attempt) now fails.
       let status = row.status as NotificationStatus;
       const attempt = row.attempts + 1;
       let claimed = false;
-      if (SENDABLE.includes(status)) {
+      if (SENDABLE.includes(status) || (status === "SENDING" && !row.handedOverAt)) {
         const { count } = await db.notification.updateMany({
-          where: { id: row.id, status: row.status, attempts: row.attempts },
-          data: { status: "SENDING", attempts: attempt, sendingAt: new Date() },
+          where: {
+            id: row.id,
+            status: row.status,
+            attempts: row.attempts,
+            ...(status === "SENDING" ? { handedOverAt: null } : {}),
+          },
+          data: { status: "SENDING", attempts: attempt, sendingAt: new Date(), handedOverAt: null },
         });
         claimed = count === 1;
         if (!claimed) status = (await db.notification.findUniqueOrThrow({ where: { id: row.id } })).status;
@@ -92,7 +103,7 @@ export function notificationActivities(db: Db, mailer: Mailer) {
           case "SENT":
             return result("already-sent");
           case "SENDING":
-            await leaveUncertain(row.id, request, template, "an earlier attempt began the SMTP transaction and did not finish");
+            await leaveUncertain(row.id, request, template, "an earlier attempt handed the message over and did not finish");
             return result("uncertain");
           case "UNCERTAIN":
             log.warn(`email "${template}" for checkout ${request.checkoutId} is UNCERTAIN: not sending it again`, {
@@ -105,17 +116,27 @@ export function notificationActivities(db: Db, mailer: Mailer) {
         }
       }
 
-      // Read by the SMTP connection once it is connected and starts the transaction.
+      // Read by the SMTP connection once the server has said 354 (send the data): the handover.
+      // It is recorded first; an attempt that has been taken over sends nothing.
       let handedOver = false;
+      let reading = false;
       const raw = new Readable({
         read() {
-          handedOver = true;
-          this.push(message);
-          this.push(null);
+          if (reading) return;
+          reading = true;
+          db.notification
+            .updateMany({ where: { id: row.id, attempts: attempt, status: "SENDING" }, data: { handedOverAt: new Date() } })
+            .then(({ count }) => {
+              if (count !== 1) throw new Error(`a later attempt took email "${template}" over; this one sends nothing`);
+              handedOver = true;
+              this.push(message);
+              this.push(null);
+            })
+            .catch((err: Error) => this.destroy(err));
         },
       });
       try {
-        await mailer.transport.sendMail({ envelope, raw });
+        await whileHeartbeating(() => mailer.sender.send(envelope, raw));
       } catch (err) {
         const lastError = (err as Error).message;
         if (handedOver && !serverRefused(err)) {
@@ -127,7 +148,7 @@ export function notificationActivities(db: Db, mailer: Mailer) {
         // attempt (UNCERTAIN), the refusal settles it: FAILED, not sent.
         await db.notification.updateMany({
           where: { id: row.id, attempts: attempt, status: "SENDING" },
-          data: { status: "PENDING", lastError },
+          data: { status: "PENDING", lastError, handedOverAt: null },
         });
         await db.notification.updateMany({
           where: { id: row.id, attempts: attempt, status: "UNCERTAIN" },

@@ -4,12 +4,13 @@
 // over and back), the provider is asked whether that earlier attempt charged: by the provider's
 // reference when an answer gave one, else by our key. So a reset long after the provider forgot
 // the key (Stripe keeps keys for a day) still never charges twice.
-import { ApplicationFailure, Context, heartbeat, log } from "@temporalio/activity";
+import { ApplicationFailure, Context, log } from "@temporalio/activity";
 import type { Db } from "../prisma/client.ts";
 import type { GatewayRegistry } from "../providers/registry.ts";
 import { type ChargeOutcome, GatewayRequestError, GatewayUnavailableError } from "../providers/types.ts";
 import { GATEWAY_OUTCOME_UNKNOWN, GATEWAY_REQUEST_REJECTED, PAYMENT_DECLINED } from "../workflows/definitions.ts";
 import type { CustomerAction, OrderSummary } from "../workflows/types.ts";
+import { whileHeartbeating } from "./heartbeat.ts";
 
 export interface PaymentRequest {
   checkoutId: string;
@@ -48,8 +49,6 @@ export type PaymentStepResult =
 
 /** After the payment's retries are spent: what the provider says, or that it cannot be asked. */
 export type RetriesSpentCheck = PaymentStepResult | { status: "unreachable"; provider: string; outcomeUnknown: boolean };
-
-const HEARTBEAT_EVERY_MS = 1_000;
 
 export function paymentActivities(db: Db, gateways: GatewayRegistry) {
   /**
@@ -354,15 +353,4 @@ function lookupOf(request: PaymentRequest) {
     amount: request.order.totalAmount,
     currency: request.order.currency,
   };
-}
-
-/** Heartbeats while a slow gateway answers, so a dead worker is noticed in seconds, not minutes. */
-async function whileHeartbeating<T>(work: () => Promise<T>): Promise<T> {
-  const timer = setInterval(() => heartbeat(), HEARTBEAT_EVERY_MS);
-  try {
-    heartbeat();
-    return await work();
-  } finally {
-    clearInterval(timer);
-  }
 }

@@ -4,6 +4,10 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ZodError } from "zod";
+import { unavailableDependency } from "./unavailable-dependency.ts";
+
+/** How long a client is told to wait before retrying when a dependency is down. */
+const DEPENDENCY_RETRY_AFTER_SECONDS = 2;
 
 export interface FieldError {
   field: string;
@@ -61,6 +65,15 @@ export function onError(err: Error, c: Context) {
       return c.json(errorBody("malformed_request", reason, [{ field: "(body)", reason }]), 400);
     }
     return c.json(errorBody("http_error", err.message || "Request refused"), status);
+  }
+  const dependency = unavailableDependency(err);
+  if (dependency) {
+    console.warn(`${c.req.method} ${c.req.path}: the ${dependency} is unavailable: ${err.message.split("\n").at(-1)}`);
+    c.header("Retry-After", String(DEPENDENCY_RETRY_AFTER_SECONDS));
+    return c.json(
+      { error: { code: "dependency_unavailable", message: `The ${dependency} is not answering; retry shortly.`, dependency } },
+      503,
+    );
   }
   console.error(`${c.req.method} ${c.req.path} failed:`, err);
   return c.json(errorBody("internal_error", "Something went wrong on our side; the request may be retried."), 500);

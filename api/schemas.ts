@@ -97,6 +97,10 @@ export const ErrorResponse = z
       code: z.string(),
       message: z.string(),
       fields: z.array(z.object({ field: z.string(), reason: z.string() })).optional(),
+      dependency: z
+        .enum(["database", "temporal"])
+        .optional()
+        .openapi({ description: "With 503 dependency_unavailable: which dependency is down (retry after Retry-After)." }),
     }),
   })
   .openapi("Error");

@@ -1,10 +1,20 @@
 // The Prisma client, on the pure-JS query compiler and the pg driver adapter (no native engine).
+// The pool is ours, so that every connection it opens has an 'error' listener for its whole life:
+// a PostgreSQL restart (57P01) or a dropped socket then costs the queries in flight, which fail
+// and are retried, and never the process (an 'error' event with no listener would crash it).
 import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.ts";
 
 export type Db = InstanceType<typeof PrismaClient>;
 export { Prisma } from "../generated/prisma/client.ts";
 
 export function createDb(databaseUrl: string): Db {
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }) });
+  const pool = new pg.Pool({ connectionString: databaseUrl });
+  // The pool opens a new connection for the next query: a line to say so is all it takes.
+  const onError = (err: Error) =>
+    console.warn(`database connection lost (${(err as { code?: string }).code ?? err.name}): ${err.message}`);
+  pool.on("error", onError);
+  pool.on("connect", (client) => client.on("error", onError));
+  return new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
 }

@@ -53,10 +53,36 @@ export interface SandboxOptions {
 }
 
 const OUTAGE = "outage";
-/** A charge left PROCESSING this long (its request died with the process) may be taken up again. */
-const STALE_PROCESSING_MS = 60_000;
+/**
+ * Processing a charge takes at most the slow scenario's wait: a charge still PROCESSING this much
+ * later was interrupted (the process answering it died), and the sandbox finishes it, as a real
+ * provider finishes its own interrupted work, the next time anyone asks about it.
+ */
+const INTERRUPTED_AFTER_EXTRA_MS = 5_000;
 
 export function createSandboxLedger(db: Db, opts: SandboxOptions) {
+  const interruptedBefore = () => new Date(Date.now() - opts.slowMs - INTERRUPTED_AFTER_EXTRA_MS);
+
+  /** The outcome a charge's token leads to (the scenario), once processed. */
+  function outcomeOf(token: string) {
+    const scenario = scenarioFor(token);
+    return scenario.kind === "decline"
+      ? ({ status: "DECLINED", declineCode: scenario.code } as const)
+      : scenario.kind === "action"
+        ? ({ status: "REQUIRES_ACTION" } as const)
+        : ({ status: "SUCCEEDED" } as const);
+  }
+
+  /** Finishes a charge whose processing was interrupted; any other row is returned as it is. */
+  async function settledIfInterrupted(row: Row): Promise<Row> {
+    if (row.status !== "PROCESSING" || row.updatedAt >= interruptedBefore()) return row;
+    await db.sandboxCharge.updateMany({
+      where: { id: row.id, status: "PROCESSING", updatedAt: row.updatedAt },
+      data: outcomeOf(row.token),
+    });
+    return db.sandboxCharge.findUniqueOrThrow({ where: { id: row.id } });
+  }
+
   async function outageActive(): Promise<boolean> {
     const row = await db.sandboxSetting.findUnique({ where: { key: OUTAGE } });
     return row?.value ?? false;
@@ -97,7 +123,7 @@ export function createSandboxLedger(db: Db, opts: SandboxOptions) {
     const claimed = await db.sandboxCharge.updateMany({
       where: {
         idempotencyKey: params.idempotencyKey,
-        OR: [{ status: "PENDING" }, { status: "PROCESSING", updatedAt: { lt: new Date(Date.now() - STALE_PROCESSING_MS) } }],
+        OR: [{ status: "PENDING" }, { status: "PROCESSING", updatedAt: { lt: interruptedBefore() } }],
       },
       data: { status: "PROCESSING" },
     });
@@ -105,12 +131,7 @@ export function createSandboxLedger(db: Db, opts: SandboxOptions) {
       return { http: 409, error: { code: "idempotency_key_in_use", message: "A request with this key is being processed." } };
     }
     if (scenario.kind === "slow") await new Promise((r) => setTimeout(r, opts.slowMs));
-    const outcome =
-      scenario.kind === "decline"
-        ? ({ status: "DECLINED", declineCode: scenario.code } as const)
-        : scenario.kind === "action"
-          ? ({ status: "REQUIRES_ACTION" } as const)
-          : ({ status: "SUCCEEDED" } as const);
+    const outcome = outcomeOf(params.token);
     const done = await db.sandboxCharge.update({ where: { idempotencyKey: params.idempotencyKey }, data: outcome });
     return { http: outcome.status === "DECLINED" ? 402 : outcome.status === "REQUIRES_ACTION" ? 202 : 201, charge: view(done) };
   }
@@ -193,7 +214,7 @@ export function createSandboxLedger(db: Db, opts: SandboxOptions) {
 
   async function findByKey(idempotencyKey: string): Promise<SandboxCharge | null> {
     const row = await db.sandboxCharge.findUnique({ where: { idempotencyKey } });
-    return row ? view(row) : null;
+    return row ? view(await settledIfInterrupted(row)) : null;
   }
 
   async function findById(id: string): Promise<SandboxCharge | null> {

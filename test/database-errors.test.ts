@@ -4,9 +4,10 @@
 import { randomBytes } from "node:crypto";
 import { ApplicationFailure } from "@temporalio/common";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { failFastOnRejectedWrites, isPermanentDatabaseError } from "../activities/database-errors.ts";
+import { failFastOnRejectedWrites } from "../activities/rejected-writes.ts";
 import { freePort } from "../infra/free-port.ts";
 import { createDb } from "../prisma/client.ts";
+import { isDatabaseUnavailable, isPermanentDatabaseError } from "../prisma/errors.ts";
 
 const db = createDb(inject("databaseUrl"));
 afterAll(() => db.$disconnect());
@@ -28,6 +29,7 @@ describe("database errors", () => {
     await db.customer.create({ data: { externalId: id, email: "a@example.com" } });
     const duplicate = await errorOf(() => db.customer.create({ data: { externalId: id, email: "b@example.com" } }));
     expect(isPermanentDatabaseError(duplicate)).toBe(true);
+    expect(isDatabaseUnavailable(duplicate)).toBe(false);
 
     const customer = await db.customer.findUniqueOrThrow({ where: { externalId: id } });
     const order = await db.order.create({
@@ -47,6 +49,7 @@ describe("database errors", () => {
     try {
       const err = await errorOf(() => unreachable.customer.findFirst());
       expect(isPermanentDatabaseError(err)).toBe(false);
+      expect(isDatabaseUnavailable(err)).toBe(true);
       // And the wrapper lets it through as it is, for the retry policy.
       const wrapped = await errorOf(failFastOnRejectedWrites(() => unreachable.customer.findFirst()));
       expect(wrapped).not.toBeInstanceOf(ApplicationFailure);

@@ -210,6 +210,8 @@ interface TestSmtp {
   received: string[];
   /** Transactions it refused. */
   refused: number;
+  /** Transactions it left waiting at RCPT TO, before any data. */
+  stalled: number;
   stop(): Promise<void>;
 }
 
@@ -218,15 +220,26 @@ interface TestSmtp {
  * 250, "refuse" answers 451 (the message is not kept), "hold" keeps the message and does not answer
  * until the server stops.
  */
-async function startTestSmtp(decide: (n: number) => "accept" | "refuse" | "hold"): Promise<TestSmtp> {
+async function startTestSmtp(
+  decide: (n: number) => "accept" | "refuse" | "hold",
+  options: { stallFirstRecipient?: boolean } = {},
+): Promise<TestSmtp> {
   const held: Array<() => void> = [];
-  const state: TestSmtp = { url: "", received: [], refused: 0, stop: async () => {} };
+  const state: TestSmtp = { url: "", received: [], refused: 0, stalled: 0, stop: async () => {} };
   let count = 0;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ["STARTTLS"],
     logger: false,
     closeTimeout: 1000,
+    onRcptTo(_address, _session, callback) {
+      // Never answered: the client waits before DATA, holding nothing the server could deliver.
+      if (options.stallFirstRecipient && state.stalled === 0) {
+        state.stalled++;
+        return;
+      }
+      callback();
+    },
     onData(stream, _session, callback) {
       const chunks: Buffer[] = [];
       stream.on("data", (c: Buffer) => chunks.push(c));
@@ -312,6 +325,32 @@ describe("at most once", () => {
     expect(row).toMatchObject({ status: "UNCERTAIN", attempts: 1, messageId: `<${id}.order-paid@checkout>` });
     expect(row.sendingAt).toBeInstanceOf(Date);
     expect(second.output()).toContain(`email "order-paid" for checkout ${id}`);
+  }, 150_000);
+
+  it("a worker killed before the handover (the server stalls before the data): the retry sends it, once", async () => {
+    // The first transaction stalls at RCPT TO, before the server's 354: no message data can have
+    // reached it. Later transactions go through.
+    const smtp = await startTestSmtp(() => "accept", { stallFirstRecipient: true });
+    cleanups.push(smtp.stop);
+    const env = { ...stack.env, SMTP_URL: smtp.url };
+    const first = await spawnWorkerProcess(env);
+    children.push(first);
+
+    const id = await startCheckout(stack.url, validCheckout("tok_approve"));
+    await expect.poll(() => smtp.stalled, { timeout: 30_000 }).toBe(1);
+    expect(await notificationOf(id)).toMatchObject({ status: "SENDING", attempts: 1, handedOverAt: null });
+    const exited = new Promise((resolve) => first.process.once("exit", (_code, signal) => resolve(signal)));
+    first.process.kill("SIGKILL");
+    expect(await exited).toBe("SIGKILL");
+
+    const second = await spawnWorkerProcess(env);
+    children.push(second);
+    await waitForCheckout(stack.url, id, ended, 90_000);
+    await expect.poll(async () => (await notificationOf(id)).status, { timeout: 60_000 }).toBe("SENT");
+    expect(smtp.received.filter((m) => m.includes(id))).toHaveLength(1);
+    const row = await notificationOf(id);
+    expect(row).toMatchObject({ status: "SENT", attempts: 2 });
+    expect(row.handedOverAt).toBeInstanceOf(Date);
   }, 150_000);
 
   it("a server that refuses the first transaction (451): the retry sends it, once", async () => {

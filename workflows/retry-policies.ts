@@ -6,7 +6,7 @@
 // workflow handles the failure (the checkout ends FAILED cleanly, a refund is settled by asking
 // the provider). Errors that no retry can fix are named in nonRetryableErrorTypes and stop at once:
 // a decline, a request the provider refused (a 4xx that is not a decline), a write the database
-// refused (a constraint or a value out of range; activities/database-errors.ts tells them apart).
+// refused (a constraint or a value out of range; prisma/errors.ts tells them apart).
 // Where waiting is the design, the bound is long and says so: a customer's email and a
 // subscriber's webhook are worth a day of retries; the archiver waits for its run to close.
 import type { ActivityOptions } from "@temporalio/workflow";
@@ -73,9 +73,14 @@ export function refundActivityOptions(retryWindowSeconds: number): ActivityOptio
   };
 }
 
-/** Emails: waiting is the design; an SMTP server that is down is retried for up to a day; the checkout's outcome stands. */
+/**
+ * Emails: waiting is the design; an SMTP server that is down is retried for up to a day; the
+ * checkout's outcome stands. The activity heartbeats while it talks to the server, so a worker
+ * that dies is noticed in seconds.
+ */
 export const notificationActivityOptions: ActivityOptions = {
   startToCloseTimeout: "30 seconds",
+  heartbeatTimeout: "5 seconds",
   scheduleToCloseTimeout: "24 hours",
   retry: {
     initialInterval: "2 seconds",

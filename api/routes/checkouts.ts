@@ -28,6 +28,13 @@ const createCheckout = createRoute({
       ErrorResponse,
       "Idempotency-Key reused with another body; a provider not configured; a total above the maximum; a currency or amount a provider cannot take",
     ),
+    503: {
+      ...json(
+        ErrorResponse,
+        "The database or Temporal is not answering (`dependency_unavailable`): retry, with the same Idempotency-Key",
+      ),
+      headers: { "Retry-After": { description: "Seconds to wait before retrying", schema: { type: "integer", minimum: 1 } } },
+    },
     429: {
       ...json(ErrorResponse, "The customer is on hold after repeated declined payments (`customer_on_hold`); nothing started"),
       headers: {
