@@ -42,6 +42,8 @@ export interface Config {
    * `windowSeconds` hold their new checkouts for `holdSeconds` (429). 0 failures turns it off.
    */
   risk: RiskPolicy;
+  /** Where `npm run worker` answers health checks (200 while it polls); off when absent. */
+  workerHealthPort?: number;
   /** The whole environment, for the payment providers' own variables (providers/). */
   env: Env;
 }
@@ -143,6 +145,7 @@ export function loadConfig(env: Env = process.env): Config {
       windowSeconds: int(env, "RISK_WINDOW_SECONDS", 3600, 1),
       holdSeconds: int(env, "RISK_HOLD_SECONDS", 900, 1),
     },
+    workerHealthPort: env.WORKER_HEALTH_PORT ? int(env, "WORKER_HEALTH_PORT", 0, 1, 65535) : undefined,
     env,
   };
 }

@@ -1,6 +1,7 @@
 // The worker: builds the activities from their dependencies and polls the checkout task queue.
 // `npm run worker` runs it alone against TEMPORAL_ADDRESS, DATABASE_URL and SMTP_URL;
 // `npm start` runs it inside the embedded stack (start.ts).
+import { createServer } from "node:http";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Connection } from "@temporalio/client";
 import { NativeConnection, Worker, type WorkerOptions } from "@temporalio/worker";
@@ -88,7 +89,16 @@ async function main() {
     deps,
   });
   console.log(`worker polling task queue "${config.temporal.taskQueue}" on ${address}`);
-  await worker.run(); // shuts down gracefully on SIGINT/SIGTERM
+  // For a supervisor's health check (docker-compose, Kubernetes): 200 only while it polls.
+  const health =
+    config.workerHealthPort === undefined
+      ? undefined
+      : createServer((_req, res) => {
+          const state = worker.getState();
+          res.writeHead(state === "RUNNING" ? 200 : 503, { "content-type": "text/plain" }).end(state);
+        }).listen(config.workerHealthPort, config.host);
+  await worker.run(); // shuts down gracefully on SIGINT/SIGTERM; a fatal error rejects, and the process exits 1
+  health?.close();
   await deps.publisher?.close();
   await deps.db.$disconnect();
   await connection.close();

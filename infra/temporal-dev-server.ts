@@ -20,6 +20,8 @@ export interface DevServerOptions {
 export interface DevServer {
   address: string;
   uiUrl: string;
+  /** The server's process id (the fault-injection suite kills it). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -84,6 +86,7 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<De
   return {
     address,
     uiUrl: `http://127.0.0.1:${opts.uiPort}`,
+    pid: child.pid ?? 0,
     stop: () => stopChild(child, exited),
   };
 }

@@ -19,6 +19,9 @@ const compose = parse(read("docker-compose.yml"), { merge: true }) as {
       environment?: Record<string, string>;
       ports?: string[];
       depends_on?: Record<string, { condition: string }>;
+      restart?: string;
+      healthcheck?: { test: string[] };
+      deploy?: { replicas?: number };
     }
   >;
 };
@@ -81,6 +84,23 @@ describe("docker-compose.yml", () => {
       expect(new URL(env.SANDBOX_URL).origin, name).toBe(`http://api:${api.environment?.PORT}`);
       expect(new URL(env.SMTP_URL).hostname, name).toBe("mailpit");
     }
+  });
+
+  it("restarts every service that dies and checks the health of each long-running one", () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      if (name === "migrate") {
+        expect(service.restart, name).toBe("on-failure");
+        continue;
+      }
+      expect(service.restart, name).toBe("unless-stopped");
+      expect(service.healthcheck?.test.length, `${name} has a healthcheck`).toBeGreaterThan(0);
+    }
+    // The worker answers its health check on the port the code reads.
+    const worker = compose.services.worker;
+    expect(worker.environment?.WORKER_HEALTH_PORT).toMatch(/^\d+$/);
+    expect(worker.healthcheck?.test.join(" ")).toContain(`127.0.0.1:${worker.environment?.WORKER_HEALTH_PORT}`);
+    expect(worker.deploy?.replicas).toBeGreaterThanOrEqual(2);
+    for (const dependency of Object.values(worker.depends_on ?? {})) expect(dependency.condition).not.toBe("service_started");
   });
 
   it("pins every image and depends only on services it defines", () => {
