@@ -2,10 +2,10 @@
 // closes; its one activity waits for the close, then appends the history (secrets removed) to
 // the hash-chained archive in PostgreSQL (activities/archive.ts), where /audit finds it after
 // the namespace's retention has deleted the workflow.
-import { WorkflowExecutionAlreadyStartedError } from "@temporalio/common";
 import { ParentClosePolicy, proxyActivities, startChild, WorkflowIdReusePolicy, workflowInfo } from "@temporalio/workflow";
 import type { ArchivedRecord, ArchiveTarget } from "../activities/archive.ts";
 import type { Activities } from "../activities/index.ts";
+import { isAlreadyStarted } from "./already-started.ts";
 import { archiveWorkflowId } from "./definitions.ts";
 import { archiveActivityOptions } from "./retry-policies.ts";
 
@@ -27,6 +27,6 @@ export async function startArchive(checkoutId: string): Promise<void> {
       staticSummary: `Archive the history of ${workflowId} (run ${runId})`,
     });
   } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    if (!isAlreadyStarted(err)) throw err;
   }
 }

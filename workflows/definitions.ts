@@ -1,5 +1,5 @@
 // Names shared by the workflow, the worker and the API: one place, so they cannot drift apart.
-import { defineSearchAttributeKey, SearchAttributeType } from "@temporalio/common";
+import type { defineSearchAttributeKey, SearchAttributeType } from "@temporalio/common";
 import { defineQuery, defineSignal, defineUpdate } from "@temporalio/workflow";
 import type { CheckoutState, PaymentEvent, PaymentFailureReport, RiskAssessmentRequest, RiskDecision } from "./types.ts";
 
@@ -81,20 +81,25 @@ export const REFUND_NOT_ALLOWED = "RefundNotAllowed";
 /** The database refused a write in a way no retry can fix (a constraint, a value out of range). */
 export const DATABASE_REJECTED = "DatabaseRejected";
 
+/** A typed search attribute key: what @temporalio/common's defineSearchAttributeKey returns, made here (types only). */
+type SearchAttributeKey<T extends SearchAttributeType> = ReturnType<typeof defineSearchAttributeKey<T>>;
+const keyword = (name: string): SearchAttributeKey<"KEYWORD"> => ({ name, type: "KEYWORD" });
+const int = (name: string): SearchAttributeKey<"INT"> => ({ name, type: "INT" });
+
 /** Search attributes: registered with the dev server and upserted as the checkout moves. */
 export const searchAttributes = {
-  CheckoutStatus: defineSearchAttributeKey("CheckoutStatus", SearchAttributeType.KEYWORD),
-  PaymentProvider: defineSearchAttributeKey("PaymentProvider", SearchAttributeType.KEYWORD),
-  PaymentMethod: defineSearchAttributeKey("PaymentMethod", SearchAttributeType.KEYWORD),
-  CustomerId: defineSearchAttributeKey("CustomerId", SearchAttributeType.KEYWORD),
-  OrderTotal: defineSearchAttributeKey("OrderTotal", SearchAttributeType.INT),
-  Currency: defineSearchAttributeKey("Currency", SearchAttributeType.KEYWORD),
+  CheckoutStatus: keyword("CheckoutStatus"),
+  PaymentProvider: keyword("PaymentProvider"),
+  PaymentMethod: keyword("PaymentMethod"),
+  CustomerId: keyword("CustomerId"),
+  OrderTotal: int("OrderTotal"),
+  Currency: keyword("Currency"),
   /** ISO 3166-1 alpha-2 country of the customer; set only when the request carries one. */
-  Country: defineSearchAttributeKey("Country", SearchAttributeType.KEYWORD),
+  Country: keyword("Country"),
   /**
    * LOW, MEDIUM or HIGH. On a checkout: its customer's risk when the API let it through (LOW or
    * MEDIUM; a HIGH customer's checkouts are held, never started). On a customer's risk workflow:
    * HIGH while the customer is held.
    */
-  RiskLevel: defineSearchAttributeKey("RiskLevel", SearchAttributeType.KEYWORD),
+  RiskLevel: keyword("RiskLevel"),
 } as const;

@@ -2,10 +2,10 @@
 // to a day, in parallel), and publish it to the broker when one is configured. Started by the
 // checkout and refund workflows as an abandoned child, so nothing here can slow them down.
 
-import { WorkflowExecutionAlreadyStartedError } from "@temporalio/common";
 import { ActivityFailure, ParentClosePolicy, proxyActivities, startChild, WorkflowIdReusePolicy } from "@temporalio/workflow";
 import type { RecordEventInput } from "../activities/events.ts";
 import type { Activities } from "../activities/index.ts";
+import { isAlreadyStarted } from "./already-started.ts";
 import { eventWorkflowId } from "./definitions.ts";
 import { deliveryActivityOptions, orderActivityOptions } from "./retry-policies.ts";
 import type { EventType } from "./types.ts";
@@ -47,6 +47,6 @@ export async function emitEvent(sourceWorkflowId: string, type: EventType, check
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     });
   } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    if (!isAlreadyStarted(err)) throw err;
   }
 }

@@ -1,14 +1,17 @@
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { findTemporalCli } from "../../infra/temporal-cli.ts";
 
 const saved = { cli: process.env.TEMPORAL_CLI_PATH, path: process.env.PATH };
 let dir: string;
+/** The real CLI, as this machine finds it (PATH, else the one `npm install` fetched). */
+let real: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), "temporal-cli-test-"));
+  real = await findTemporalCli({ log: () => {} });
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -48,12 +51,11 @@ describe("findTemporalCli with TEMPORAL_CLI_PATH", () => {
 
   it("does not fall back to PATH when TEMPORAL_CLI_PATH is wrong", async () => {
     process.env.TEMPORAL_CLI_PATH = path.join(dir, "nope");
-    process.env.PATH = `${path.dirname(inject("temporalCli"))}${path.delimiter}${process.env.PATH ?? ""}`;
+    process.env.PATH = `${path.dirname(real)}${path.delimiter}${process.env.PATH ?? ""}`;
     await expect(findTemporalCli(quiet)).rejects.toThrow(/TEMPORAL_CLI_PATH/);
   });
 
   it("resolves to the real binary it points at", async () => {
-    const real = inject("temporalCli");
     process.env.TEMPORAL_CLI_PATH = real;
     await expect(findTemporalCli(quiet)).resolves.toBe(real);
   });
