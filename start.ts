@@ -3,8 +3,7 @@
 // PostgreSQL, an SMTP catcher; then the migrations, the worker and the API.
 // Ctrl-C or SIGTERM stops everything, in reverse order.
 import path from "node:path";
-import { Client, Connection } from "@temporalio/client";
-import { DefaultLogger, NativeConnection, Runtime } from "@temporalio/worker";
+import { DefaultLogger, Runtime } from "@temporalio/worker";
 import { startApiServer } from "./api/server.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { startEmbeddedPostgres } from "./infra/embedded-postgres.ts";
@@ -13,17 +12,10 @@ import { findTemporalCli } from "./infra/temporal-cli.ts";
 import { startTemporalDevServer } from "./infra/temporal-dev-server.ts";
 import { createDb } from "./prisma/client.ts";
 import { applyMigrations } from "./prisma/migrations.ts";
-import { createActivityDeps, createWorker } from "./worker.ts";
+import { connectClient, registerSearchAttributes, Shutdown, startWorker } from "./wiring.ts";
 
-const stops: Array<[string, () => Promise<unknown>]> = [];
 const log = (line: string) => console.log(`[checkout] ${line}`);
-
-async function stopAll() {
-  for (const [name, stop] of stops.reverse()) {
-    await stop().catch((err) => console.error(`[checkout] stopping ${name}: ${(err as Error).message}`));
-  }
-  stops.length = 0;
-}
+const shutdown = new Shutdown((line) => console.error(`[checkout] ${line}`));
 
 async function main() {
   const config = loadConfig();
@@ -41,7 +33,7 @@ async function main() {
       dbFile: path.join(config.dataDir, "temporal", "dev.sqlite"),
       log,
     });
-    stops.push(["Temporal dev server", dev.stop]);
+    shutdown.add("Temporal dev server", dev.stop);
     temporalAddress = dev.address;
     temporalUi = dev.uiUrl;
   }
@@ -55,7 +47,7 @@ async function main() {
       persistent: true,
       log,
     });
-    stops.push(["PostgreSQL", pg.stop]);
+    shutdown.add("PostgreSQL", pg.stop);
     databaseUrl = pg.url;
   }
   const applied = await applyMigrations(databaseUrl);
@@ -66,46 +58,29 @@ async function main() {
   if (!smtpUrl) {
     mailDir = path.join(config.dataDir, "mail");
     const catcher = await startSmtpCatcher({ port: config.smtpCatcherPort, mailDir });
-    stops.push(["SMTP catcher", catcher.stop]);
+    shutdown.add("SMTP catcher", catcher.stop);
     smtpUrl = catcher.url;
   }
 
+  const target = { address: temporalAddress, namespace: config.temporal.namespace };
   const db = createDb(databaseUrl);
-  stops.push(["database client", () => db.$disconnect()]);
-  const clientConnection = await Connection.connect({ address: temporalAddress });
-  stops.push(["Temporal client", () => clientConnection.close()]);
-  const temporal = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+  shutdown.add("database client", () => db.$disconnect());
+  const temporal = await connectClient(target);
+  shutdown.add("Temporal client", temporal.close);
+  // The dev server got them as flags; a server of your own (TEMPORAL_ADDRESS) gets them here.
+  if (config.temporal.address) await registerSearchAttributes(temporal.connection, target.namespace, log);
 
-  const api = await startApiServer({ config, temporal, db });
-  stops.push(["API", api.close]);
+  const api = await startApiServer({ config, temporal: temporal.client, db });
+  shutdown.add("API", api.close);
 
-  const workerConnection = await NativeConnection.connect({ address: temporalAddress });
-  const deps = createActivityDeps(config, {
-    databaseUrl,
-    smtpUrl,
-    sandboxUrl: config.sandbox.url ?? `${api.url}/sandbox`,
-  });
-  const worker = await createWorker({
-    connection: workerConnection,
-    namespace: config.temporal.namespace,
+  const worker = await startWorker({
+    config,
+    target,
     taskQueue: config.temporal.taskQueue,
-    deps,
+    endpoints: { databaseUrl, smtpUrl, sandboxUrl: config.sandbox.url ?? `${api.url}/sandbox` },
   });
-  const running = worker.run();
-  stops.splice(stops.length - 1, 0, [
-    "worker",
-    async () => {
-      try {
-        worker.shutdown();
-      } catch {
-        // The SDK stops workers on SIGINT/SIGTERM itself: it may be draining already.
-      }
-      await running.catch(() => {}); // a failed run was reported where it happened
-      await deps.publisher?.close();
-      await deps.db.$disconnect();
-      await workerConnection.close();
-    },
-  ]);
+  // Stopped before the API: the API serves the sandbox that a running payment may still call.
+  shutdown.add("worker", worker.stop);
 
   console.log(`
   Checkout is up.
@@ -120,9 +95,9 @@ async function main() {
       -d '{"customer":{"id":"cus_1","email":"ada@example.com"},"items":[{"sku":"tee","name":"T-shirt","quantity":2,"unitAmount":1999}],"currency":"USD","payment":{"provider":"sandbox","token":"tok_approve"}}'
   Ctrl-C stops everything.
 `);
-  await running.catch(async (err) => {
+  await worker.running.catch(async (err) => {
     console.error(`[checkout] worker stopped: ${err.message}`);
-    await stopAll();
+    await shutdown.run();
     process.exit(1);
   });
 }
@@ -133,12 +108,12 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     if (stopping) return;
     stopping = true;
     log(`${signal}: stopping`);
-    stopAll().then(() => process.exit(0));
+    shutdown.run().then(() => process.exit(0));
   });
 }
 
 main().catch(async (err) => {
   console.error(`[checkout] ${err instanceof ConfigError ? "configuration: " : ""}${err instanceof Error ? err.message : err}`);
-  await stopAll();
+  await shutdown.run();
   process.exit(1);
 });

@@ -3,11 +3,12 @@
 import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
 import { serve } from "@hono/node-server";
-import { Client, Connection } from "@temporalio/client";
+import type { Client } from "@temporalio/client";
 import { type Config, loadConfig, required } from "../config.ts";
 import { createDb, type Db } from "../prisma/client.ts";
 import { createGatewayRegistry } from "../providers/index.ts";
 import { createSandboxLedger } from "../sandbox/ledger.ts";
+import { connectClient, Shutdown } from "../wiring.ts";
 import { createApp } from "./app.ts";
 
 export interface ApiServer {
@@ -75,14 +76,15 @@ async function main() {
   const config = loadConfig();
   const address = required(config.temporal.address, "TEMPORAL_ADDRESS");
   const db = createDb(required(config.databaseUrl, "DATABASE_URL"));
-  const connection = await Connection.connect({ address });
-  const temporal = new Client({ connection, namespace: config.temporal.namespace });
-  const api = await startApiServer({ config, temporal, db });
+  const temporal = await connectClient({ address, namespace: config.temporal.namespace });
+  const api = await startApiServer({ config, temporal: temporal.client, db });
   console.log(`API on ${api.url} (docs: ${api.url}/docs)`);
+  const shutdown = new Shutdown();
+  shutdown.add("database client", () => db.$disconnect());
+  shutdown.add("Temporal client", temporal.close);
+  shutdown.add("API", api.close);
   const stop = async () => {
-    await api.close();
-    await connection.close();
-    await db.$disconnect();
+    await shutdown.run();
     process.exit(0);
   };
   process.once("SIGINT", stop);

@@ -9,10 +9,10 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Client, Connection } from "@temporalio/client";
 import { projectRoot } from "../config.ts";
 import { freePort } from "../infra/free-port.ts";
 import { createDb } from "../prisma/client.ts";
+import { connectClient } from "../wiring.ts";
 import { checkoutWorkflowId } from "../workflows/definitions.ts";
 
 const total = Number(process.env.BENCH_CHECKOUTS ?? 100);
@@ -44,8 +44,7 @@ const service = spawn(process.execPath, ["--import", "tsx", "start.ts"], {
 try {
   const databaseUrl = await untilUp(service);
   const api = `http://127.0.0.1:${ports.api}`;
-  const connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });
-  const temporal = new Client({ connection });
+  const { client: temporal, close } = await connectClient({ address: `127.0.0.1:${ports.temporal}`, namespace: "default" });
   const rssBefore = await rssOf(service.pid);
 
   const posted: number[] = [];
@@ -89,7 +88,7 @@ try {
   const records = await db.historyArchive.findMany({ where: { workflowId: { in: workflowIds } } });
   const archiveLag = records.map((r) => r.archivedAt.getTime() - r.closedAt.getTime());
   await db.$disconnect();
-  await connection.close();
+  await close();
 
   console.log(`\n${total} sandbox checkouts, ${concurrency} at a time, on the embedded stack\n`);
   console.table({

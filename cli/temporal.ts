@@ -1,7 +1,8 @@
 // The CLI's Temporal connection (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE) and how it finds a checkout.
 import { hostname } from "node:os";
-import { Client, Connection, type WorkflowExecutionDescription, type WorkflowHandle } from "@temporalio/client";
+import type { Client, Connection, WorkflowExecutionDescription, WorkflowHandle } from "@temporalio/client";
 import { WorkflowNotFoundError } from "@temporalio/common";
+import { connectClient } from "../wiring.ts";
 import type { checkout } from "../workflows/checkout.ts";
 import { checkoutWorkflowId } from "../workflows/definitions.ts";
 
@@ -23,15 +24,13 @@ export interface Temporal {
 export async function connect(env: NodeJS.ProcessEnv = process.env): Promise<Temporal> {
   const address = env.TEMPORAL_ADDRESS || "127.0.0.1:7233";
   const namespace = env.TEMPORAL_NAMESPACE || "default";
-  let connection: Connection;
+  const identity = `checkout-cli ${process.pid}@${hostname()}`;
   try {
-    connection = await Connection.connect({ address, connectTimeout: 5_000 });
+    const { client, connection, close } = await connectClient({ address, namespace }, { identity, connectTimeoutMs: 5_000 });
+    return { client, connection, address, namespace, identity, close };
   } catch (err) {
     throw new CliError(`Cannot reach Temporal at ${address} (set TEMPORAL_ADDRESS): ${(err as Error).message}`);
   }
-  const identity = `checkout-cli ${process.pid}@${hostname()}`;
-  const client = new Client({ connection, namespace, identity });
-  return { client, connection, address, namespace, identity, close: () => connection.close() };
 }
 
 /** Accepts a checkout id (`chk_…`) or its workflow ID (`checkout-chk_…`). */

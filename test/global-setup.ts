@@ -11,7 +11,7 @@ import { freePort } from "../infra/free-port.ts";
 import { findTemporalCli } from "../infra/temporal-cli.ts";
 import { type DevServer, startTemporalDevServer } from "../infra/temporal-dev-server.ts";
 import { applyMigrations } from "../prisma/migrations.ts";
-import { workflowsPath } from "../worker.ts";
+import { workflowsPath } from "../wiring.ts";
 import { createScratchDatabase, dropDatabase } from "./support/databases.ts";
 
 declare module "vitest" {

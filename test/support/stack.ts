@@ -2,15 +2,14 @@
 // sandbox adapter calls it like a provider), SMTP catcher and worker, on the run's shared
 // Temporal server and database.
 import { randomBytes } from "node:crypto";
-import { Client, Connection } from "@temporalio/client";
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from "@temporalio/worker";
+import type { Client } from "@temporalio/client";
+import { DefaultLogger, Runtime, type Worker } from "@temporalio/worker";
 import { inject } from "vitest";
-import type { EventPublisher } from "../../activities/events.ts";
 import { type ApiServer, startApiServer } from "../../api/server.ts";
 import { loadConfig } from "../../config.ts";
 import { type SmtpCatcher, startSmtpCatcher } from "../../infra/smtp-catcher.ts";
 import { createDb, type Db } from "../../prisma/client.ts";
-import { createActivityDeps, createWorker } from "../../worker.ts";
+import { connectClient, type RunningWorker, startWorker } from "../../wiring.ts";
 
 export interface StackOptions {
   /** How long tok_slow makes the sandbox wait before approving. */
@@ -67,48 +66,38 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
   const config = loadConfig(env);
   const mail = await startSmtpCatcher({ port: 0 });
   const db = createDb(databaseUrl);
-  const connection = await Connection.connect({ address: temporalAddress });
-  const temporal = new Client({ connection });
-  const api: ApiServer = await startApiServer({ config, temporal, db });
+  const target = { address: temporalAddress, namespace: "default" };
+  const temporal = await connectClient(target);
+  const api: ApiServer = await startApiServer({ config, temporal: temporal.client, db });
   const workerEnv = { ...env, SMTP_URL: mail.url, SANDBOX_URL: `${api.url}/sandbox` };
 
-  let worker:
-    | { worker: Worker; running: Promise<void>; connection: NativeConnection; db: Db; publisher?: EventPublisher }
-    | undefined;
+  let worker: RunningWorker | undefined;
   const stack: TestStack = {
     url: api.url,
     taskQueue,
     db,
-    temporal,
+    temporal: temporal.client,
     mail,
     env: workerEnv,
     async startWorker({ smtpUrl = mail.url } = {}) {
-      const workerConnection = await NativeConnection.connect({ address: temporalAddress });
-      const deps = createActivityDeps(config, { databaseUrl, smtpUrl, sandboxUrl: `${api.url}/sandbox` });
-      const w = await createWorker({
-        connection: workerConnection,
-        namespace: "default",
+      worker = await startWorker({
+        config,
+        target,
         taskQueue,
-        deps,
+        endpoints: { databaseUrl, smtpUrl, sandboxUrl: `${api.url}/sandbox` },
         workflowBundle: { codePath: inject("workflowBundlePath") },
       });
-      worker = { worker: w, running: w.run(), connection: workerConnection, db: deps.db, publisher: deps.publisher };
-      return w;
+      return worker.worker;
     },
     async stopWorker() {
-      if (!worker) return;
-      const w = worker;
+      const running = worker;
       worker = undefined;
-      if (w.worker.getState() === "RUNNING") w.worker.shutdown();
-      await w.running;
-      await w.publisher?.close();
-      await w.db.$disconnect();
-      await w.connection.close();
+      await running?.stop();
     },
     async stop() {
       await stack.stopWorker();
       await api.close();
-      await connection.close();
+      await temporal.close();
       await db.$disconnect();
       await mail.stop();
     },

@@ -1,0 +1,143 @@
+// The one place where the processes are wired: every entry point (npm start, npm run worker,
+// npm run api, the CLI, the tests, the bench) connects to Temporal, registers the search
+// attributes, builds the worker and stops things through here. A data converter, TLS or metrics
+// for the Temporal connection are added here once, for all of them.
+import { fileURLToPath } from "node:url";
+import { Client, Connection } from "@temporalio/client";
+import { NativeConnection, Worker, type WorkerOptions } from "@temporalio/worker";
+import { createNatsPublisher } from "./activities/broker.ts";
+import { type ActivityDeps, createActivities } from "./activities/index.ts";
+import { smtpSender } from "./activities/smtp-sender.ts";
+import type { Config } from "./config.ts";
+import { ensureSearchAttributes } from "./infra/search-attributes.ts";
+import { createDb } from "./prisma/client.ts";
+import { createGatewayRegistry } from "./providers/index.ts";
+
+export const workflowsPath = fileURLToPath(new URL("./workflows/index.ts", import.meta.url));
+
+export interface TemporalTarget {
+  address: string;
+  namespace: string;
+}
+
+export interface TemporalClient {
+  client: Client;
+  connection: Connection;
+  close(): Promise<void>;
+}
+
+/** A client of the Temporal server (the API's, the CLI's, the tests'). */
+export async function connectClient(
+  target: TemporalTarget,
+  options: { identity?: string; connectTimeoutMs?: number } = {},
+): Promise<TemporalClient> {
+  const connection = await Connection.connect({
+    address: target.address,
+    ...(options.connectTimeoutMs ? { connectTimeout: options.connectTimeoutMs } : {}),
+  });
+  const client = new Client({
+    connection,
+    namespace: target.namespace,
+    ...(options.identity ? { identity: options.identity } : {}),
+  });
+  return { client, connection, close: () => connection.close() };
+}
+
+/**
+ * Registers the project's search attributes on a server that lacks them (a server of your own;
+ * the embedded dev server gets them as flags). Temporal Cloud manages them in its console: a
+ * refusal is reported, not fatal.
+ */
+export async function registerSearchAttributes(connection: Connection, namespace: string, log: (line: string) => void) {
+  try {
+    const added = await ensureSearchAttributes(connection, namespace);
+    if (added.length) log(`registered search attributes: ${added.join(", ")}`);
+  } catch (err) {
+    log(`could not register search attributes (${(err as Error).message}); register them as the README says`);
+  }
+}
+
+export interface ActivityEndpoints {
+  databaseUrl: string;
+  smtpUrl: string;
+  sandboxUrl?: string;
+}
+
+/** The activities' real dependencies, from the configuration and where the services are. */
+export function createActivityDeps(config: Config, endpoints: ActivityEndpoints): ActivityDeps {
+  return {
+    db: createDb(endpoints.databaseUrl),
+    gateways: createGatewayRegistry(
+      config.env,
+      { enabled: config.sandbox.enabled, url: endpoints.sandboxUrl, webhookSecret: config.sandbox.webhookSecret },
+      config.paymentRetryWindowSeconds,
+    ),
+    mailer: { sender: smtpSender(endpoints.smtpUrl), from: config.mailFrom },
+    // Connects on the first event; the running worker's stop() closes it.
+    publisher: config.events.url
+      ? createNatsPublisher(config.events.url, { stream: config.events.stream, subjectPrefix: config.events.subjectPrefix })
+      : undefined,
+    riskPolicy: config.risk,
+  };
+}
+
+export interface WorkerSetup {
+  config: Config;
+  target: TemporalTarget;
+  taskQueue: string;
+  endpoints: ActivityEndpoints;
+  /** A bundle built once (tests); otherwise the workflows are bundled at start. */
+  workflowBundle?: WorkerOptions["workflowBundle"];
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  deps: ActivityDeps;
+  /** Settles when the worker stops: resolves after a shutdown, rejects on a fatal error. */
+  running: Promise<void>;
+  /** Shuts the worker down (if it still runs), then closes what it used, in order. */
+  stop(): Promise<void>;
+}
+
+/** Creates the worker on its own connection and starts it polling. */
+export async function startWorker(setup: WorkerSetup): Promise<RunningWorker> {
+  const deps = createActivityDeps(setup.config, setup.endpoints);
+  const connection = await NativeConnection.connect({ address: setup.target.address });
+  const worker = await Worker.create({
+    connection,
+    namespace: setup.target.namespace,
+    taskQueue: setup.taskQueue,
+    activities: createActivities(deps),
+    ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath }),
+  });
+  const running = worker.run();
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= (async () => {
+      if (worker.getState() === "RUNNING") worker.shutdown(); // the SDK may be draining already (SIGINT)
+      await running.catch(() => {}); // a fatal error was reported where it happened
+      await deps.publisher?.close();
+      await deps.db.$disconnect();
+      await connection.close();
+    })();
+    return stopped;
+  };
+  return { worker, deps, running, stop };
+}
+
+/** Things to stop, in the reverse of the order they were started in. */
+export class Shutdown {
+  private readonly steps: Array<[string, () => Promise<unknown>]> = [];
+
+  constructor(private readonly log: (line: string) => void = console.error) {}
+
+  add(name: string, stop: () => Promise<unknown>): void {
+    this.steps.push([name, stop]);
+  }
+
+  async run(): Promise<void> {
+    for (const [name, stop] of this.steps.splice(0).reverse()) {
+      await stop().catch((err) => this.log(`stopping ${name}: ${(err as Error).message}`));
+    }
+  }
+}
