@@ -3,6 +3,7 @@
 // the database keeps its rows. The checkout routes read it from here then.
 import { latestArchived } from "../archive/chain.ts";
 import { decodePayload as decode, historyFromText } from "../archive/history-json.ts";
+import { finalState } from "../history/events.ts";
 import type { Db } from "../prisma/client.ts";
 import type { CheckoutState } from "../workflows/types.ts";
 
@@ -22,9 +23,5 @@ export async function archivedCheckout(db: Db, workflowId: string): Promise<Arch
   const memo = Object.fromEntries(
     Object.entries(started?.memo?.fields ?? {}).map(([key, payload]) => [key, decode<unknown>(payload)]),
   );
-  const last = events.at(-1);
-  const state =
-    decode<CheckoutState>(last?.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0]) ??
-    decode<CheckoutState>(last?.workflowExecutionFailedEventAttributes?.failure?.applicationFailureInfo?.details?.payloads?.[0]);
-  return { executionStatus: record.status, state, memo };
+  return { executionStatus: record.status, state: finalState(events), memo };
 }

@@ -4,7 +4,6 @@ import { createHash, randomUUID } from "node:crypto";
 import {
   type Client,
   type WorkflowExecutionDescription,
-  WorkflowFailedError,
   type WorkflowHandle,
   WorkflowUpdateFailedError,
 } from "@temporalio/client";
@@ -15,6 +14,7 @@ import {
   WorkflowNotFoundError,
 } from "@temporalio/common";
 import { refundableAmount } from "../activities/refunds.ts";
+import { stateOfFailedRun } from "../history/events.ts";
 import { fromDb, orderTotal } from "../money/amounts.ts";
 import type { Db } from "../prisma/client.ts";
 import { checkAmount } from "../providers/currency-rules.ts";
@@ -25,6 +25,7 @@ import {
   cancelUpdate,
   checkoutWorkflowId,
   getStateQuery,
+  isCheckoutId,
   refundWorkflowId,
   searchAttributes,
 } from "../workflows/definitions.ts";
@@ -67,13 +68,11 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-const ID_PATTERN = /^chk_[a-f0-9]{32}$/;
-
 export function createCheckoutService(deps: CheckoutServiceDeps) {
   const { temporal, db } = deps;
 
   function handleFor(id: string): WorkflowHandle<typeof checkout> {
-    if (!ID_PATTERN.test(id)) throw notFound("checkout", id);
+    if (!isCheckoutId(id)) throw notFound("checkout", id);
     return temporal.workflow.getHandle<typeof checkout>(checkoutWorkflowId(id));
   }
 
@@ -227,7 +226,7 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
       case "FAILED":
         state = await handle.result().then(
           () => undefined,
-          (err) => stateFromFailure(err),
+          (err) => stateOfFailedRun(err),
         );
         break;
       default:
@@ -439,13 +438,6 @@ function refundView(row: RefundRow) {
 }
 
 export type CheckoutService = ReturnType<typeof createCheckoutService>;
-
-function stateFromFailure(err: unknown): CheckoutState | undefined {
-  if (err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure) {
-    return err.cause.details?.[0] as CheckoutState | undefined;
-  }
-  return undefined;
-}
 
 type OrderRow = NonNullable<Awaited<ReturnType<Db["order"]["findUnique"]>>> & {
   customer: { externalId: string };

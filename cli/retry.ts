@@ -5,15 +5,15 @@
 import { randomUUID } from "node:crypto";
 import { WorkflowFailedError } from "@temporalio/client";
 import { ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure } from "@temporalio/common";
+import type { Activities } from "../activities/index.ts";
+import { stateOfFailedRun, stateOfFailure } from "../history/events.ts";
 import type { checkout } from "../workflows/checkout.ts";
 import { PAYMENT_DECLINED } from "../workflows/definitions.ts";
-import type { CheckoutState } from "../workflows/types.ts";
 import { rowOf } from "./list.ts";
 import { CliError, type FoundCheckout, type Temporal } from "./temporal.ts";
-import { stateOfFailure } from "./timeline.ts";
 
-/** The activity whose first scheduling marks the reset point. */
-export const PAYMENT_ACTIVITY = "initiatePayment";
+/** The payment step's activity: a reset goes to just before its first scheduling. */
+export const PAYMENT_ACTIVITY = "initiatePayment" satisfies keyof Activities;
 
 type History = Awaited<ReturnType<FoundCheckout["handle"]["fetchHistory"]>>;
 type HistoryEvent = NonNullable<History["events"]>[number];
@@ -121,7 +121,7 @@ export async function followRun(temporal: Temporal, workflowId: string, runId: s
     if (!(err instanceof WorkflowFailedError)) throw err;
     const cause = err.cause;
     if (cause instanceof ApplicationFailure) {
-      const state = cause.details?.[0] as CheckoutState | undefined;
+      const state = stateOfFailedRun(cause);
       return { status: state?.status ?? "FAILED", failureReason: state?.failureReason ?? cause.message };
     }
     if (cause instanceof TerminatedFailure) return { status: "TERMINATED", failureReason: cause.message };

@@ -1,12 +1,10 @@
-// `checkout show <id>`: the checkout's audit timeline. With DATABASE_URL it is the API's own
-// (api/audit.ts, as GET /checkouts/{id}/audit answers: history plus each payment attempt from the
-// database, or the archive once Temporal has deleted the run); without, the Temporal history
-// alone, and the CLI says so.
-import type { AuditTimeline } from "../api/schemas.ts";
-import { rowOf } from "./list.ts";
+// `checkout show <id>`: the checkout's audit trail, as GET /checkouts/{id}/audit tells it
+// (history/audit.ts): with DATABASE_URL, every payment attempt too and, once Temporal has deleted
+// the run, the archive's copy; without, the Temporal history alone, and the CLI says so.
+import { type CheckoutAudit, checkoutAudit } from "../history/audit.ts";
+import { createDb } from "../prisma/client.ts";
 import { money } from "./money.ts";
-import { CliError, checkoutIdOf, findCheckout, type Temporal } from "./temporal.ts";
-import { buildTimeline, type HistoryTimeline, type TimelineEntry } from "./timeline.ts";
+import { CliError, checkoutIdOf, type Temporal } from "./temporal.ts";
 
 interface Io {
   out: (line: string) => void;
@@ -15,37 +13,22 @@ interface Io {
 
 export async function show(temporal: Temporal, arg: string, options: { json: boolean; io: Io }): Promise<number> {
   const { io } = options;
+  const checkoutId = checkoutIdOf(arg.trim());
   const databaseUrl = process.env.DATABASE_URL;
-  if (databaseUrl) {
-    // The API's own story, which falls back to the archive once Temporal has deleted the run.
-    const checkoutId = checkoutIdOf(arg.trim());
-    const [{ auditTimeline }, { createDb }, { ApiError }] = await Promise.all([
-      import("../api/audit.ts"),
-      import("../prisma/client.ts"),
-      import("../api/errors.ts"),
-    ]);
-    const db = createDb(databaseUrl);
-    try {
-      const timeline = await auditTimeline(temporal.client, db, checkoutId);
-      io.out(options.json ? JSON.stringify(timeline, null, 2) : renderAudit(timeline));
-      return 0;
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 404)
-        throw new CliError(
-          `Unknown checkout ${checkoutId}: not in Temporal (namespace ${temporal.namespace}) nor in the archive.`,
-        );
-      throw err;
-    } finally {
-      await db.$disconnect();
+  if (!databaseUrl) io.err("DATABASE_URL is not set: showing the Temporal history only (no payment attempts, no archive).");
+  const db = databaseUrl ? createDb(databaseUrl) : undefined;
+  try {
+    const audit = await checkoutAudit({ temporal: temporal.client, db }, checkoutId);
+    if (!audit) {
+      throw new CliError(
+        `Unknown checkout ${checkoutId}: not in Temporal (namespace ${temporal.namespace})${db ? " nor in the archive" : ""}.`,
+      );
     }
+    io.out(options.json ? JSON.stringify(audit, null, 2) : renderAudit(audit));
+    return 0;
+  } finally {
+    await db?.$disconnect();
   }
-
-  const found = await findCheckout(temporal, arg);
-  io.err("DATABASE_URL is not set: showing the Temporal history only (no payment attempts, no archive).");
-  const history = await temporal.client.workflow.getHandle(found.workflowId, found.description.runId).fetchHistory();
-  const timeline = buildTimeline(found.checkoutId, found.description, history, rowOf(found.description).status);
-  io.out(options.json ? JSON.stringify(timeline, null, 2) : renderHistory(timeline));
-  return 0;
 }
 
 type Line = { at: string; kind: string; text: string };
@@ -64,7 +47,7 @@ const duration = (from: string | null, to: string | null) => {
 const attemptsText = (n: number | undefined) => (n ? `${n} attempt${n === 1 ? "" : "s"}` : undefined);
 const joined = (...parts: Array<string | undefined | null | false>) => parts.filter(Boolean).join(", ");
 
-export function renderAudit(t: AuditTimeline): string {
+export function renderAudit(t: CheckoutAudit): string {
   const { checkout: c, what } = t;
   const lines: Line[] = [
     { at: t.startedAt, kind: "started", text: `checkout started${t.who.identity ? ` by ${t.who.identity}` : ""}` },
@@ -121,25 +104,6 @@ export function renderAudit(t: AuditTimeline): string {
     ...(t.source.archive
       ? [`  from the archive (Temporal no longer has it): record ${t.source.archive.seq}, hash ${t.source.archive.hash}`]
       : []),
-  ];
-  return `${header.join("\n")}\n\n${table(lines)}`;
-}
-
-export function renderHistory(t: HistoryTimeline): string {
-  const lines = t.entries.map((e: TimelineEntry) => {
-    const detail =
-      e.kind === "step" ? joined(attemptsText(e.attempts), e.durationMs !== undefined && `${e.durationMs} ms`) : undefined;
-    return {
-      at: e.at,
-      kind: e.kind,
-      text: `${e.name}${e.detail ? ` ${e.detail}` : ""}${detail ? ` (${detail})` : ""}`,
-    };
-  });
-  const header = [
-    `Checkout ${t.checkoutId}: ${t.status} (workflow ${t.workflowStatus})`,
-    `  workflow ${t.workflowId}, run ${t.runId}`,
-    `  ${joined(t.totalAmount !== undefined && money(t.totalAmount, t.currency), t.provider && `via ${t.provider}`)}` +
-      `${t.customerId ? `, customer ${t.customerId}` : ""}`,
   ];
   return `${header.join("\n")}\n\n${table(lines)}`;
 }

@@ -5,6 +5,11 @@ import type { CheckoutState, PaymentEvent, PaymentFailureReport, RiskAssessmentR
 
 export const TASK_QUEUE = "checkout";
 
+/** What a checkout id looks like: anything else is no checkout of ours (404, not a lookup). */
+export function isCheckoutId(id: string): boolean {
+  return /^chk_[a-f0-9]{32}$/.test(id);
+}
+
 /** One workflow per checkout: its ID is derived from the checkout ID and nothing else. */
 export function checkoutWorkflowId(checkoutId: string): string {
   return `checkout-${checkoutId}`;

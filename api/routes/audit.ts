@@ -1,9 +1,10 @@
 // /checkouts/{id}/audit: the checkout's story from its workflow history, running or closed.
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { Client } from "@temporalio/client";
+import { checkoutAudit } from "../../history/audit.ts";
 import type { Db } from "../../prisma/client.ts";
-import { auditTimeline } from "../audit.ts";
-import { validationHook } from "../errors.ts";
+import { isCheckoutId } from "../../workflows/definitions.ts";
+import { notFound, validationHook } from "../errors.ts";
 import { AuditTimeline, ErrorResponse, IdParam, json } from "../schemas.ts";
 
 const getAudit = createRoute({
@@ -18,7 +19,10 @@ const getAudit = createRoute({
 });
 
 export function auditRoutes(temporal: Client, db: Db) {
-  return new OpenAPIHono({ defaultHook: validationHook }).openapi(getAudit, async (c) =>
-    c.json(await auditTimeline(temporal, db, c.req.valid("param").id), 200),
-  );
+  return new OpenAPIHono({ defaultHook: validationHook }).openapi(getAudit, async (c) => {
+    const { id } = c.req.valid("param");
+    const audit = isCheckoutId(id) ? await checkoutAudit({ temporal, db }, id) : undefined;
+    if (!audit) throw notFound("checkout", id);
+    return c.json(audit, 200);
+  });
 }

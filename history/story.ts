@@ -1,90 +1,86 @@
-// A checkout's story for GET /checkouts/{id}/audit, told from its workflow history (running or
-// closed): who started it and for what, each step with its times and attempts, the signals and
-// updates it received, its timers and how it ended. The history keeps only the last failure of a
-// retried activity, so the payment attempts come from the PaymentAttempt rows the payment
-// activities write. Nothing secret is echoed: no email, no payment token. Once Temporal has
-// deleted the run (retention, `temporal workflow delete`), the story comes from the archive.
-
-import { type Client, type WorkflowExecutionDescription, type WorkflowHandle, WorkflowNotFoundError } from "@temporalio/client";
-import { latestArchived } from "../archive/chain.ts";
-import { decodePayload as decode, historyFromText } from "../archive/history-json.ts";
+// A checkout's story, read from its workflow history (live or archived): who started it and for
+// what, each step with its times and attempts, the signals and updates it received, its timers,
+// the events it published, the resets that made new runs, and how it ended. The one reader of
+// checkout histories: the API's /audit and the CLI's `show` tell what it returns.
 import { orderTotal } from "../money/amounts.ts";
-import type { Db } from "../prisma/client.ts";
-import { checkoutWorkflowId, searchAttributes } from "../workflows/definitions.ts";
+import { cancelUpdate, paymentEventSignal } from "../workflows/definitions.ts";
 import type { CheckoutInput, CheckoutState, PaymentEvent } from "../workflows/types.ts";
-import { notFound } from "./errors.ts";
-import type { AuditTimeline } from "./schemas.ts";
+import { decode, type Failure, iso, stateOfFailure } from "./events.ts";
+import type { HistorySource } from "./sources.ts";
 
-type History = Awaited<ReturnType<WorkflowHandle["fetchHistory"]>>;
-type HistoryEvent = NonNullable<History["events"]>[number];
-type Failure = NonNullable<NonNullable<HistoryEvent["activityTaskFailedEventAttributes"]>["failure"]>;
-type Timestamp = HistoryEvent["eventTime"];
-type Step = AuditTimeline["steps"][number];
-type Update = AuditTimeline["updates"][number];
-type Timer = AuditTimeline["timers"][number];
-
-const ID_PATTERN = /^chk_[a-f0-9]{32}$/;
-
-/** A run's history and what the server knows beside it; from Temporal, or from the archive. */
-interface HistorySource {
-  runId: string;
-  executionStatus: string;
-  events: HistoryEvent[];
-  startTime: Date;
-  closeTime: Date | null;
-  /** The CheckoutStatus search attribute (live runs only: archived ones tell it in their result). */
-  checkoutStatus?: string;
-  pendingActivities: PendingActivity[];
-  archive: AuditTimeline["source"]["archive"];
-}
-type PendingActivity = NonNullable<WorkflowExecutionDescription["raw"]["pendingActivities"]>[number];
-
-export async function auditTimeline(temporal: Client, db: Db, checkoutId: string): Promise<AuditTimeline> {
-  if (!ID_PATTERN.test(checkoutId)) throw notFound("checkout", checkoutId);
-  const workflowId = checkoutWorkflowId(checkoutId);
-  // Once the namespace's retention (or an operator) has deleted the run, the archive tells it.
-  const source = (await fromTemporal(temporal, workflowId)) ?? (await fromArchive(db, workflowId));
-  if (!source) throw notFound("checkout", checkoutId);
-  return story(db, checkoutId, workflowId, source);
+export interface StoryFailure {
+  type: string | null;
+  message: string;
+  /** For a timeout: the failure of the last attempt. */
+  cause: string | null;
 }
 
-async function fromTemporal(temporal: Client, workflowId: string): Promise<HistorySource | undefined> {
-  let description: WorkflowExecutionDescription;
-  try {
-    description = await temporal.workflow.getHandle(workflowId).describe();
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return undefined;
-    throw err;
-  }
-  // The run just described, even if a reset starts another one meanwhile.
-  const history = await temporal.workflow.getHandle(workflowId, description.runId).fetchHistory();
-  return {
-    runId: description.runId,
-    executionStatus: description.status.name,
-    events: history.events ?? [],
-    startTime: description.startTime,
-    closeTime: description.closeTime ?? null,
-    checkoutStatus: description.typedSearchAttributes.get(searchAttributes.CheckoutStatus),
-    pendingActivities: description.raw.pendingActivities ?? [],
-    archive: null,
+export interface StoryStep {
+  activityId: string;
+  activityType: string;
+  scheduledAt: string;
+  /** When the last attempt started. */
+  startedAt: string | null;
+  endedAt: string | null;
+  result: "scheduled" | "running" | "completed" | "failed" | "timed out" | "cancelled";
+  attempts: number;
+  /** The final failure (or, while running, the last attempt's). */
+  failure: StoryFailure | null;
+}
+
+export interface StorySignal {
+  name: string;
+  at: string;
+  identity: string | null;
+  input: { provider: string; eventId: string; kind: string; reference?: string } | null;
+}
+
+export interface StoryUpdate {
+  name: string;
+  updateId: string;
+  identity: string | null;
+  acceptedAt: string | null;
+  completedAt: string | null;
+  result: "accepted" | "completed" | "failed" | "rejected";
+  input: { reason?: string } | null;
+  failure: StoryFailure | null;
+}
+
+export interface StoryTimer {
+  timerId: string;
+  startedAt: string;
+  seconds: number;
+  endedAt: string | null;
+  result: "pending" | "fired" | "cancelled";
+}
+
+export interface CheckoutStory {
+  checkout: {
+    id: string;
+    workflowId: string;
+    runId: string;
+    /** Every run of the workflow this history names (resets). */
+    runIds: string[];
+    /** Temporal's: RUNNING, COMPLETED, FAILED, TERMINATED, … */
+    executionStatus: string;
+    /** The checkout's: RUNNING, REQUIRES_ACTION, COMPLETED, … */
+    status: string | null;
   };
+  who: { customerId: string | null; identity: string | null };
+  what: { amount: number; currency: string; itemCount: number; provider: string; fallbackProviders: string[]; method: string };
+  where: { ip?: string; userAgent?: string; country?: string } | null;
+  startedAt: string;
+  closedAt: string | null;
+  steps: StoryStep[];
+  signals: StorySignal[];
+  updates: StoryUpdate[];
+  timers: StoryTimer[];
+  children: Array<{ workflowType: string; workflowId: string; initiatedAt: string }>;
+  outcome: { executionStatus: string; status: string | null; message: string | null; failureType: string | null } | null;
+  source: { kind: "temporal" | "archive"; archive: HistorySource["archive"] };
 }
 
-async function fromArchive(db: Db, workflowId: string): Promise<HistorySource | undefined> {
-  const record = await latestArchived(db, workflowId);
-  if (!record) return undefined;
-  return {
-    runId: record.runId,
-    executionStatus: record.status,
-    events: historyFromText(record.history).events ?? [],
-    startTime: record.closedAt,
-    closeTime: record.closedAt,
-    pendingActivities: [],
-    archive: { seq: record.seq, hash: record.hash, archivedAt: record.archivedAt.toISOString() },
-  };
-}
-
-async function story(db: Db, checkoutId: string, workflowId: string, source: HistorySource): Promise<AuditTimeline> {
+export function readCheckoutHistory(checkoutId: string, workflowId: string, source: HistorySource): CheckoutStory {
   const { events } = source;
   const started = events[0]?.workflowExecutionStartedEventAttributes;
   const input = decode<Partial<CheckoutInput> & { origin?: unknown }>(started?.input?.payloads?.[0]) ?? {};
@@ -92,18 +88,18 @@ async function story(db: Db, checkoutId: string, workflowId: string, source: His
   for (const id of [started?.firstExecutionRunId, started?.originalExecutionRunId, started?.continuedExecutionRunId])
     if (id) runIds.add(id);
 
-  const steps = new Map<string, Step>(); // by scheduled event id
-  const updates = new Map<string, Update>(); // by update id
-  const timers = new Map<string, Timer>(); // by timer id
-  const signals: AuditTimeline["signals"] = [];
-  const children: AuditTimeline["children"] = [];
-  let outcome: AuditTimeline["outcome"] = null;
+  const steps = new Map<string, StoryStep>(); // by scheduled event id
+  const updates = new Map<string, StoryUpdate>(); // by update id
+  const timers = new Map<string, StoryTimer>(); // by timer id
+  const signals: StorySignal[] = [];
+  const children: CheckoutStory["children"] = [];
+  let outcome: CheckoutStory["outcome"] = null;
   let closedAt: string | null = null;
 
   for (const event of events) {
     const at = iso(event.eventTime) ?? "";
     const stepOf = (scheduledEventId: unknown) => steps.get(String(scheduledEventId));
-    const ends = (scheduledEventId: unknown, result: Step["result"], failure?: Failure | null) => {
+    const ends = (scheduledEventId: unknown, result: StoryStep["result"], failure?: Failure | null) => {
       const step = stepOf(scheduledEventId);
       if (!step) return;
       step.endedAt = at;
@@ -144,7 +140,7 @@ async function story(db: Db, checkoutId: string, workflowId: string, source: His
         name,
         at,
         identity: a.identity || null,
-        input: name === "paymentEvent" ? paymentEventView(decode<PaymentEvent>(a.input?.payloads?.[0])) : null,
+        input: name === paymentEventSignal.name ? paymentEventView(decode<PaymentEvent>(a.input?.payloads?.[0])) : null,
       });
     } else if (event.workflowExecutionUpdateAcceptedEventAttributes) {
       const request = event.workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest;
@@ -157,7 +153,7 @@ async function story(db: Db, checkoutId: string, workflowId: string, source: His
         acceptedAt: at,
         completedAt: null,
         result: "accepted",
-        input: name === "cancel" ? cancelView(decode(request?.input?.args?.payloads?.[0])) : null,
+        input: name === cancelUpdate.name ? cancelView(decode(request?.input?.args?.payloads?.[0])) : null,
         failure: null,
       });
     } else if (event.workflowExecutionUpdateCompletedEventAttributes) {
@@ -206,7 +202,7 @@ async function story(db: Db, checkoutId: string, workflowId: string, source: His
       };
     } else if (event.workflowExecutionFailedEventAttributes) {
       const failure = event.workflowExecutionFailedEventAttributes.failure;
-      const state = decode<CheckoutState>(failure?.applicationFailureInfo?.details?.payloads?.[0]);
+      const state = stateOfFailure(failure);
       closedAt = at;
       outcome = {
         executionStatus: "FAILED",
@@ -222,7 +218,13 @@ async function story(db: Db, checkoutId: string, workflowId: string, source: His
     ) {
       closedAt = at;
       outcome = {
-        executionStatus: source.executionStatus,
+        executionStatus: event.workflowExecutionTerminatedEventAttributes
+          ? "TERMINATED"
+          : event.workflowExecutionCanceledEventAttributes
+            ? "CANCELLED"
+            : event.workflowExecutionTimedOutEventAttributes
+              ? "TIMED_OUT"
+              : "CONTINUED_AS_NEW",
         status: null,
         message: event.workflowExecutionTerminatedEventAttributes?.reason || null,
         failureType: null,
@@ -241,18 +243,15 @@ async function story(db: Db, checkoutId: string, workflowId: string, source: His
     if (pending.lastFailure) step.failure = failureView(pending.lastFailure);
   }
 
-  const attempts = await db.paymentAttempt.findMany({
-    where: { checkoutId },
-    orderBy: [{ startedAt: "asc" }, { attempt: "asc" }],
-  });
   const items = input.items ?? [];
-  const timeline: AuditTimeline = {
+  return {
     checkout: {
       id: checkoutId,
       workflowId,
       runId: source.runId,
       runIds: [...runIds],
-      executionStatus: source.executionStatus,
+      // The history's own close event, when it has one: the description may be a moment older.
+      executionStatus: outcome?.executionStatus ?? source.executionStatus,
       status: source.checkoutStatus ?? outcome?.status ?? null,
     },
     who: { customerId: input.customer?.id ?? null, identity: started?.identity || null },
@@ -268,18 +267,6 @@ async function story(db: Db, checkoutId: string, workflowId: string, source: His
     startedAt: iso(events[0]?.eventTime) ?? source.startTime.toISOString(),
     closedAt: closedAt ?? source.closeTime?.toISOString() ?? null,
     steps: [...steps.values()],
-    attempts: attempts.map((a) => ({
-      activityType: a.activityType,
-      activityId: a.activityId,
-      runId: a.runId,
-      provider: a.provider,
-      attempt: a.attempt,
-      startedAt: a.startedAt.toISOString(),
-      endedAt: a.endedAt.toISOString(),
-      outcome: a.outcome,
-      errorType: a.errorType,
-      errorMessage: a.errorMessage,
-    })),
     signals,
     updates: [...updates.values()],
     timers: [...timers.values()],
@@ -287,16 +274,27 @@ async function story(db: Db, checkoutId: string, workflowId: string, source: His
     outcome,
     source: { kind: source.archive ? "archive" : "temporal", archive: source.archive },
   };
-  // Belt and braces: an error message (an SMTP refusal, a gateway's echo) may quote them.
-  return redact(timeline, [input.customer?.email, input.payment?.token]);
 }
 
-function iso(ts: Timestamp | undefined): string | null {
-  if (!ts) return null;
-  return new Date(Number(ts.seconds ?? 0) * 1000 + Math.floor((ts.nanos ?? 0) / 1e6)).toISOString();
+/** The secrets of a checkout, which no story may tell (an error message may quote them). */
+export function secretsOf(source: HistorySource): string[] {
+  const input = decode<Partial<CheckoutInput>>(source.events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]);
+  return [input?.customer?.email, input?.payment?.token].filter((s): s is string => typeof s === "string" && s.length >= 4);
 }
 
-function failureView(failure: Failure): NonNullable<Step["failure"]> {
+/** Replaces every occurrence of the secrets in every string of the value. */
+export function redact<T>(value: T, secrets: string[]): T {
+  if (!secrets.length) return value;
+  const walk = (v: unknown): unknown => {
+    if (typeof v === "string") return secrets.reduce((s, secret) => s.split(secret).join("[redacted]"), v);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    return v;
+  };
+  return walk(value) as T;
+}
+
+function failureView(failure: Failure): StoryFailure {
   const type =
     failure.applicationFailureInfo?.type ??
     (failure.timeoutFailureInfo ? "Timeout" : failure.canceledFailureInfo ? "Cancelled" : null) ??
@@ -305,7 +303,7 @@ function failureView(failure: Failure): NonNullable<Step["failure"]> {
 }
 
 /** Only the fields that tell which webhook it was. */
-function paymentEventView(event: PaymentEvent | undefined): AuditTimeline["signals"][number]["input"] {
+function paymentEventView(event: PaymentEvent | undefined): StorySignal["input"] {
   if (!event) return null;
   return {
     provider: String(event.provider),
@@ -315,30 +313,17 @@ function paymentEventView(event: PaymentEvent | undefined): AuditTimeline["signa
   };
 }
 
-function cancelView(request: unknown): Update["input"] {
+function cancelView(request: unknown): StoryUpdate["input"] {
   const reason = (request as { reason?: unknown } | undefined)?.reason;
   return typeof reason === "string" ? { reason } : {};
 }
 
-function originView(origin: unknown): AuditTimeline["where"] {
+function originView(origin: unknown): CheckoutStory["where"] {
   if (!origin || typeof origin !== "object") return null;
-  const where: NonNullable<AuditTimeline["where"]> = {};
+  const where: NonNullable<CheckoutStory["where"]> = {};
   for (const key of ["ip", "userAgent", "country"] as const) {
     const value = (origin as Record<string, unknown>)[key];
     if (typeof value === "string" && value) where[key] = value;
   }
   return Object.keys(where).length ? where : null;
-}
-
-/** Replaces every occurrence of the secrets in every string of the value. */
-function redact<T>(value: T, secrets: Array<string | undefined>): T {
-  const hidden = secrets.filter((s): s is string => typeof s === "string" && s.length >= 4);
-  if (!hidden.length) return value;
-  const walk = (v: unknown): unknown => {
-    if (typeof v === "string") return hidden.reduce((s, secret) => s.split(secret).join("[redacted]"), v);
-    if (Array.isArray(v)) return v.map(walk);
-    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
-    return v;
-  };
-  return walk(value) as T;
 }
