@@ -74,12 +74,16 @@ export const CheckoutRequest = z
   .openapi("CheckoutRequest");
 export type CheckoutRequest = z.infer<typeof CheckoutRequest>;
 
-export const IdempotencyHeaders = z.object({
-  "idempotency-key": z
-    .string()
+/** The Idempotency-Key header, wherever it is taken: 1 to 255 visible ASCII characters. */
+export const idempotencyKey = (whenMissing = "is required") =>
+  z
+    .string(whenMissing)
     .min(1)
     .max(255)
-    .regex(/^[\x21-\x7e]+$/, "must be 1 to 255 visible ASCII characters")
+    .regex(/^[\x21-\x7e]+$/, "must be 1 to 255 visible ASCII characters");
+
+export const IdempotencyHeaders = z.object({
+  "idempotency-key": idempotencyKey()
     .optional()
     .openapi({ description: "Resubmitting with the same key returns the same checkout and charges once." }),
   prefer: z

@@ -1,10 +1,11 @@
 // /checkouts/{id}/audit: the checkout's story from its workflow history, running or closed.
-import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import type { Client } from "@temporalio/client";
 import { checkoutAudit } from "../../history/audit.ts";
 import type { Db } from "../../prisma/client.ts";
 import { isCheckoutId } from "../../workflows/definitions.ts";
-import { notFound, validationHook } from "../errors.ts";
+import { notFound } from "../errors.ts";
+import { createRouter } from "../router.ts";
 import { AuditTimeline, ErrorResponse, IdParam, json } from "../schemas.ts";
 
 const getAudit = createRoute({
@@ -19,7 +20,7 @@ const getAudit = createRoute({
 });
 
 export function auditRoutes(temporal: Client, db: Db) {
-  return new OpenAPIHono({ defaultHook: validationHook }).openapi(getAudit, async (c) => {
+  return createRouter().openapi(getAudit, async (c) => {
     const { id } = c.req.valid("param");
     const audit = isCheckoutId(id) ? await checkoutAudit({ temporal, db }, id) : undefined;
     if (!audit) throw notFound("checkout", id);

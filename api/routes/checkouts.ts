@@ -1,10 +1,11 @@
 // /checkouts: start a checkout, read it, cancel it.
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import type { GatewayRegistry } from "../../providers/registry.ts";
 import { refuseUnpayable } from "../checkout-checks.ts";
 import type { CheckoutService } from "../checkout-service.ts";
-import { validationHook } from "../errors.ts";
+
 import { type OriginOptions, requestOrigin } from "../origin.ts";
+import { createRouter } from "../router.ts";
 import { CheckoutRequest, CheckoutView, ErrorResponse, IdempotencyHeaders, IdParam, json, PaymentView } from "../schemas.ts";
 
 const errors = {
@@ -75,7 +76,7 @@ export function checkoutRoutes(
   gateways: GatewayRegistry,
   origin: OriginOptions = { trustedProxies: [] },
 ) {
-  return new OpenAPIHono({ defaultHook: validationHook })
+  return createRouter()
     .openapi(createCheckout, async (c) => {
       const body = c.req.valid("json");
       refuseUnpayable(body, gateways);

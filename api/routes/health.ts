@@ -1,7 +1,8 @@
 // /health: answers 200 only when both Temporal and the database answer.
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import type { Client } from "@temporalio/client";
 import type { Db } from "../../prisma/client.ts";
+import { createRouter } from "../router.ts";
 import { json } from "../schemas.ts";
 
 const Health = z.object({ status: z.enum(["ok", "degraded"]), temporal: z.string(), database: z.string() }).openapi("Health");
@@ -23,7 +24,7 @@ const check = (probe: Promise<unknown>) =>
   );
 
 export function healthRoutes(temporal: Client, db: Db) {
-  return new OpenAPIHono().openapi(health, async (c) => {
+  return createRouter().openapi(health, async (c) => {
     const [temporalStatus, database] = await Promise.all([
       check(temporal.workflowService.getSystemInfo({})),
       check(db.$queryRaw`SELECT 1`),

@@ -1,7 +1,7 @@
 // /orders: the order rows the checkouts wrote.
-import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import type { CheckoutService } from "../checkout-service.ts";
-import { validationHook } from "../errors.ts";
+import { createRouter } from "../router.ts";
 import { ErrorResponse, IdParam, json, OrderView } from "../schemas.ts";
 
 const getOrder = createRoute({
@@ -16,7 +16,5 @@ const getOrder = createRoute({
 });
 
 export function orderRoutes(service: CheckoutService) {
-  return new OpenAPIHono({ defaultHook: validationHook }).openapi(getOrder, async (c) =>
-    c.json(await service.getOrder(c.req.valid("param").id), 200),
-  );
+  return createRouter().openapi(getOrder, async (c) => c.json(await service.getOrder(c.req.valid("param").id), 200));
 }

@@ -1,8 +1,8 @@
 // /checkouts/{id}/refunds: refund all or part of a captured payment, durably, once per key.
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import type { CheckoutService } from "../checkout-service.ts";
-import { validationHook } from "../errors.ts";
-import { ErrorResponse, IdParam, json, RefundView } from "../schemas.ts";
+import { createRouter } from "../router.ts";
+import { ErrorResponse, IdParam, idempotencyKey, json, RefundView } from "../schemas.ts";
 
 const createRefund = createRoute({
   method: "post",
@@ -10,13 +10,7 @@ const createRefund = createRoute({
   summary: "Refund a checkout's payment, in full or in part",
   request: {
     params: IdParam,
-    headers: z.object({
-      "idempotency-key": z
-        .string("is required: a retried refund request must not refund twice")
-        .min(1)
-        .max(255)
-        .regex(/^[\x21-\x7e]+$/, "must be 1 to 255 visible ASCII characters"),
-    }),
+    headers: z.object({ "idempotency-key": idempotencyKey("is required: a retried refund request must not refund twice") }),
     body: {
       required: false,
       ...json(
@@ -52,7 +46,7 @@ const listRefunds = createRoute({
 });
 
 export function refundRoutes(service: CheckoutService) {
-  return new OpenAPIHono({ defaultHook: validationHook })
+  return createRouter()
     .openapi(createRefund, async (c) => {
       const { id } = c.req.valid("param");
       const refund = await service.startRefund(id, c.req.valid("json")?.amount, c.req.valid("header")["idempotency-key"]);

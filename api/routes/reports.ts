@@ -1,8 +1,9 @@
 // /reports: read-only figures over the checkouts of a time window.
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import type { Db } from "../../prisma/client.ts";
-import { validationHook } from "../errors.ts";
+
 import { paymentsReport } from "../reports.ts";
+import { createRouter } from "../router.ts";
 import { ErrorResponse, json } from "../schemas.ts";
 
 export const MAX_REPORT_DAYS = 366;
@@ -58,7 +59,7 @@ const getPaymentsReport = createRoute({
 });
 
 export function reportRoutes(db: Db) {
-  return new OpenAPIHono({ defaultHook: validationHook }).openapi(getPaymentsReport, async (c) => {
+  return createRouter().openapi(getPaymentsReport, async (c) => {
     const { from, to } = c.req.valid("query");
     return c.json(await paymentsReport(db, new Date(from), new Date(to)), 200);
   });

@@ -1,8 +1,8 @@
 // The sandbox payment provider's HTTP API, served only while SANDBOX_ENABLED is on. The sandbox
 // adapter (providers/sandbox.ts) calls it over HTTP like any provider's API.
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import type { SandboxLedger } from "../../sandbox/ledger.ts";
-import { validationHook } from "../errors.ts";
+import { createRouter } from "../router.ts";
 import { Currency, ErrorResponse, json } from "../schemas.ts";
 
 const SandboxCharge = z
@@ -181,7 +181,7 @@ const authenticationPage = (id: string) => `<!doctype html>
 </body></html>`;
 
 export function sandboxRoutes(ledger: SandboxLedger) {
-  return new OpenAPIHono({ defaultHook: validationHook })
+  return createRouter()
     .openapi(createCharge, async (c) => {
       const answer = await ledger.charge({ ...c.req.valid("json"), idempotencyKey: c.req.valid("header")["idempotency-key"] });
       if ("error" in answer) {

@@ -1,10 +1,11 @@
 // /webhook-endpoints: subscribers register a URL and the event types they want. The signing
 // secret is shown once, at creation; every delivery is logged.
 import { randomBytes } from "node:crypto";
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import type { Db } from "../../prisma/client.ts";
 import { EVENT_TYPES } from "../../workflows/definitions.ts";
-import { notFound, validationHook } from "../errors.ts";
+import { notFound } from "../errors.ts";
+import { createRouter } from "../router.ts";
 import { ErrorResponse, json } from "../schemas.ts";
 
 const EndpointRequest = z
@@ -82,7 +83,7 @@ export function webhookEndpointRoutes(db: Db) {
     if (!endpoint || endpoint.deletedAt) throw notFound("webhook endpoint", id);
     return endpoint;
   }
-  return new OpenAPIHono({ defaultHook: validationHook })
+  return createRouter()
     .openapi(create, async (c) => {
       const body = c.req.valid("json");
       const endpoint = await db.webhookEndpoint.create({

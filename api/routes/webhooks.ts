@@ -3,17 +3,45 @@
 // id is ignored; an event about a payment we do not know is logged and acknowledged. Otherwise
 // the checkout's workflow is signalled, and it asks the provider for the truth itself.
 
+import { createRoute, z } from "@hono/zod-openapi";
 import type { Client } from "@temporalio/client";
 import { WorkflowNotFoundError } from "@temporalio/common";
-import { Hono } from "hono";
 import { type Db, Prisma } from "../../prisma/client.ts";
 import type { GatewayRegistry } from "../../providers/registry.ts";
 import { GatewayUnavailableError, WebhookVerificationError } from "../../providers/types.ts";
 import { checkoutWorkflowId, paymentEventSignal } from "../../workflows/definitions.ts";
 import { ApiError } from "../errors.ts";
+import { createRouter } from "../router.ts";
+import { ErrorResponse, json } from "../schemas.ts";
+
+const Received = z
+  .object({ received: z.boolean(), matched: z.boolean().optional(), duplicate: z.boolean().optional() })
+  .openapi("WebhookReceived");
+
+const receiveWebhook = createRoute({
+  method: "post",
+  path: "/webhooks/{provider}",
+  summary: "Where a payment provider sends its webhooks (signed; configure https://<your host>/webhooks/<provider>)",
+  request: {
+    params: z.object({ provider: z.string().min(1).max(40).openapi({ example: "stripe" }) }),
+    // A plain JSON schema, not a zod one, so that nothing parses the body before the signature
+    // is checked over its exact bytes.
+    body: {
+      required: true,
+      description: "The provider's event, exactly as it sends it",
+      content: { "application/json": { schema: { type: "object" } } },
+    },
+  },
+  responses: {
+    200: json(Received, "Accepted: matched to a checkout (signalled), a duplicate, or about no checkout we know"),
+    400: json(ErrorResponse, "A missing, wrong or stale signature, or a body that is not the provider's JSON"),
+    404: json(ErrorResponse, "No such provider configured here"),
+    503: json(ErrorResponse, "Verifying needs the provider, which does not answer: the provider redelivers"),
+  },
+});
 
 export function webhookRoutes(gateways: GatewayRegistry, db: Db, temporal: Client) {
-  return new Hono().post("/webhooks/:provider", async (c) => {
+  return createRouter().openapi(receiveWebhook, async (c) => {
     const provider = c.req.param("provider");
     if (!gateways.has(provider)) throw new ApiError(404, "not_found", `No configured provider "${provider}".`);
     const rawBody = await c.req.text();
