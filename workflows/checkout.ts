@@ -160,6 +160,28 @@ async function runCheckout(input: CheckoutInput): Promise<CheckoutState> {
     });
   };
 
+  /**
+   * Every way a checkout ends unpaid: the order's own compensation (cancelled, marked failed),
+   * the customer told, the event out. A FAILED checkout also fails its run, so that it stands out
+   * in the Web UI and the CLI, where an operator can reset it to retry the payment.
+   */
+  async function endUnpaid(ending: {
+    status: "CANCELLED" | "EXPIRED" | "FAILED";
+    template: NotificationRequest["template"];
+    event: EventType;
+    order: OrderSummary;
+    reason?: string;
+    compensate?: () => Promise<unknown>;
+  }): Promise<CheckoutState> {
+    state.step = "COMPENSATING";
+    await ending.compensate?.();
+    await notify(ending.template, ending.order, ending.reason);
+    finish(ending.status);
+    await emit(ending.event);
+    if (ending.status === "FAILED") throw ApplicationFailure.nonRetryable(ending.reason ?? "", CHECKOUT_FAILED, state);
+    return state;
+  }
+
   let order: OrderSummary;
   try {
     order = await orders.createOrder.executeWithOptions({ summary: "create order" }, [input]);
@@ -167,30 +189,33 @@ async function runCheckout(input: CheckoutInput): Promise<CheckoutState> {
     if (!(err instanceof ActivityFailure) || !patched(FAIL_CLEANLY_WITHOUT_ORDER)) throw err;
     // The order could not be recorded (the database refused it, or stayed down for the step's
     // whole time): nothing was charged. The customer is told, the history keeps why.
-    state.step = "COMPENSATING";
     state.lastError = { type: failureType(err) ?? "OrderNotRecorded", message: errorMessage(err) };
     state.failureReason = "We could not record your order, so no payment was taken.";
-    await notify(
-      "checkout-failed",
-      { orderId: "", totalAmount: input.totalAmount ?? 0, currency: input.currency },
-      state.failureReason,
-    );
-    finish("FAILED");
-    await emit("checkout.failed");
-    throw ApplicationFailure.nonRetryable(state.failureReason, CHECKOUT_FAILED, state);
+    return endUnpaid({
+      status: "FAILED",
+      template: "checkout-failed",
+      event: "checkout.failed",
+      order: { orderId: "", totalAmount: input.totalAmount ?? 0, currency: input.currency },
+      reason: state.failureReason,
+    });
   }
   state.order = order;
 
   if (cancelRequest) {
-    state.step = "COMPENSATING";
-    await orders.cancelOrder.executeWithOptions({ summary: "cancel the order: cancelled before payment" }, [
-      { checkoutId: input.checkoutId, reason: cancelRequest.reason },
-    ]);
-    state.payment.status = "CANCELLED";
-    await notify("checkout-cancelled", order, cancelRequest.reason);
-    finish("CANCELLED");
-    await emit("checkout.cancelled");
-    return state;
+    const { reason } = cancelRequest;
+    return endUnpaid({
+      status: "CANCELLED",
+      template: "checkout-cancelled",
+      event: "checkout.cancelled",
+      order,
+      reason,
+      async compensate() {
+        await orders.cancelOrder.executeWithOptions({ summary: "cancel the order: cancelled before payment" }, [
+          { checkoutId: input.checkoutId, reason },
+        ]);
+        state.payment.status = "CANCELLED";
+      },
+    });
   }
 
   /** One provider's whole payment step: charge, wait for the customer if need be, settle. */
@@ -367,17 +392,21 @@ async function runCheckout(input: CheckoutInput): Promise<CheckoutState> {
     return state;
   }
 
-  state.step = "COMPENSATING";
   if (outcome.kind === "expired") {
+    const reason = "The payment was not completed in time.";
     state.payment.status = "CANCELLED";
-    state.failureReason = "The payment was not completed in time.";
-    await orders.cancelOrder.executeWithOptions({ summary: "cancel the order: not paid in time" }, [
-      { checkoutId: input.checkoutId, reason: state.failureReason },
-    ]);
-    await notify("checkout-expired", order, state.failureReason);
-    finish("EXPIRED");
-    await emit("checkout.expired");
-    return state;
+    state.failureReason = reason;
+    return endUnpaid({
+      status: "EXPIRED",
+      template: "checkout-expired",
+      event: "checkout.expired",
+      order,
+      reason,
+      compensate: () =>
+        orders.cancelOrder.executeWithOptions({ summary: "cancel the order: not paid in time" }, [
+          { checkoutId: input.checkoutId, reason },
+        ]),
+    });
   }
 
   const declined = outcome.kind === "declined" ? outcome : undefined;
@@ -395,26 +424,29 @@ async function runCheckout(input: CheckoutInput): Promise<CheckoutState> {
   const code =
     declined?.code ??
     (rejected ? (rejected.type === DATABASE_REJECTED ? "database_rejected" : "gateway_rejected") : "gateway_unavailable");
-  await orders.markPaymentFailed.executeWithOptions({ summary: `mark the order payment failed (${code})` }, [
-    { checkoutId: input.checkoutId, code, reason },
-  ]);
-  // A decline (not an outage: that is nobody's doing) counts towards the customer's risk hold.
-  if (declined && patched(REPORT_DECLINES)) {
-    try {
-      await risk.reportPaymentFailure.executeWithOptions(
-        { summary: `report the decline to customer ${input.customer.id}'s risk check` },
-        [{ customerId: input.customer.id, checkoutId: input.checkoutId, code, reason }],
-      );
-    } catch (err) {
-      if (!(err instanceof ActivityFailure)) throw err; // the history keeps why; the checkout ends all the same
-    }
-  }
-  await notify("payment-failed", order, reason);
-  finish("FAILED");
-  await emit("payment.failed");
-  // Failing the workflow makes the checkout stand out as Failed in the Web UI and the CLI,
-  // where an operator can reset it to retry the payment.
-  throw ApplicationFailure.nonRetryable(reason, CHECKOUT_FAILED, state);
+  return endUnpaid({
+    status: "FAILED",
+    template: "payment-failed",
+    event: "payment.failed",
+    order,
+    reason,
+    async compensate() {
+      await orders.markPaymentFailed.executeWithOptions({ summary: `mark the order payment failed (${code})` }, [
+        { checkoutId: input.checkoutId, code, reason },
+      ]);
+      // A decline (not an outage: that is nobody's doing) counts towards the customer's risk hold.
+      if (declined && patched(REPORT_DECLINES)) {
+        try {
+          await risk.reportPaymentFailure.executeWithOptions(
+            { summary: `report the decline to customer ${input.customer.id}'s risk check` },
+            [{ customerId: input.customer.id, checkoutId: input.checkoutId, code, reason }],
+          );
+        } catch (err) {
+          if (!(err instanceof ActivityFailure)) throw err; // the history keeps why; the checkout ends all the same
+        }
+      }
+    },
+  });
 }
 
 /** The gateway's decline, if that is what ended the activity. */
