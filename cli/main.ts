@@ -14,6 +14,7 @@ import { archiveRun } from "./archive.ts";
 import { type CheckoutRow, formatRows, listCheckouts, rowOf } from "./list.ts";
 import { checkoutQuery, type ListFilters, UsageError, wholeNumber } from "./query.ts";
 import { refundsCommand } from "./refunds.ts";
+import { historyCommand, replayCommand } from "./replay.ts";
 import { followRun, planRetry, type RetryPlan, resetToPayment } from "./retry.ts";
 import { show } from "./show.ts";
 import { CliError, connect, findCheckout, type Temporal } from "./temporal.ts";
@@ -50,6 +51,15 @@ export const USAGE = `Usage: checkout <command> [options]
       Copies closed checkout runs that the archive lacks (a terminated run, one that closed before
       archiving shipped) into it, as a closing checkout does itself, and waits for each record.
       Runs already archived are left as they are. The worker on TEMPORAL_TASK_QUEUE does the work.
+
+  history <id>
+      The checkout's history as the replay corpus keeps it ({"workflowId", "history"}): save it
+      under test/histories/ and the replay test holds every later change to it.
+
+  replay <file>... | replay --archive [--limit N]
+      Replays recorded histories, or the newest N (default 1000) in the archive (DATABASE_URL),
+      against the current workflow code; exit 1 naming each that does not replay (a change to a
+      running workflow's commands without patched()).
 
   refunds [--attention] [--checkout <id>] [--json]
       The refunds in the database (DATABASE_URL), newest first. --attention: only those whose
@@ -105,6 +115,20 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
         return await cancelCommand(rest, connected, io);
       case "archive":
         return await archiveCommand(rest, connected, io);
+      case "history": {
+        const { positionals } = parseArgs({ args: rest, allowPositionals: true, strict: true });
+        return await historyCommand(await connected(), oneId(positionals, "history"), io);
+      }
+      case "replay": {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          options: { archive: { type: "boolean" }, limit: { type: "string" } },
+          allowPositionals: true,
+          strict: true,
+        });
+        const limit = wholeNumber(values.limit, "--limit") ?? 1000;
+        return await replayCommand({ files: positionals, archive: Boolean(values.archive), limit, io });
+      }
       case "refunds": {
         const { values } = parseArgs({
           args: rest,

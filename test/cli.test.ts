@@ -3,6 +3,9 @@
 // retry resets a failed checkout to just before its payment (alone and in a batch) and it
 // completes with one charge, cancel waits for a worker, and an unknown id exits 1 naming it.
 import { randomBytes } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { checkoutWorkflowId } from "../workflows/definitions.ts";
 import { cli, spawnCli } from "./support/cli-process.ts";
@@ -122,6 +125,45 @@ describe("checkout CLI on a running stack", () => {
     }
     expect(bare.stdout).toMatch(/ended\s+COMPLETED/);
     expect(bare.stdout).not.toMatch(/attempt\s+initiatePayment #1/); // the attempts live in the database
+  });
+
+  it("records a checkout's history for the replay corpus, replays it (a tampered copy fails), and replays the archive", async () => {
+    const recorded = await cli(["history", completedId]);
+    expect(recorded.code, recorded.stderr).toBe(0);
+    const { workflowId, history } = JSON.parse(recorded.stdout);
+    expect(workflowId).toBe(`checkout-${completedId}`);
+    expect(history.events[0].eventType).toBe("EVENT_TYPE_WORKFLOW_EXECUTION_STARTED");
+
+    const dir = await mkdtemp(path.join(tmpdir(), "replay-"));
+    try {
+      const file = path.join(dir, "completed.json");
+      await writeFile(file, recorded.stdout);
+      const replayed = await cli(["replay", file]);
+      expect(replayed.code, replayed.stderr).toBe(0);
+      expect(replayed.stdout.trim()).toBe("1 of 1 histories replay against the current workflows");
+
+      // The same history with another step in it: the current code no longer matches it.
+      const tampered = path.join(dir, "tampered.json");
+      const scheduled = history.events.find(
+        (e: any) => e.activityTaskScheduledEventAttributes?.activityType?.name === "initiatePayment",
+      );
+      scheduled.activityTaskScheduledEventAttributes.activityType.name = "chargeSomethingElse";
+      await writeFile(tampered, JSON.stringify({ workflowId, history }));
+      const refused = await cli(["replay", file, tampered]);
+      expect(refused.code).toBe(1);
+      expect(refused.stdout.trim()).toBe("1 of 2 histories replay against the current workflows");
+      expect(refused.stderr).toMatch(new RegExp(`${workflowId}: .*[Nn]ondeterminism`));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+
+    // The archive of this installation (the completed checkout's run is in it once it closed).
+    await expect
+      .poll(async () => stack.db.historyArchive.count({ where: { checkoutId: completedId } }), { timeout: 15_000 })
+      .toBeGreaterThan(0);
+    const archive = await cli(["replay", "--archive", "--limit", "20"]);
+    expect(archive.code, archive.stderr).toBe(0);
+    expect(archive.stdout).toMatch(/^(\d+) of \1 histories replay/);
   });
 
   it("exits 1 naming an unknown checkout, and refuses to retry what did not fail for want of a provider", async () => {
