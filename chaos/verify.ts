@@ -2,7 +2,7 @@
 // terminal status within the bound), it charged at most once (and only if it completed), its order
 // says the same as the checkout, and the customer got exactly one email for the outcome (or one
 // left UNCERTAIN, with the reason on the row: a crash between the SMTP handover and its answer).
-import { checkoutIdFor } from "../api/checkout-service.ts";
+import { checkoutIdFor } from "../api/services/idempotency.ts";
 import type { SmtpCatcher } from "../infra/smtp-catcher.ts";
 import type { Db } from "../prisma/client.ts";
 import type { Posted } from "./load.ts";

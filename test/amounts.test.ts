@@ -3,7 +3,7 @@
 // provider cannot take exactly, a currency it does not take, and fallback providers that repeat one.
 import { WorkflowNotFoundError } from "@temporalio/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkoutIdFor } from "../api/checkout-service.ts";
+import { checkoutIdFor } from "../api/services/idempotency.ts";
 import { MAX_AMOUNT } from "../money/amounts.ts";
 import { type FakeStripe, startFakeStripe, stripeEnv } from "./fakes/stripe.ts";
 import { call, chargesFor, startCheckout, validCheckout, waitForCheckout } from "./support/http.ts";

@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { defaultPayloadConverter, WorkflowNotFoundError } from "@temporalio/common";
 import type { temporal } from "@temporalio/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkoutIdFor } from "../api/checkout-service.ts";
+import { checkoutIdFor } from "../api/services/idempotency.ts";
 import type { customerRisk } from "../workflows/customer-risk.ts";
 import { customerRiskWorkflowId, searchAttributes } from "../workflows/definitions.ts";
 import { emptyRiskState, type RiskState } from "../workflows/risk-rules.ts";

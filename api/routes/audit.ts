@@ -1,12 +1,8 @@
 // /checkouts/{id}/audit: the checkout's story from its workflow history, running or closed.
 import { createRoute } from "@hono/zod-openapi";
-import type { Client } from "@temporalio/client";
-import { checkoutAudit } from "../../history/audit.ts";
-import type { Db } from "../../prisma/client.ts";
-import { isCheckoutId } from "../../workflows/definitions.ts";
-import { notFound } from "../errors.ts";
 import { createRouter } from "../router.ts";
 import { AuditTimeline, ErrorResponse, IdParam, json } from "../schemas.ts";
+import type { AuditService } from "../services/audits.ts";
 
 const getAudit = createRoute({
   method: "get",
@@ -19,11 +15,6 @@ const getAudit = createRoute({
   },
 });
 
-export function auditRoutes(temporal: Client, db: Db) {
-  return createRouter().openapi(getAudit, async (c) => {
-    const { id } = c.req.valid("param");
-    const audit = isCheckoutId(id) ? await checkoutAudit({ temporal, db }, id) : undefined;
-    if (!audit) throw notFound("checkout", id);
-    return c.json(audit, 200);
-  });
+export function auditRoutes(audits: AuditService) {
+  return createRouter().openapi(getAudit, async (c) => c.json(await audits.get(c.req.valid("param").id), 200));
 }

@@ -2,11 +2,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { GatewayRegistry } from "../../providers/registry.ts";
 import { refuseUnpayable } from "../checkout-checks.ts";
-import type { CheckoutService } from "../checkout-service.ts";
-
 import { type OriginOptions, requestOrigin } from "../origin.ts";
 import { createRouter } from "../router.ts";
 import { CheckoutRequest, CheckoutView, ErrorResponse, IdempotencyHeaders, IdParam, json, PaymentView } from "../schemas.ts";
+import type { CheckoutService } from "../services/checkouts.ts";
 
 const errors = {
   400: json(ErrorResponse, "Invalid request: each wrong field is named with the reason"),

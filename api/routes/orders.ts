@@ -1,8 +1,8 @@
 // /orders: the order rows the checkouts wrote.
 import { createRoute } from "@hono/zod-openapi";
-import type { CheckoutService } from "../checkout-service.ts";
 import { createRouter } from "../router.ts";
 import { ErrorResponse, IdParam, json, OrderView } from "../schemas.ts";
+import type { OrderService } from "../services/orders.ts";
 
 const getOrder = createRoute({
   method: "get",
@@ -15,6 +15,6 @@ const getOrder = createRoute({
   },
 });
 
-export function orderRoutes(service: CheckoutService) {
-  return createRouter().openapi(getOrder, async (c) => c.json(await service.getOrder(c.req.valid("param").id), 200));
+export function orderRoutes(orders: OrderService) {
+  return createRouter().openapi(getOrder, async (c) => c.json(await orders.get(c.req.valid("param").id), 200));
 }

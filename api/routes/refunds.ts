@@ -1,8 +1,8 @@
 // /checkouts/{id}/refunds: refund all or part of a captured payment, durably, once per key.
 import { createRoute, z } from "@hono/zod-openapi";
-import type { CheckoutService } from "../checkout-service.ts";
 import { createRouter } from "../router.ts";
 import { ErrorResponse, IdParam, idempotencyKey, json, RefundView } from "../schemas.ts";
+import type { RefundService } from "../services/refunds.ts";
 
 const createRefund = createRoute({
   method: "post",
@@ -45,12 +45,12 @@ const listRefunds = createRoute({
   },
 });
 
-export function refundRoutes(service: CheckoutService) {
+export function refundRoutes(refunds: RefundService) {
   return createRouter()
     .openapi(createRefund, async (c) => {
       const { id } = c.req.valid("param");
-      const refund = await service.startRefund(id, c.req.valid("json")?.amount, c.req.valid("header")["idempotency-key"]);
+      const refund = await refunds.start(id, c.req.valid("json")?.amount, c.req.valid("header")["idempotency-key"]);
       return c.json({ id: refund.id, status: "PENDING", links: { refunds: `/checkouts/${id}/refunds` } }, 202);
     })
-    .openapi(listRefunds, async (c) => c.json({ data: await service.listRefunds(c.req.valid("param").id) }, 200));
+    .openapi(listRefunds, async (c) => c.json({ data: await refunds.list(c.req.valid("param").id) }, 200));
 }

@@ -1,10 +1,8 @@
 // /reports: read-only figures over the checkouts of a time window.
 import { createRoute, z } from "@hono/zod-openapi";
-import type { Db } from "../../prisma/client.ts";
-
-import { paymentsReport } from "../reports.ts";
 import { createRouter } from "../router.ts";
 import { ErrorResponse, json } from "../schemas.ts";
+import type { ReportService } from "../services/reports.ts";
 
 export const MAX_REPORT_DAYS = 366;
 
@@ -58,9 +56,9 @@ const getPaymentsReport = createRoute({
   },
 });
 
-export function reportRoutes(db: Db) {
+export function reportRoutes(reports: ReportService) {
   return createRouter().openapi(getPaymentsReport, async (c) => {
     const { from, to } = c.req.valid("query");
-    return c.json(await paymentsReport(db, new Date(from), new Date(to)), 200);
+    return c.json(await reports.payments(new Date(from), new Date(to)), 200);
   });
 }

@@ -1,12 +1,10 @@
 // /webhook-endpoints: subscribers register a URL and the event types they want. The signing
 // secret is shown once, at creation; every delivery is logged.
-import { randomBytes } from "node:crypto";
 import { createRoute, z } from "@hono/zod-openapi";
-import type { Db } from "../../prisma/client.ts";
 import { EVENT_TYPES } from "../../workflows/definitions.ts";
-import { notFound } from "../errors.ts";
 import { createRouter } from "../router.ts";
 import { ErrorResponse, json } from "../schemas.ts";
+import type { WebhookEndpointService } from "../services/webhook-endpoints.ts";
 
 const EndpointRequest = z
   .strictObject({
@@ -74,60 +72,13 @@ const deliveries = createRoute({
   },
 });
 
-type EndpointRow = NonNullable<Awaited<ReturnType<Db["webhookEndpoint"]["findUnique"]>>>;
-const view = (e: EndpointRow) => ({ id: e.id, url: e.url, eventTypes: e.eventTypes, createdAt: e.createdAt.toISOString() });
-
-export function webhookEndpointRoutes(db: Db) {
-  async function find(id: string) {
-    const endpoint = await db.webhookEndpoint.findUnique({ where: { id } });
-    if (!endpoint || endpoint.deletedAt) throw notFound("webhook endpoint", id);
-    return endpoint;
-  }
+export function webhookEndpointRoutes(endpoints: WebhookEndpointService) {
   return createRouter()
-    .openapi(create, async (c) => {
-      const body = c.req.valid("json");
-      const endpoint = await db.webhookEndpoint.create({
-        data: {
-          id: `we_${randomBytes(12).toString("hex")}`,
-          url: body.url,
-          eventTypes: [...new Set(body.eventTypes)],
-          secret: `whsec_${randomBytes(24).toString("base64url")}`,
-        },
-      });
-      return c.json({ ...view(endpoint), secret: endpoint.secret }, 201);
-    })
-    .openapi(list, async (c) => {
-      const rows = await db.webhookEndpoint.findMany({ where: { deletedAt: null }, orderBy: { createdAt: "asc" } });
-      return c.json({ data: rows.map(view) }, 200);
-    })
+    .openapi(create, async (c) => c.json(await endpoints.create(c.req.valid("json")), 201))
+    .openapi(list, async (c) => c.json({ data: await endpoints.list() }, 200))
     .openapi(remove, async (c) => {
-      const endpoint = await find(c.req.valid("param").id);
-      await db.webhookEndpoint.update({ where: { id: endpoint.id }, data: { deletedAt: new Date() } });
+      await endpoints.remove(c.req.valid("param").id);
       return c.body(null, 204);
     })
-    .openapi(deliveries, async (c) => {
-      const endpoint = await find(c.req.valid("param").id);
-      const rows = await db.webhookDelivery.findMany({
-        where: { endpointId: endpoint.id },
-        include: { event: { select: { type: true } } },
-        orderBy: { createdAt: "desc" },
-        take: 200,
-      });
-      return c.json(
-        {
-          data: rows.map((d) => ({
-            id: d.id,
-            eventId: d.eventId,
-            eventType: d.event.type,
-            status: d.status,
-            attempts: d.attempts,
-            lastStatusCode: d.lastStatusCode,
-            lastError: d.lastError,
-            deliveredAt: d.deliveredAt?.toISOString() ?? null,
-            createdAt: d.createdAt.toISOString(),
-          })),
-        },
-        200,
-      );
-    });
+    .openapi(deliveries, async (c) => c.json({ data: await endpoints.deliveries(c.req.valid("param").id) }, 200));
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { checkoutIdFor, requestHash } from "../../api/checkout-service.ts";
 import type { CheckoutRequest } from "../../api/schemas.ts";
+import { checkoutIdFor, requestHash } from "../../api/services/idempotency.ts";
 
 const ID = /^chk_[a-f0-9]{32}$/;
 

@@ -1,11 +1,11 @@
 // A checkout that Temporal no longer has (its namespace's retention deleted the run) is still a
 // checkout: its archived history (archive/) tells how it ended and what it was asked to do, and
 // the database keeps its rows. The checkout routes read it from here then.
-import { latestArchived } from "../archive/chain.ts";
-import { decodePayload as decode, historyFromText } from "../archive/history-json.ts";
-import { finalState } from "../history/events.ts";
-import type { Db } from "../prisma/client.ts";
-import type { CheckoutState } from "../workflows/types.ts";
+import { latestArchived } from "../../archive/chain.ts";
+import { decodePayload as decode, historyFromText } from "../../archive/history-json.ts";
+import { finalState } from "../../history/events.ts";
+import type { Db } from "../../prisma/client.ts";
+import type { CheckoutState } from "../../workflows/types.ts";
 
 export interface ArchivedCheckout {
   /** Temporal's status when the run closed: COMPLETED, FAILED, TERMINATED, … */

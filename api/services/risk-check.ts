@@ -3,10 +3,10 @@
 // workflow's history. A held customer gets 429 with Retry-After and no workflow is started.
 import type { Client } from "@temporalio/client";
 import { WorkflowNotFoundError } from "@temporalio/common";
-import type { customerRisk } from "../workflows/customer-risk.ts";
-import { assessCheckoutUpdate, customerRiskWorkflowId } from "../workflows/definitions.ts";
-import type { RiskDecision } from "../workflows/types.ts";
-import { ApiError } from "./errors.ts";
+import type { customerRisk } from "../../workflows/customer-risk.ts";
+import { assessCheckoutUpdate, customerRiskWorkflowId } from "../../workflows/definitions.ts";
+import type { RiskDecision } from "../../workflows/types.ts";
+import { ApiError } from "../errors.ts";
 
 /** Long enough for a busy worker, short enough that a customer at checkout barely notices. */
 const ASSESS_DEADLINE_MS = 5_000;

@@ -2,7 +2,7 @@
 // createdAt within [from, to]), counted and summed per currency (never across currencies) by
 // provider, method, status and country; the most common failure reasons; and the median time from
 // the checkout's start (order createdAt) to the payment's success. Parameterized queries only.
-import type { Db } from "../prisma/client.ts";
+import type { Db } from "../../prisma/client.ts";
 
 export interface Amount {
   currency: string;
@@ -112,3 +112,9 @@ export async function paymentsReport(db: Db, from: Date, to: Date): Promise<Paym
     medianTimeToPaidMs: medianMs === null || medianMs === undefined ? null : Math.round(Number(medianMs)),
   };
 }
+
+export function reportService(db: Db) {
+  return { payments: (from: Date, to: Date) => paymentsReport(db, from, to) };
+}
+
+export type ReportService = ReturnType<typeof reportService>;

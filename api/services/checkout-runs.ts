@@ -1,0 +1,111 @@
+// Where a checkout's run stands, for every service that reads one: live in Temporal, or, once
+// the namespace's retention deleted it, in the archive (its final state and memo) and the
+// database (its rows). A checkout outlives its workflow's retention.
+import type { Client, WorkflowExecutionDescription, WorkflowHandle } from "@temporalio/client";
+import { WorkflowNotFoundError } from "@temporalio/common";
+import { stateOfFailedRun } from "../../history/events.ts";
+import type { Db } from "../../prisma/client.ts";
+import type { checkout } from "../../workflows/checkout.ts";
+import { checkoutWorkflowId, getStateQuery, isCheckoutId } from "../../workflows/definitions.ts";
+import type { CheckoutState } from "../../workflows/types.ts";
+import { notFound } from "../errors.ts";
+import { type ArchivedCheckout, archivedCheckout } from "./archived-checkout.ts";
+
+type Found = { live: WorkflowExecutionDescription; archived?: undefined } | { live?: undefined; archived?: ArchivedCheckout };
+
+/** The run's side of a checkout's view. */
+export interface RunView {
+  workflowId: string;
+  executionStatus: string;
+  memo: Record<string, unknown>;
+  state?: CheckoutState;
+  pendingAttempts: number;
+  lastAttemptError?: string;
+}
+
+export function checkoutRuns(temporal: Client, db: Db) {
+  function handleFor(id: string): WorkflowHandle<typeof checkout> {
+    if (!isCheckoutId(id)) throw notFound("checkout", id);
+    return temporal.workflow.getHandle<typeof checkout>(checkoutWorkflowId(id));
+  }
+
+  /** The checkout's run as Temporal has it; undefined once Temporal has deleted it (retention). */
+  async function liveDescription(id: string): Promise<WorkflowExecutionDescription | undefined> {
+    try {
+      return await handleFor(id).describe();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  /** The live run, else the archived one and the order row; undefined: the checkout never was. */
+  async function find(id: string): Promise<Found | undefined> {
+    const live = await liveDescription(id);
+    if (live) return { live };
+    const [archived, order] = await Promise.all([
+      archivedCheckout(db, checkoutWorkflowId(id)),
+      db.order.findUnique({ where: { checkoutId: id }, select: { id: true } }),
+    ]);
+    return archived || order ? { archived } : undefined;
+  }
+
+  /** 404 only for a checkout that never was. */
+  async function ensureExists(id: string): Promise<void> {
+    if (!(await find(id))) throw notFound("checkout", id);
+  }
+
+  /** What Temporal tells of the checkout: its live run, or the archived one once Temporal deleted it. */
+  async function runOf(id: string): Promise<RunView> {
+    const handle = handleFor(id);
+    const workflowId = checkoutWorkflowId(id);
+    const found = await find(id);
+    if (!found) throw notFound("checkout", id);
+    const description = found.live;
+    if (!description) {
+      const { archived } = found;
+      // Deleted without an archive (terminated, then retention): the database rows still tell.
+      if (!archived) return { workflowId, executionStatus: "DELETED", memo: {}, pendingAttempts: 0 };
+      const { executionStatus, memo, state } = archived;
+      return { workflowId, executionStatus, memo, state, pendingAttempts: 0 };
+    }
+    let state: CheckoutState | undefined;
+    let lastAttemptError: string | undefined;
+    let pendingAttempts = 0;
+    switch (description.status.name) {
+      case "RUNNING": {
+        state = await temporal.withDeadline(Date.now() + 3_000, () => handle.query(getStateQuery)).catch(() => undefined);
+        // Attempts of the step in flight live in the server, not in the workflow's state yet.
+        const pending = description.raw.pendingActivities?.[0];
+        if (pending) {
+          pendingAttempts = pending.attempt ?? 0;
+          lastAttemptError = pending.lastFailure?.message ?? undefined;
+        }
+        break;
+      }
+      case "COMPLETED":
+        state = await handle.result();
+        break;
+      case "FAILED":
+        state = await handle.result().then(
+          () => undefined,
+          (err) => stateOfFailedRun(err),
+        );
+        break;
+      default:
+        break;
+    }
+    return {
+      workflowId,
+      executionStatus: description.status.name,
+      memo: description.memo ?? {},
+      state,
+      pendingAttempts,
+      lastAttemptError,
+    };
+  }
+
+  return { handleFor, find, ensureExists, runOf };
+}
+
+export type CheckoutRuns = ReturnType<typeof checkoutRuns>;

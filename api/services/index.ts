@@ -1,0 +1,37 @@
+// The services the routes call, one per resource, built once from the app's dependencies: the
+// routes parse and answer HTTP; what happens in Temporal and the database happens here.
+import type { Client } from "@temporalio/client";
+import type { Db } from "../../prisma/client.ts";
+import type { GatewayRegistry } from "../../providers/registry.ts";
+import { auditService } from "./audits.ts";
+import { checkoutRuns } from "./checkout-runs.ts";
+import { type CheckoutSettings, checkoutService } from "./checkouts.ts";
+import { healthService } from "./health.ts";
+import { orderService } from "./orders.ts";
+import { providerWebhookService } from "./provider-webhooks.ts";
+import { type RefundSettings, refundService } from "./refunds.ts";
+import { reportService } from "./reports.ts";
+import { webhookEndpointService } from "./webhook-endpoints.ts";
+
+export interface ServiceDeps extends CheckoutSettings, RefundSettings {
+  temporal: Client;
+  db: Db;
+  gateways: GatewayRegistry;
+}
+
+export function createServices(deps: ServiceDeps) {
+  const { temporal, db } = deps;
+  const runs = checkoutRuns(temporal, db);
+  return {
+    checkouts: checkoutService(temporal, db, runs, deps),
+    refunds: refundService(temporal, db, runs, deps),
+    orders: orderService(db),
+    audits: auditService(temporal, db),
+    providerWebhooks: providerWebhookService(deps.gateways, db, temporal),
+    webhookEndpoints: webhookEndpointService(db),
+    reports: reportService(db),
+    health: healthService(temporal, db),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;

@@ -1,0 +1,15 @@
+// Orders: the order rows the checkouts wrote.
+import type { Db } from "../../prisma/client.ts";
+import { notFound } from "../errors.ts";
+import { orderView } from "./views.ts";
+
+export function orderService(db: Db) {
+  async function get(orderId: string) {
+    const order = await db.order.findUnique({ where: { id: orderId }, include: { items: true, customer: true } });
+    if (!order) throw notFound("order", orderId);
+    return orderView(order);
+  }
+  return { get };
+}
+
+export type OrderService = ReturnType<typeof orderService>;
