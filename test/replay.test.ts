@@ -46,11 +46,11 @@ describe("a change to a running workflow's commands without patched()", () => {
     rmSync(mutant, { recursive: true, force: true });
     mkdirSync(mutant, { recursive: true });
     cpSync(path.join(projectRoot, "workflows"), path.join(mutant, "workflows"), { recursive: true });
-    const file = path.join(mutant, "workflows", "checkout.ts");
-    const guarded = "const settled = patched(FAILOVER_ONLY_AFTER_LOOKUP) ? false : !check.outcomeUnknown;";
+    const file = path.join(mutant, "workflows", "payment-step.ts");
+    const guarded = "return unavailable(patched(FAILOVER_ONLY_AFTER_LOOKUP) ? false : !check.outcomeUnknown);";
     const source = readFileSync(file, "utf8");
     expect(source).toContain(guarded);
-    writeFileSync(file, source.replace(guarded, "const settled = false;"));
+    writeFileSync(file, source.replace(guarded, "return unavailable(false);"));
     const bundle = await bundleWorkflowCode({ workflowsPath: path.join(mutant, "workflows", "index.ts"), logger: quiet });
     const codePath = path.join(mutant, "bundle.js");
     writeFileSync(codePath, bundle.code);
