@@ -1,0 +1,37 @@
+// Who is calling: the merchant and the API key the request was authenticated with. Set by the
+// authentication middleware (api/auth.ts) before any route runs; absent on the routes that need
+// no key (/health, the docs, /openapi.json, POST /webhooks/{provider}).
+import type { Context } from "hono";
+
+/** What a key may do: a resource, read or write (write includes read), as Stripe's restricted keys. */
+export const SCOPES = [
+  "checkouts:read",
+  "checkouts:write",
+  "refunds:read",
+  "refunds:write",
+  "reports:read",
+  "webhooks:read",
+  "webhooks:write",
+  "sandbox:write",
+] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export interface Caller {
+  merchantId: string;
+  /** The API key's id (never its secret): recorded as who acted. */
+  keyId: string;
+  /** `secret` keys are for servers; `publishable` keys for browsers (start a checkout, read it with its client secret). */
+  type: "secret" | "publishable";
+  scopes: readonly Scope[];
+}
+
+const CALLER = "caller";
+
+export function setCaller(c: Context, caller: Caller): void {
+  c.set(CALLER as never, caller as never);
+}
+
+/** The authenticated caller, or undefined on a route that needs no key. */
+export function callerOf(c: Context): Caller | undefined {
+  return c.get(CALLER as never) as Caller | undefined;
+}
