@@ -10,6 +10,7 @@ import { startEmbeddedPostgres } from "./infra/embedded-postgres.ts";
 import { startSmtpCatcher } from "./infra/smtp-catcher.ts";
 import { findTemporalCli } from "./infra/temporal-cli.ts";
 import { startTemporalDevServer } from "./infra/temporal-dev-server.ts";
+import { developmentKeysFile, ensureDevelopmentKeys } from "./merchants/development-keys.ts";
 import { createDb } from "./prisma/client.ts";
 import { applyMigrations } from "./prisma/migrations.ts";
 import { connectClient, registerSearchAttributes, Shutdown, startWorker } from "./wiring.ts";
@@ -70,6 +71,9 @@ async function main() {
   // The dev server got them as flags; a server of your own (TEMPORAL_ADDRESS) gets them here.
   if (config.temporal.address) await registerSearchAttributes(temporal.connection, target.namespace, log);
 
+  // An embedded database is a development one: it gets a development merchant's keys.
+  const keys = config.databaseUrl ? undefined : await ensureDevelopmentKeys(db, config.dataDir);
+
   const api = await startApiServer({ config, temporal: temporal.client, db });
   shutdown.add("API", api.close);
 
@@ -90,8 +94,16 @@ async function main() {
     Temporal     ${temporalAddress} (namespace ${config.temporal.namespace})
     Mail         ${mailDir ? `caught in ${mailDir}` : smtpUrl.replace(/\/\/[^@/]*@/, "//***@")}
     Database     ${config.databaseUrl ? databaseUrl.replace(/\/\/[^@/]*@/, "//***@") : `${databaseUrl} (embedded: DATABASE_URL for \`npx checkout show\` and \`verify-archive\`)`}
+${
+  keys
+    ? `    Keys         secret ${keys.secretKey}
+                 publishable ${keys.publishableKey}
+                 (development merchant ${keys.merchantId}; kept in ${developmentKeysFile(config.dataDir)})`
+    : "    Keys         create them with `npx checkout keys create --merchant <id>`"
+}
   Try:
-    curl -s -X POST ${api.url}/checkouts -H 'content-type: application/json' -H 'Idempotency-Key: demo-1' \\
+    curl -s -X POST ${api.url}/checkouts -H "Authorization: Bearer ${keys?.secretKey ?? "<your secret key>"}" \\
+      -H 'content-type: application/json' -H 'Idempotency-Key: demo-1' \\
       -d '{"customer":{"id":"cus_1","email":"ada@example.com"},"items":[{"sku":"tee","name":"T-shirt","quantity":2,"unitAmount":1999}],"currency":"USD","payment":{"provider":"sandbox","token":"tok_approve"}}'
   Ctrl-C stops everything.
 `);

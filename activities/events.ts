@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import { ApplicationFailure, Context } from "@temporalio/activity";
 import type { Prisma as PrismaTypes } from "../generated/prisma/client.ts";
+import { DEFAULT_MERCHANT_ID } from "../merchants/merchants.ts";
 import type { Db } from "../prisma/client.ts";
 import type { CheckoutEvent, EventType } from "../workflows/types.ts";
 import { signPayload } from "./signature.ts";
@@ -39,8 +40,11 @@ export function eventActivities(db: Db, publisher?: EventPublisher) {
         create: { id, type: input.type, checkoutId: input.checkoutId, data: input.data as PrismaTypes.InputJsonValue },
         update: {},
       });
+      // Only the checkout's own merchant's subscribers hear of it.
+      const owner = await db.checkout.findUnique({ where: { id: input.checkoutId }, select: { merchantId: true } });
+      const merchantId = owner?.merchantId ?? DEFAULT_MERCHANT_ID;
       const endpoints = await db.webhookEndpoint.findMany({
-        where: { deletedAt: null, eventTypes: { has: input.type }, createdAt: { lte: row.createdAt } },
+        where: { merchantId, deletedAt: null, eventTypes: { has: input.type }, createdAt: { lte: row.createdAt } },
         select: { id: true },
       });
       const event: CheckoutEvent = {

@@ -1,5 +1,6 @@
 // Orders in PostgreSQL, written idempotently (keyed by checkout ID): a retried activity finds
 // the row its earlier attempt wrote and returns it instead of writing another.
+import { DEFAULT_MERCHANT_ID } from "../merchants/merchants.ts";
 import { fromDb, lineTotal, orderTotal } from "../money/amounts.ts";
 import type { Db } from "../prisma/client.ts";
 import type { CheckoutInput, OrderSummary } from "../workflows/types.ts";
@@ -8,18 +9,22 @@ export function orderActivities(db: Db) {
   return {
     async createOrder(input: CheckoutInput): Promise<OrderSummary> {
       const totalAmount = orderTotal(input.items);
+      const merchantId = input.merchantId ?? DEFAULT_MERCHANT_ID;
       const order = await db.$transaction(async (tx) => {
-        const customer = await tx.customer.upsert({
-          where: { externalId: input.customer.id },
-          create: { externalId: input.customer.id, email: input.customer.email },
-          update: { email: input.customer.email },
-        });
+        // The customer's record is the merchant's, and a checkout never rewrites its email: the
+        // order keeps its own recipient, so no checkout can redirect another one's emails.
+        // (Insert-or-nothing, then read: two first checkouts of one customer may run at once.)
+        const externalId = input.customer.id;
+        await tx.customer.createMany({ data: [{ merchantId, externalId, email: input.customer.email }], skipDuplicates: true });
+        const customer = await tx.customer.findUniqueOrThrow({ where: { merchantId_externalId: { merchantId, externalId } } });
         const existing = await tx.order.findUnique({ where: { checkoutId: input.checkoutId } });
         if (existing) return existing;
         return tx.order.create({
           data: {
             checkoutId: input.checkoutId,
+            merchantId,
             customerId: customer.id,
+            recipient: input.customer.email,
             currency: input.currency,
             totalAmount,
             country: input.origin?.country ?? null,

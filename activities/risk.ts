@@ -2,11 +2,14 @@
 // that workflow if the customer has none running. Retries may signal twice; the workflow counts a
 // checkout once.
 import { Context } from "@temporalio/activity";
+import { DEFAULT_MERCHANT_ID } from "../merchants/merchants.ts";
 import type { customerRisk } from "../workflows/customer-risk.ts";
 import { customerRiskWorkflowId, paymentFailedSignal, searchAttributes } from "../workflows/definitions.ts";
 import type { PaymentFailureReport, RiskPolicy } from "../workflows/types.ts";
 
 export interface PaymentFailureInput {
+  /** Absent in checkouts started before merchants existed: the default merchant's. */
+  merchantId?: string;
   customerId: string;
   checkoutId: string;
   code: string;
@@ -15,11 +18,17 @@ export interface PaymentFailureInput {
 
 export function riskActivities(policy: RiskPolicy) {
   return {
-    async reportPaymentFailure({ customerId, checkoutId, code, reason }: PaymentFailureInput): Promise<void> {
+    async reportPaymentFailure({
+      merchantId = DEFAULT_MERCHANT_ID,
+      customerId,
+      checkoutId,
+      code,
+      reason,
+    }: PaymentFailureInput): Promise<void> {
       if (policy.maxFailedPayments === 0) return; // RISK_MAX_FAILED_PAYMENTS=0: no holds, nothing to count
       const { client, info } = Context.current();
       await client.workflow.signalWithStart<typeof customerRisk, [PaymentFailureReport]>("customerRisk", {
-        workflowId: customerRiskWorkflowId(customerId),
+        workflowId: customerRiskWorkflowId(merchantId, customerId),
         taskQueue: info.taskQueue,
         args: [{ customerId, policy }],
         signal: paymentFailedSignal,

@@ -1,6 +1,7 @@
 // The Hono app: one router per resource, one error handler, the OpenAPI document.
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { SandboxLedger } from "../sandbox/ledger.ts";
+import { authenticate } from "./auth.ts";
 import { errorBody, onError } from "./errors.ts";
 import type { OriginOptions } from "./origin.ts";
 import { auditRoutes } from "./routes/audit.ts";
@@ -28,6 +29,12 @@ export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono();
   app.onError(onError);
   app.notFound((c) => c.json(errorBody("not_found", `No route ${c.req.method} ${c.req.path}.`), 404));
+  app.use("*", authenticate(deps.db));
+  app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
+    type: "http",
+    scheme: "bearer",
+    description: "A secret key (sk_…) from your server, or a publishable key (pk_…) where a route takes one.",
+  });
 
   app
     .route("/", checkoutRoutes(services.checkouts, deps.gateways, deps.origin))

@@ -163,11 +163,18 @@ export const RefundView = z
   })
   .openapi("Refund");
 
+const CheckoutStatus = z.enum(["RUNNING", "REQUIRES_ACTION", "COMPLETED", "FAILED", "CANCELLED", "EXPIRED"]);
+const ClientSecret = z.string().openapi({
+  description:
+    "Lets a browser, with a publishable key, read this checkout's status and action (and nothing else). Not a credential of yours.",
+});
+
 export const CheckoutView = z
   .object({
     id: z.string(),
     workflowId: z.string(),
-    status: z.enum(["RUNNING", "REQUIRES_ACTION", "COMPLETED", "FAILED", "CANCELLED", "EXPIRED"]),
+    clientSecret: ClientSecret.nullable(),
+    status: CheckoutStatus,
     step: z.string(),
     totalAmount: z.int(),
     currency: z.string(),
@@ -179,6 +186,16 @@ export const CheckoutView = z
     links: z.record(z.string(), z.string()),
   })
   .openapi("Checkout");
+
+/** GET /checkouts/{id} with a publishable key and the client secret: what the customer's browser needs. */
+export const CustomerCheckoutView = z
+  .object({
+    id: z.string(),
+    status: CheckoutStatus,
+    payment: PaymentView.pick({ status: true, action: true }),
+    failureReason: z.string().nullable(),
+  })
+  .openapi("CheckoutForCustomer");
 
 const AuditFailure = z.object({
   type: z.string().nullable(),

@@ -6,12 +6,16 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { SCOPES } from "../api/caller.ts";
 import { projectRoot } from "../config.ts";
 import { type EmbeddedDatabase, startEmbeddedPostgres } from "../infra/embedded-postgres.ts";
 import { freePort, isListening } from "../infra/free-port.ts";
 import { type SmtpCatcher, startSmtpCatcher } from "../infra/smtp-catcher.ts";
 import { findTemporalCli } from "../infra/temporal-cli.ts";
 import { type DevServer, startTemporalDevServer } from "../infra/temporal-dev-server.ts";
+import { createApiKey } from "../merchants/api-keys.ts";
+import { DEFAULT_MERCHANT_ID } from "../merchants/merchants.ts";
+import { createDb } from "../prisma/client.ts";
 import { applyMigrations } from "../prisma/migrations.ts";
 
 export type ServiceName = "postgres" | "temporal" | "api" | "worker-1" | "worker-2";
@@ -19,6 +23,8 @@ export const SERVICES: ServiceName[] = ["postgres", "temporal", "api", "worker-1
 
 export interface Cluster {
   apiUrl: string;
+  /** A secret key with every scope, for the load and the verdict. */
+  apiKey: string;
   databaseUrl: string;
   mail: SmtpCatcher;
   /** SIGKILLs one service (an expected death). */
@@ -70,6 +76,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   await startPostgres();
   const databaseUrl = postgres!.url;
   await applyMigrations(databaseUrl);
+  const keyDb = createDb(databaseUrl);
+  const { key: apiKey } = await createApiKey(keyDb, { merchantId: DEFAULT_MERCHANT_ID, type: "secret", scopes: SCOPES });
+  await keyDb.$disconnect();
   await startTemporal();
 
   const env: Record<string, string> = {
@@ -144,6 +153,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
 
   return {
     apiUrl,
+    apiKey,
     databaseUrl,
     mail,
     kill,

@@ -16,6 +16,7 @@ export interface Posted {
 
 export interface LoadOptions {
   apiUrl: string;
+  apiKey: string;
   count: number;
   concurrency: number;
   /** Prefix for the Idempotency-Keys (one run's keys never meet another's). */
@@ -32,16 +33,16 @@ export async function postCheckouts(options: LoadOptions): Promise<Posted[]> {
   const client = async () => {
     while (next < posted.length) {
       const checkout = posted[next++];
-      await postWithOneRetry(options.apiUrl, checkout);
+      await postWithOneRetry(options, checkout);
     }
   };
   await Promise.all(Array.from({ length: options.concurrency }, client));
   return posted;
 }
 
-async function postWithOneRetry(apiUrl: string, checkout: Posted): Promise<void> {
+async function postWithOneRetry(options: LoadOptions, checkout: Posted): Promise<void> {
   for (let attempt = 1; attempt <= 2; attempt++) {
-    const answer = await post(apiUrl, checkout);
+    const answer = await post(options, checkout);
     checkout.answers.push(answer.status);
     if (answer.status === 202) {
       checkout.id = answer.id;
@@ -53,13 +54,13 @@ async function postWithOneRetry(apiUrl: string, checkout: Posted): Promise<void>
 }
 
 async function post(
-  apiUrl: string,
+  { apiUrl, apiKey }: LoadOptions,
   checkout: Posted,
 ): Promise<{ status: number | "no answer"; id?: string; retryAfter?: number }> {
   try {
     const res = await fetch(`${apiUrl}/checkouts`, {
       method: "POST",
-      headers: { "content-type": "application/json", "idempotency-key": checkout.key },
+      headers: { "content-type": "application/json", "idempotency-key": checkout.key, authorization: `Bearer ${apiKey}` },
       body: JSON.stringify({
         customer: { id: `cus_${checkout.key}`, email: "ada@example.com" },
         items: [{ sku: "tee", name: "T-shirt", quantity: 2, unitAmount: 1999 }],

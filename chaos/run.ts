@@ -45,6 +45,7 @@ export async function runChaos(options: ChaosOptions): Promise<FaultResult[]> {
       const exitsBefore = cluster.unexpectedExits().length;
       const load = postCheckouts({
         apiUrl: cluster.apiUrl,
+        apiKey: cluster.apiKey,
         count: options.checkouts,
         concurrency: options.concurrency,
         keyPrefix: `chaos-${Date.now()}-${fault.name}`,
@@ -55,6 +56,7 @@ export async function runChaos(options: ChaosOptions): Promise<FaultResult[]> {
       const posted = await load;
       const verdict = await verify(posted, {
         apiUrl: cluster.apiUrl,
+        apiKey: cluster.apiKey,
         db,
         mail: cluster.mail,
         deadline: struckAt + (options.boundSeconds ?? 180) * 1000,

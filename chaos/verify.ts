@@ -2,7 +2,6 @@
 // terminal status within the bound), it charged at most once (and only if it completed), its order
 // says the same as the checkout, and the customer got exactly one email for the outcome (or one
 // left UNCERTAIN, with the reason on the row: a crash between the SMTP handover and its answer).
-import { checkoutIdFor } from "../api/services/idempotency.ts";
 import type { SmtpCatcher } from "../infra/smtp-catcher.ts";
 import type { Db } from "../prisma/client.ts";
 import type { Posted } from "./load.ts";
@@ -25,6 +24,14 @@ export interface Verdict {
   serverErrors: number;
 }
 
+interface VerifyDeps {
+  apiUrl: string;
+  apiKey: string;
+  db: Db;
+  mail: SmtpCatcher;
+  deadline: number;
+}
+
 const TERMINAL = new Set(["COMPLETED", "FAILED", "CANCELLED", "EXPIRED"]);
 const ORDER_STATUS: Record<string, string[]> = {
   COMPLETED: ["PAID"],
@@ -40,10 +47,7 @@ const EMAIL: Record<string, string> = {
 };
 
 /** Polls until every started checkout has ended (or the deadline), then checks each one. */
-export async function verify(
-  posted: Posted[],
-  deps: { apiUrl: string; db: Db; mail: SmtpCatcher; deadline: number },
-): Promise<Verdict> {
+export async function verify(posted: Posted[], deps: VerifyDeps): Promise<Verdict> {
   const verdict: Verdict = {
     accepted: posted.filter((p) => p.id).length,
     started: 0,
@@ -57,8 +61,11 @@ export async function verify(
     serverErrors: posted.flatMap((p) => p.answers).filter((a) => typeof a === "number" && a >= 500 && a !== 503).length,
   };
   for (const checkout of posted) {
-    const id = checkout.id ?? checkoutIdFor(checkout.key);
-    const status = await finalStatus(deps.apiUrl, id, deps.deadline);
+    // A POST whose answer was lost may still have started its checkout: its key says which.
+    const claimed = checkout.id ? undefined : await deps.db.idempotencyKey.findFirst({ where: { key: checkout.key } });
+    const id = checkout.id ?? claimed?.checkoutId;
+    if (!id) continue;
+    const status = await finalStatus(deps, id);
     if (status === "absent") {
       if (checkout.id) verdict.lost.push(`${id}: accepted, then gone`);
       continue;
@@ -98,11 +105,14 @@ export async function verify(
 }
 
 /** The checkout's status once it has ended, its last status at the deadline, or "absent" (404). */
-async function finalStatus(apiUrl: string, id: string, deadline: number): Promise<string> {
+async function finalStatus({ apiUrl, apiKey, deadline }: VerifyDeps, id: string): Promise<string> {
   let last = "UNKNOWN";
   for (;;) {
     try {
-      const res = await fetch(`${apiUrl}/checkouts/${id}`, { signal: AbortSignal.timeout(10_000) });
+      const res = await fetch(`${apiUrl}/checkouts/${id}`, {
+        headers: { authorization: `Bearer ${apiKey}` },
+        signal: AbortSignal.timeout(10_000),
+      });
       if (res.status === 404) return "absent";
       if (res.ok) {
         last = ((await res.json()) as { status: string }).status;

@@ -8,9 +8,11 @@ import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
 import { WorkflowUpdateFailedError } from "@temporalio/client";
 import { ApplicationFailure, WorkflowNotFoundError } from "@temporalio/common";
+import { SCOPES } from "../api/caller.ts";
 import { CHECKOUT_NOT_CANCELLABLE, cancelUpdate } from "../workflows/definitions.ts";
 import type { CheckoutState } from "../workflows/types.ts";
 import { archiveRun } from "./archive.ts";
+import { keysCommand, merchantsCommand } from "./keys.ts";
 import { type CheckoutRow, formatRows, listCheckouts, rowOf } from "./list.ts";
 import { checkoutQuery, type ListFilters, UsageError, wholeNumber } from "./query.ts";
 import { refundsCommand } from "./refunds.ts";
@@ -19,6 +21,9 @@ import { followRun, planRetry, type RetryPlan, resetToPayment } from "./retry.ts
 import { show } from "./show.ts";
 import { CliError, connect, findCheckout, type Temporal } from "./temporal.ts";
 import { verifyArchiveCommand } from "./verify-archive.ts";
+
+/** Who acts through this CLI, as the history records it (API actions record their key's id). */
+const OPERATOR = "operator";
 
 export const USAGE = `Usage: checkout <command> [options]
 
@@ -65,6 +70,18 @@ export const USAGE = `Usage: checkout <command> [options]
       The refunds in the database (DATABASE_URL), newest first. --attention: only those whose
       outcome stayed unknown after every retry; their amount stays reserved (PENDING) until you
       decide (ask the provider, then reset the refund workflow to retry it under the same key).
+
+  merchants create <name> | merchants list
+      The tenants (DATABASE_URL). Every checkout, order, customer and key belongs to one.
+
+  keys create --merchant <id> [--publishable] [--scope S,S | --read-only] [--name N]
+      Creates an API key and prints it once (only its hash is kept). Secret keys (sk_) get the
+      scopes named (default: all): ${SCOPES.join(", ")};
+      --read-only: every :read scope. Publishable keys (pk_) start checkouts and read them by
+      their client secret, nothing else.
+  keys list [--merchant <id>] [--json]
+  keys revoke <key id>
+      The key stops working (at once here, within 10 s in running API processes).
 
   verify-archive [--json]
       Walks the archive of closed histories (DATABASE_URL) and checks its hash chain: exit 0
@@ -142,6 +159,10 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
           io,
         });
       }
+      case "keys":
+        return await keysCommand(rest, io);
+      case "merchants":
+        return await merchantsCommand(rest, io);
       case "verify-archive": {
         const { values } = parseArgs({ args: rest, options: { json: { type: "boolean" } }, strict: true });
         return await verifyArchiveCommand({ json: Boolean(values.json), io });
@@ -235,7 +256,7 @@ async function cancelCommand(args: string[], connected: () => Promise<Temporal>,
   const slow = setTimeout(() => io.err(`Waiting for a worker to take the cancel of ${checkoutId}...`), 1_000);
   let state: CheckoutState;
   try {
-    state = await handle.executeUpdate(cancelUpdate, { args: [{ reason: values.reason }] });
+    state = await handle.executeUpdate(cancelUpdate, { args: [{ reason: values.reason, requestedBy: OPERATOR }] });
   } catch (err) {
     if (
       err instanceof WorkflowUpdateFailedError &&
@@ -304,7 +325,8 @@ async function retryCommand(args: string[], connected: () => Promise<Temporal>, 
   });
   const filters = filtersOf(values);
   const hasFilters = Object.values(filters).some((v) => v !== undefined);
-  const reason = values.reason ?? "retried with checkout retry";
+  // The reset's reason is in the history: it says an operator did it.
+  const reason = `${OPERATOR}: ${values.reason ?? "retried with checkout retry"}`;
   const includeDeclined = Boolean(values["include-declined"]);
   const wait = !values["no-wait"];
   if (positionals.length && hasFilters) throw new UsageError("Give either one checkout id or --query/filters, not both.");

@@ -222,8 +222,21 @@ export function createSandboxLedger(db: Db, opts: SandboxOptions) {
     return row ? view(row) : null;
   }
 
-  async function list(filter: { checkoutId?: string; status?: SandboxCharge["status"] }): Promise<SandboxCharge[]> {
-    const rows = await db.sandboxCharge.findMany({ where: filter, orderBy: { createdAt: "asc" } });
+  /** A merchant's charges (those of its checkouts, the newest 1,000 checkouts when none is named). */
+  async function list(
+    merchantId: string,
+    filter: { checkoutId?: string; status?: SandboxCharge["status"] },
+  ): Promise<SandboxCharge[]> {
+    const checkouts = await db.checkout.findMany({
+      where: { merchantId, ...(filter.checkoutId ? { id: filter.checkoutId } : {}) },
+      select: { id: true },
+      orderBy: { createdAt: "desc" },
+      take: 1_000,
+    });
+    const rows = await db.sandboxCharge.findMany({
+      where: { checkoutId: { in: checkouts.map((c) => c.id) }, ...(filter.status ? { status: filter.status } : {}) },
+      orderBy: { createdAt: "asc" },
+    });
     return rows.map(view);
   }
 

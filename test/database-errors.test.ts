@@ -6,6 +6,7 @@ import { ApplicationFailure } from "@temporalio/common";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { failFastOnRejectedWrites } from "../activities/rejected-writes.ts";
 import { freePort } from "../infra/free-port.ts";
+import { DEFAULT_MERCHANT_ID } from "../merchants/merchants.ts";
 import { createDb } from "../prisma/client.ts";
 import { isDatabaseUnavailable, isPermanentDatabaseError } from "../prisma/errors.ts";
 
@@ -26,14 +27,25 @@ const externalId = () => `cus_dberr_${randomBytes(4).toString("hex")}`;
 describe("database errors", () => {
   it("a unique violation and a value out of range are permanent", async () => {
     const id = externalId();
-    await db.customer.create({ data: { externalId: id, email: "a@example.com" } });
-    const duplicate = await errorOf(() => db.customer.create({ data: { externalId: id, email: "b@example.com" } }));
+    await db.customer.create({ data: { merchantId: DEFAULT_MERCHANT_ID, externalId: id, email: "a@example.com" } });
+    const duplicate = await errorOf(() =>
+      db.customer.create({ data: { merchantId: DEFAULT_MERCHANT_ID, externalId: id, email: "b@example.com" } }),
+    );
     expect(isPermanentDatabaseError(duplicate)).toBe(true);
     expect(isDatabaseUnavailable(duplicate)).toBe(false);
 
-    const customer = await db.customer.findUniqueOrThrow({ where: { externalId: id } });
+    const customer = await db.customer.findUniqueOrThrow({
+      where: { merchantId_externalId: { merchantId: DEFAULT_MERCHANT_ID, externalId: id } },
+    });
     const order = await db.order.create({
-      data: { checkoutId: `chk_${randomBytes(8).toString("hex")}`, customerId: customer.id, currency: "USD", totalAmount: 1n },
+      data: {
+        checkoutId: `chk_${randomBytes(8).toString("hex")}`,
+        merchantId: DEFAULT_MERCHANT_ID,
+        customerId: customer.id,
+        recipient: "a@example.com",
+        currency: "USD",
+        totalAmount: 1n,
+      },
     });
     // quantity is a 32-bit column: three billion does not fit (SQLSTATE 22003).
     const outOfRange = await errorOf(() =>
@@ -61,9 +73,11 @@ describe("database errors", () => {
 
   it("the wrapper turns a refused write into a non-retryable DatabaseRejected with a short message", async () => {
     const id = externalId();
-    await db.customer.create({ data: { externalId: id, email: "a@example.com" } });
+    await db.customer.create({ data: { merchantId: DEFAULT_MERCHANT_ID, externalId: id, email: "a@example.com" } });
     const err = await errorOf(
-      failFastOnRejectedWrites(() => db.customer.create({ data: { externalId: id, email: "b@example.com" } })),
+      failFastOnRejectedWrites(() =>
+        db.customer.create({ data: { merchantId: DEFAULT_MERCHANT_ID, externalId: id, email: "b@example.com" } }),
+      ),
     );
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect(err).toMatchObject({ type: "DatabaseRejected", nonRetryable: true });

@@ -5,7 +5,6 @@ import { randomBytes } from "node:crypto";
 import { defaultPayloadConverter, WorkflowNotFoundError } from "@temporalio/common";
 import type { temporal } from "@temporalio/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkoutIdFor } from "../api/services/idempotency.ts";
 import type { customerRisk } from "../workflows/customer-risk.ts";
 import { customerRiskWorkflowId, searchAttributes } from "../workflows/definitions.ts";
 import { emptyRiskState, type RiskState } from "../workflows/risk-rules.ts";
@@ -45,7 +44,7 @@ describe("unusual activity", () => {
 
   it("holds a customer's new checkouts after 2 declines, with 429 and Retry-After, then lets them through", async () => {
     const customerId = newCustomer();
-    const riskWorkflowId = customerRiskWorkflowId(customerId);
+    const riskWorkflowId = customerRiskWorkflowId(stack.merchantId, customerId);
     const earlierKey = key("earlier");
     const earlier = await startCheckout(stack.url, bodyFor(customerId, "tok_approve"), earlierKey);
     expect((await waitForCheckout(stack.url, earlier)).status).toBe("COMPLETED");
@@ -72,7 +71,11 @@ describe("unusual activity", () => {
     expect(held.json.error.message).toMatch(
       /^Too many declined payments: 2 declined payments since \S+; new checkouts are held until \S+\.$/,
     );
-    const heldId = checkoutIdFor(heldKey);
+    const heldId = (
+      await stack.db.idempotencyKey.findUniqueOrThrow({
+        where: { merchantId_key: { merchantId: stack.merchantId, key: heldKey } },
+      })
+    ).checkoutId;
     await expect(stack.temporal.workflow.getHandle(`checkout-${heldId}`).describe()).rejects.toBeInstanceOf(
       WorkflowNotFoundError,
     );
@@ -152,7 +155,9 @@ describe("unusual activity", () => {
   it("a customer whose risk workflow has ended has nothing on record: LOW", async () => {
     const customerId = newCustomer();
     await decline(customerId);
-    await stack.temporal.workflow.getHandle(customerRiskWorkflowId(customerId)).terminate("test: the record ended");
+    await stack.temporal.workflow
+      .getHandle(customerRiskWorkflowId(stack.merchantId, customerId))
+      .terminate("test: the record ended");
     const id = await startCheckout(stack.url, bodyFor(customerId, "tok_approve"), key("after-end"));
     expect((await checkoutInput(id)).risk).toEqual({
       level: "LOW",
@@ -176,7 +181,7 @@ describe("unusual activity", () => {
       forgivenThrough: null,
     };
     const handle = await stack.temporal.workflow.start<typeof customerRisk>("customerRisk", {
-      workflowId: customerRiskWorkflowId(customerId),
+      workflowId: customerRiskWorkflowId(stack.merchantId, customerId),
       taskQueue: stack.taskQueue,
       args: [{ customerId, policy: { maxFailedPayments: 2, windowSeconds: 1, holdSeconds: 2 }, state: carried }],
     });

@@ -264,7 +264,7 @@ async function runCheckout(input: CheckoutInput): Promise<CheckoutState> {
         try {
           await risk.reportPaymentFailure.executeWithOptions(
             { summary: `report the decline to customer ${input.customer.id}'s risk check` },
-            [{ customerId: input.customer.id, checkoutId: input.checkoutId, code, reason }],
+            [{ merchantId: input.merchantId, customerId: input.customer.id, checkoutId: input.checkoutId, code, reason }],
           );
         } catch (err) {
           if (!(err instanceof ActivityFailure)) throw err; // the history keeps why; the checkout ends all the same

@@ -44,8 +44,9 @@ export function archiveWorkflowId(workflowId: string, runId: string): string {
 }
 
 /** One risk workflow per customer: it counts the customer's failed payments and decides holds. */
-export function customerRiskWorkflowId(customerId: string): string {
-  return `customer-risk-${customerId}`;
+/** One risk workflow per customer of a merchant: a customer id is the merchant's own. */
+export function customerRiskWorkflowId(merchantId: string, customerId: string): string {
+  return `customer-risk-${merchantId}-${customerId}`;
 }
 
 /** One refund workflow per (checkout, Idempotency-Key). */
@@ -57,6 +58,8 @@ export const getStateQuery = defineQuery<CheckoutState>("getState");
 
 export interface CancelRequest {
   reason?: string;
+  /** Who asked: the API key's id, kept in the history as the update's argument. */
+  requestedBy?: string;
 }
 /** Cancels a checkout that has not started charging; refused (with the reason) once it has. */
 export const cancelUpdate = defineUpdate<CheckoutState, [CancelRequest]>("cancel");

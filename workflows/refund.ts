@@ -21,6 +21,8 @@ export interface RefundInput {
   /** Minor units; absent: everything not yet refunded. */
   amount?: number;
   recipient: string;
+  /** Who asked for it: the API key's id, or `operator` from the CLI; absent in older histories. */
+  requestedBy?: string;
   order: OrderSummary;
   items: LineItem[];
   requestedAt: string;

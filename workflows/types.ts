@@ -34,6 +34,8 @@ export interface CheckoutOrigin {
 
 export interface CheckoutInput {
   checkoutId: string;
+  /** Whose checkout it is; absent in histories from before merchants (the default merchant's). */
+  merchantId?: string;
   customer: CheckoutCustomer;
   items: LineItem[];
   currency: string;

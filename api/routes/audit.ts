@@ -1,5 +1,6 @@
 // /checkouts/{id}/audit: the checkout's story from its workflow history, running or closed.
 import { createRoute } from "@hono/zod-openapi";
+import { access, callerFor } from "../auth.ts";
 import { createRouter } from "../router.ts";
 import { AuditTimeline, ErrorResponse, IdParam, json } from "../schemas.ts";
 import type { AuditService } from "../services/audits.ts";
@@ -8,6 +9,7 @@ const getAudit = createRoute({
   method: "get",
   path: "/checkouts/{id}/audit",
   summary: "A checkout's audit trail: steps, every payment attempt, signals, updates, outcome",
+  ...access("checkouts:read"),
   request: { params: IdParam },
   responses: {
     200: json(AuditTimeline, "The timeline (never the customer's email or the payment token)"),
@@ -16,5 +18,7 @@ const getAudit = createRoute({
 });
 
 export function auditRoutes(audits: AuditService) {
-  return createRouter().openapi(getAudit, async (c) => c.json(await audits.get(c.req.valid("param").id), 200));
+  return createRouter().openapi(getAudit, async (c) =>
+    c.json(await audits.get(callerFor(c).merchantId, c.req.valid("param").id), 200),
+  );
 }

@@ -1,10 +1,20 @@
 // /checkouts: start a checkout, read it, cancel it.
 import { createRoute, z } from "@hono/zod-openapi";
 import type { GatewayRegistry } from "../../providers/registry.ts";
+import { access, callerFor } from "../auth.ts";
 import { refuseUnpayable } from "../checkout-checks.ts";
 import { type OriginOptions, requestOrigin } from "../origin.ts";
 import { createRouter } from "../router.ts";
-import { CheckoutRequest, CheckoutView, ErrorResponse, IdempotencyHeaders, IdParam, json, PaymentView } from "../schemas.ts";
+import {
+  CheckoutRequest,
+  CheckoutView,
+  CustomerCheckoutView,
+  ErrorResponse,
+  IdempotencyHeaders,
+  IdParam,
+  json,
+  PaymentView,
+} from "../schemas.ts";
 import type { CheckoutService } from "../services/checkouts.ts";
 
 const errors = {
@@ -13,13 +23,22 @@ const errors = {
 };
 
 const Accepted = z
-  .object({ id: z.string(), status: z.string(), payment: PaymentView.optional(), links: z.record(z.string(), z.string()) })
+  .object({
+    id: z.string(),
+    status: z.string(),
+    clientSecret: z
+      .string()
+      .openapi({ description: "For the customer's browser: GET /checkouts/{id}?client_secret= with a publishable key" }),
+    payment: PaymentView.partial().optional(),
+    links: z.record(z.string(), z.string()),
+  })
   .openapi("CheckoutAccepted");
 
 const createCheckout = createRoute({
   method: "post",
   path: "/checkouts",
   summary: "Start a checkout (create order, charge, notify)",
+  ...access("checkouts:write", { publishable: true }),
   request: { headers: IdempotencyHeaders, body: { ...json(CheckoutRequest, "The order and how to pay"), required: true } },
   responses: {
     202: json(Accepted, "Accepted: the checkout runs; follow links.self for its status"),
@@ -51,14 +70,28 @@ const getCheckout = createRoute({
   method: "get",
   path: "/checkouts/{id}",
   summary: "A checkout's status, order and payment, while it runs and after",
-  request: { params: IdParam },
-  responses: { 200: json(CheckoutView, "The checkout"), 404: errors[404] },
+  ...access("checkouts:read", { publishable: true }),
+  request: {
+    params: IdParam,
+    query: z.object({
+      client_secret: z
+        .string()
+        .max(200)
+        .optional()
+        .openapi({ description: "With a publishable key: the checkout's client secret; answers its status and action only" }),
+    }),
+  },
+  responses: {
+    200: json(z.union([CheckoutView, CustomerCheckoutView]), "The checkout (with a publishable key: its status and action only)"),
+    404: errors[404],
+  },
 });
 
 const cancelCheckout = createRoute({
   method: "post",
   path: "/checkouts/{id}/cancel",
   summary: "Cancel a checkout that has not started charging",
+  ...access("checkouts:write"),
   request: {
     params: IdParam,
     body: { ...json(z.object({ reason: z.string().max(500).optional() }), "Why (optional)"), required: false },
@@ -80,21 +113,34 @@ export function checkoutRoutes(
       const body = c.req.valid("json");
       refuseUnpayable(body, gateways);
       const headers = c.req.valid("header");
-      const { id } = await service.start(body, headers["idempotency-key"], requestOrigin(c, origin));
+      const caller = callerFor(c);
+      const { id, clientSecret } = await service.start(caller, body, headers["idempotency-key"], requestOrigin(c, origin));
       c.header("Location", `/checkouts/${id}`);
       // `Prefer: wait=N` (RFC 7240): answer with the checkout once the payment has its first
       // answer, so a client gets a 3-D Secure URL or QR code without polling.
       const wait = /\bwait=(\d+)/.exec(headers.prefer ?? "")?.[1];
       if (wait) {
         await service.awaitPaymentAnswer(id, Math.min(Number(wait), 30));
-        const view = await service.get(id);
-        return c.json({ id, status: view.status, payment: view.payment, links: view.links }, 202);
+        const view = await service.get(caller.merchantId, id);
+        const payment =
+          caller.type === "publishable" ? { status: view.payment.status, action: view.payment.action } : view.payment;
+        return c.json({ id, status: view.status, clientSecret, payment, links: view.links }, 202);
       }
-      return c.json({ id, status: "RUNNING", links: { self: `/checkouts/${id}`, cancel: `/checkouts/${id}/cancel` } }, 202);
+      return c.json(
+        { id, status: "RUNNING", clientSecret, links: { self: `/checkouts/${id}`, cancel: `/checkouts/${id}/cancel` } },
+        202,
+      );
     })
-    .openapi(getCheckout, async (c) => c.json(await service.get(c.req.valid("param").id), 200))
+    .openapi(getCheckout, async (c) => {
+      const caller = callerFor(c);
+      const { id } = c.req.valid("param");
+      if (caller.type === "publishable") {
+        return c.json(await service.getForCustomer(caller.merchantId, id, c.req.valid("query").client_secret), 200);
+      }
+      return c.json(await service.get(caller.merchantId, id), 200);
+    })
     .openapi(cancelCheckout, async (c) => {
       const { reason } = c.req.valid("json") ?? {};
-      return c.json(await service.cancel(c.req.valid("param").id, reason), 200);
+      return c.json(await service.cancel(callerFor(c), c.req.valid("param").id, reason), 200);
     });
 }

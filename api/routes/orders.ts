@@ -1,5 +1,6 @@
 // /orders: the order rows the checkouts wrote.
 import { createRoute } from "@hono/zod-openapi";
+import { access, callerFor } from "../auth.ts";
 import { createRouter } from "../router.ts";
 import { ErrorResponse, IdParam, json, OrderView } from "../schemas.ts";
 import type { OrderService } from "../services/orders.ts";
@@ -8,6 +9,7 @@ const getOrder = createRoute({
   method: "get",
   path: "/orders/{id}",
   summary: "An order with its line items",
+  ...access("checkouts:read"),
   request: { params: IdParam },
   responses: {
     200: json(OrderView, "The order"),
@@ -16,5 +18,7 @@ const getOrder = createRoute({
 });
 
 export function orderRoutes(orders: OrderService) {
-  return createRouter().openapi(getOrder, async (c) => c.json(await orders.get(c.req.valid("param").id), 200));
+  return createRouter().openapi(getOrder, async (c) =>
+    c.json(await orders.get(callerFor(c).merchantId, c.req.valid("param").id), 200),
+  );
 }

@@ -1,5 +1,6 @@
 // /checkouts/{id}/refunds: refund all or part of a captured payment, durably, once per key.
 import { createRoute, z } from "@hono/zod-openapi";
+import { access, callerFor } from "../auth.ts";
 import { createRouter } from "../router.ts";
 import { ErrorResponse, IdParam, idempotencyKey, json, RefundView } from "../schemas.ts";
 import type { RefundService } from "../services/refunds.ts";
@@ -8,6 +9,7 @@ const createRefund = createRoute({
   method: "post",
   path: "/checkouts/{id}/refunds",
   summary: "Refund a checkout's payment, in full or in part",
+  ...access("refunds:write"),
   request: {
     params: IdParam,
     headers: z.object({ "idempotency-key": idempotencyKey("is required: a retried refund request must not refund twice") }),
@@ -38,6 +40,7 @@ const listRefunds = createRoute({
   method: "get",
   path: "/checkouts/{id}/refunds",
   summary: "A checkout's refunds",
+  ...access("refunds:read"),
   request: { params: IdParam },
   responses: {
     200: json(z.object({ data: z.array(RefundView) }), "Refunds, oldest first"),
@@ -49,8 +52,10 @@ export function refundRoutes(refunds: RefundService) {
   return createRouter()
     .openapi(createRefund, async (c) => {
       const { id } = c.req.valid("param");
-      const refund = await refunds.start(id, c.req.valid("json")?.amount, c.req.valid("header")["idempotency-key"]);
+      const refund = await refunds.start(callerFor(c), id, c.req.valid("json")?.amount, c.req.valid("header")["idempotency-key"]);
       return c.json({ id: refund.id, status: "PENDING", links: { refunds: `/checkouts/${id}/refunds` } }, 202);
     })
-    .openapi(listRefunds, async (c) => c.json({ data: await refunds.list(c.req.valid("param").id) }, 200));
+    .openapi(listRefunds, async (c) =>
+      c.json({ data: await refunds.list(callerFor(c).merchantId, c.req.valid("param").id) }, 200),
+    );
 }

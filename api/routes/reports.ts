@@ -1,5 +1,6 @@
 // /reports: read-only figures over the checkouts of a time window.
 import { createRoute, z } from "@hono/zod-openapi";
+import { access, callerFor } from "../auth.ts";
 import { createRouter } from "../router.ts";
 import { ErrorResponse, json } from "../schemas.ts";
 import type { ReportService } from "../services/reports.ts";
@@ -49,6 +50,7 @@ const getPaymentsReport = createRoute({
   method: "get",
   path: "/reports/payments",
   summary: "Payments of the checkouts started in a window: counts and amounts per currency by provider, method, status, country",
+  ...access("reports:read"),
   request: { query: ReportQuery },
   responses: {
     200: json(PaymentsReport, "The report"),
@@ -59,6 +61,6 @@ const getPaymentsReport = createRoute({
 export function reportRoutes(reports: ReportService) {
   return createRouter().openapi(getPaymentsReport, async (c) => {
     const { from, to } = c.req.valid("query");
-    return c.json(await reports.payments(new Date(from), new Date(to)), 200);
+    return c.json(await reports.payments(callerFor(c).merchantId, new Date(from), new Date(to)), 200);
   });
 }

@@ -2,6 +2,7 @@
 // adapter (providers/sandbox.ts) calls it over HTTP like any provider's API.
 import { createRoute, z } from "@hono/zod-openapi";
 import type { SandboxLedger } from "../../sandbox/ledger.ts";
+import { access, callerFor } from "../auth.ts";
 import { createRouter } from "../router.ts";
 import { Currency, ErrorResponse, json } from "../schemas.ts";
 
@@ -59,7 +60,8 @@ const listCharges = createRoute({
   method: "get",
   path: "/sandbox/charges",
   tags: ["sandbox"],
-  summary: "The sandbox ledger: every charge with its idempotency key",
+  summary: "The sandbox ledger: your checkouts' charges with their idempotency keys",
+  ...access("sandbox:write"),
   request: {
     query: z.object({
       checkoutId: z.string().optional(),
@@ -83,6 +85,7 @@ const getOutage = createRoute({
   path: "/sandbox/outage",
   tags: ["sandbox"],
   summary: "Whether the outage switch is on",
+  ...access("sandbox:write"),
   responses: { 200: json(Outage, "The switch") },
 });
 
@@ -91,6 +94,7 @@ const putOutage = createRoute({
   path: "/sandbox/outage",
   tags: ["sandbox"],
   summary: "Turn the outage switch on (every charge answers 503) or off",
+  ...access("sandbox:write"),
   request: { body: { required: true, ...json(Outage, "The switch") } },
   responses: { 200: json(Outage, "The switch, as set") },
 });
@@ -190,7 +194,7 @@ export function sandboxRoutes(ledger: SandboxLedger) {
       }
       return c.json(answer.charge, answer.http);
     })
-    .openapi(listCharges, async (c) => c.json({ data: await ledger.list(c.req.valid("query")) }, 200))
+    .openapi(listCharges, async (c) => c.json({ data: await ledger.list(callerFor(c).merchantId, c.req.valid("query")) }, 200))
     .openapi(chargeByKey, async (c) => {
       const charge = await ledger.findByKey(c.req.valid("param").key);
       if (!charge) return c.json({ error: { code: "not_found", message: "No charge under this key." } }, 404);

@@ -2,6 +2,7 @@
 // secret is shown once, at creation; every delivery is logged.
 import { createRoute, z } from "@hono/zod-openapi";
 import { EVENT_TYPES } from "../../workflows/definitions.ts";
+import { access, callerFor } from "../auth.ts";
 import { createRouter } from "../router.ts";
 import { ErrorResponse, json } from "../schemas.ts";
 import type { WebhookEndpointService } from "../services/webhook-endpoints.ts";
@@ -41,6 +42,7 @@ const create = createRoute({
   method: "post",
   path: "/webhook-endpoints",
   tags: ["webhook endpoints"],
+  ...access("webhooks:write"),
   summary: "Subscribe a URL to event types; answers the signing secret once",
   request: { body: { required: true, ...json(EndpointRequest, "Where and what") } },
   responses: { 201: json(CreatedEndpoint, "Subscribed"), 400: json(ErrorResponse, "Invalid request") },
@@ -49,6 +51,7 @@ const list = createRoute({
   method: "get",
   path: "/webhook-endpoints",
   tags: ["webhook endpoints"],
+  ...access("webhooks:read"),
   summary: "The subscribed endpoints (without secrets)",
   responses: { 200: json(z.object({ data: z.array(Endpoint) }), "Endpoints") },
 });
@@ -56,6 +59,7 @@ const remove = createRoute({
   method: "delete",
   path: "/webhook-endpoints/{id}",
   tags: ["webhook endpoints"],
+  ...access("webhooks:write"),
   summary: "Unsubscribe: no more deliveries, pending retries stop",
   request: { params: EndpointId },
   responses: { 204: { description: "Deleted" }, 404: json(ErrorResponse, "No such endpoint") },
@@ -64,6 +68,7 @@ const deliveries = createRoute({
   method: "get",
   path: "/webhook-endpoints/{id}/deliveries",
   tags: ["webhook endpoints"],
+  ...access("webhooks:read"),
   summary: "The delivery log: attempts, last status code, delivered at",
   request: { params: EndpointId },
   responses: {
@@ -74,11 +79,13 @@ const deliveries = createRoute({
 
 export function webhookEndpointRoutes(endpoints: WebhookEndpointService) {
   return createRouter()
-    .openapi(create, async (c) => c.json(await endpoints.create(c.req.valid("json")), 201))
-    .openapi(list, async (c) => c.json({ data: await endpoints.list() }, 200))
+    .openapi(create, async (c) => c.json(await endpoints.create(callerFor(c).merchantId, c.req.valid("json")), 201))
+    .openapi(list, async (c) => c.json({ data: await endpoints.list(callerFor(c).merchantId) }, 200))
     .openapi(remove, async (c) => {
-      await endpoints.remove(c.req.valid("param").id);
+      await endpoints.remove(callerFor(c).merchantId, c.req.valid("param").id);
       return c.body(null, 204);
     })
-    .openapi(deliveries, async (c) => c.json({ data: await endpoints.deliveries(c.req.valid("param").id) }, 200));
+    .openapi(deliveries, async (c) =>
+      c.json({ data: await endpoints.deliveries(callerFor(c).merchantId, c.req.valid("param").id) }, 200),
+    );
 }

@@ -1,6 +1,7 @@
 // Where a checkout's run stands, for every service that reads one: live in Temporal, or, once
 // the namespace's retention deleted it, in the archive (its final state and memo) and the
-// database (its rows). A checkout outlives its workflow's retention.
+// database (its rows). A checkout outlives its workflow's retention. Every lookup is scoped to
+// the merchant: another merchant's checkout is, to the caller, a checkout that never was.
 import type { Client, WorkflowExecutionDescription, WorkflowHandle } from "@temporalio/client";
 import { WorkflowNotFoundError } from "@temporalio/common";
 import { stateOfFailedRun } from "../../history/events.ts";
@@ -39,8 +40,16 @@ export function checkoutRuns(temporal: Client, db: Db) {
     }
   }
 
-  /** The live run, else the archived one and the order row; undefined: the checkout never was. */
-  async function find(id: string): Promise<Found | undefined> {
+  /** The checkout's own row, when it is this merchant's. */
+  async function owned(merchantId: string, id: string) {
+    if (!isCheckoutId(id)) return undefined;
+    const row = await db.checkout.findUnique({ where: { id } });
+    return row?.merchantId === merchantId ? row : undefined;
+  }
+
+  /** The live run, else the archived one and the order row; undefined: the checkout never was (for this merchant). */
+  async function find(merchantId: string, id: string): Promise<Found | undefined> {
+    if (!(await owned(merchantId, id))) return undefined;
     const live = await liveDescription(id);
     if (live) return { live };
     const [archived, order] = await Promise.all([
@@ -51,15 +60,15 @@ export function checkoutRuns(temporal: Client, db: Db) {
   }
 
   /** 404 only for a checkout that never was. */
-  async function ensureExists(id: string): Promise<void> {
-    if (!(await find(id))) throw notFound("checkout", id);
+  async function ensureExists(merchantId: string, id: string): Promise<void> {
+    if (!(await find(merchantId, id))) throw notFound("checkout", id);
   }
 
   /** What Temporal tells of the checkout: its live run, or the archived one once Temporal deleted it. */
-  async function runOf(id: string): Promise<RunView> {
+  async function runOf(merchantId: string, id: string): Promise<RunView> {
     const handle = handleFor(id);
     const workflowId = checkoutWorkflowId(id);
-    const found = await find(id);
+    const found = await find(merchantId, id);
     if (!found) throw notFound("checkout", id);
     const description = found.live;
     if (!description) {
@@ -105,7 +114,7 @@ export function checkoutRuns(temporal: Client, db: Db) {
     };
   }
 
-  return { handleFor, find, ensureExists, runOf };
+  return { handleFor, owned, find, ensureExists, runOf };
 }
 
 export type CheckoutRuns = ReturnType<typeof checkoutRuns>;

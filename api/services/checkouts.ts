@@ -1,7 +1,8 @@
 // Checkouts: start one workflow per checkout (idempotently) unless the customer's risk check
 // holds it, read a checkout's state (its run joined with its rows), wait for the payment's
 // first answer, and cancel it.
-import { type Client, type WorkflowHandle, WorkflowUpdateFailedError } from "@temporalio/client";
+import { timingSafeEqual } from "node:crypto";
+import { type Client, WorkflowUpdateFailedError } from "@temporalio/client";
 import {
   ApplicationFailure,
   TypedSearchAttributes,
@@ -19,10 +20,11 @@ import {
   searchAttributes,
 } from "../../workflows/definitions.ts";
 import type { CheckoutInput, CheckoutOrigin } from "../../workflows/types.ts";
-import { ApiError } from "../errors.ts";
+import type { Caller } from "../caller.ts";
+import { ApiError, notFound } from "../errors.ts";
 import type { CheckoutRequest } from "../schemas.ts";
 import type { CheckoutRuns } from "./checkout-runs.ts";
-import { checkoutIdFor, refuseOtherRequest, requestHash } from "./idempotency.ts";
+import { claimKey, newCheckoutId, newClientSecret, refuseOtherRequest, requestHash, SAME_KEY_OTHER_BODY } from "./idempotency.ts";
 import { assessCheckout, customerOnHold, riskChecksOff } from "./risk-check.ts";
 import { orderView, refundView, statusOfOrder } from "./views.ts";
 
@@ -35,7 +37,11 @@ export interface CheckoutSettings {
   riskChecks: boolean;
 }
 
-const SAME_KEY_OTHER_BODY = "a different request body";
+/** Compares secrets in constant time. */
+function sameSecret(expected: string, given: string): boolean {
+  const [a, b] = [Buffer.from(expected), Buffer.from(given)];
+  return a.length === b.length && timingSafeEqual(a, b);
+}
 
 export function checkoutService(temporal: Client, db: Db, runs: CheckoutRuns, settings: CheckoutSettings) {
   /**
@@ -45,30 +51,48 @@ export function checkoutService(temporal: Client, db: Db, runs: CheckoutRuns, se
    * A new checkout is first assessed by the customer's risk workflow: a held customer gets 429
    * and nothing starts; otherwise the decision goes into the input and the `RiskLevel` attribute.
    */
-  async function start(body: CheckoutRequest, idempotencyKey?: string, origin?: CheckoutOrigin): Promise<{ id: string }> {
+  async function start(
+    caller: Caller,
+    body: CheckoutRequest,
+    idempotencyKey?: string,
+    origin?: CheckoutOrigin,
+  ): Promise<{ id: string; clientSecret: string }> {
+    const { merchantId } = caller;
     const country = origin?.country ?? undefined;
-    const checkoutId = checkoutIdFor(idempotencyKey);
     const hash = requestHash(body);
+    const { checkoutId, claimed } = idempotencyKey
+      ? await claimKey(db, merchantId, idempotencyKey, hash)
+      : { checkoutId: newCheckoutId(), claimed: true };
     const workflowId = checkoutWorkflowId(checkoutId);
     // A client retrying its POST gets its checkout, even while the customer is held, and even
     // after retention deleted its workflow (starting it again could charge twice).
-    if (idempotencyKey) {
-      const existing = await runs.find(checkoutId);
+    if (!claimed) {
+      const existing = await runs.find(merchantId, checkoutId);
       if (existing) {
         // Deleted without an archive (terminated, then retention): no memo left to compare with.
         const memo = existing.live?.memo ?? existing.archived?.memo;
         if (memo) refuseOtherRequest(memo, hash, SAME_KEY_OTHER_BODY);
-        return { id: checkoutId };
+        return { id: checkoutId, clientSecret: (await runs.owned(merchantId, checkoutId))!.clientSecret };
       }
     }
+    // Whose it is, from its first moment (and, for a key whose first request died before its
+    // workflow started, the row that request already wrote).
+    await db.checkout.createMany({
+      data: [{ id: checkoutId, merchantId, clientSecret: newClientSecret(checkoutId) }],
+      skipDuplicates: true, // concurrent requests under one key: the first one's row stands
+    });
+    const { clientSecret } = await db.checkout.findUniqueOrThrow({ where: { id: checkoutId } });
 
     const requestedAt = new Date().toISOString();
-    const risk = settings.riskChecks ? await assessCheckout(temporal, body.customer.id, checkoutId, requestedAt) : riskChecksOff;
+    const risk = settings.riskChecks
+      ? await assessCheckout(temporal, merchantId, body.customer.id, checkoutId, requestedAt)
+      : riskChecksOff;
     if (risk.hold) throw customerOnHold(risk);
 
     const totalAmount = orderTotal(body.items);
     const input: CheckoutInput = {
       checkoutId,
+      merchantId,
       customer: body.customer,
       items: body.items,
       currency: body.currency,
@@ -81,9 +105,8 @@ export function checkoutService(temporal: Client, db: Db, runs: CheckoutRuns, se
       ...(origin ? { origin } : {}),
       risk,
     };
-    let handle: WorkflowHandle;
     try {
-      handle = await temporal.workflow.start<typeof checkout>("checkout", {
+      await temporal.workflow.start<typeof checkout>("checkout", {
         workflowId,
         taskQueue: settings.taskQueue,
         args: [input],
@@ -91,7 +114,14 @@ export function checkoutService(temporal: Client, db: Db, runs: CheckoutRuns, se
         // is never started again.
         workflowIdConflictPolicy: "USE_EXISTING",
         workflowIdReusePolicy: "REJECT_DUPLICATE",
-        memo: { requestHash: hash, customerId: body.customer.id, totalAmount, currency: body.currency, items: body.items.length },
+        memo: {
+          requestHash: hash,
+          merchantId,
+          customerId: body.customer.id,
+          totalAmount,
+          currency: body.currency,
+          items: body.items.length,
+        },
         typedSearchAttributes: new TypedSearchAttributes([
           { key: searchAttributes.CheckoutStatus, value: "RUNNING" },
           { key: searchAttributes.PaymentProvider, value: body.payment.provider },
@@ -107,16 +137,14 @@ export function checkoutService(temporal: Client, db: Db, runs: CheckoutRuns, se
       });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      handle = temporal.workflow.getHandle(workflowId);
     }
-    // Another request under the same key may have started it first, with another body.
-    if (idempotencyKey) refuseOtherRequest((await handle.describe()).memo, hash, SAME_KEY_OTHER_BODY);
-    return { id: checkoutId };
+    return { id: checkoutId, clientSecret };
   }
 
   /** The checkout's state: from the workflow (query or result), joined with the database rows. */
-  async function get(id: string) {
-    const { workflowId, executionStatus, memo, state, pendingAttempts, lastAttemptError } = await runs.runOf(id);
+  async function get(merchantId: string, id: string) {
+    const { workflowId, executionStatus, memo, state, pendingAttempts, lastAttemptError } = await runs.runOf(merchantId, id);
+    const owner = await runs.owned(merchantId, id);
 
     const [order, refunds] = await Promise.all([
       db.order.findUnique({ where: { checkoutId: id }, include: { items: true, payment: true, customer: true } }),
@@ -128,6 +156,7 @@ export function checkoutService(temporal: Client, db: Db, runs: CheckoutRuns, se
     return {
       id,
       workflowId,
+      clientSecret: owner?.clientSecret ?? null,
       status,
       step: state?.step ?? (status === "RUNNING" ? "UNKNOWN" : "DONE"),
       totalAmount: order ? fromDb(order.totalAmount) : typeof memo.totalAmount === "number" ? memo.totalAmount : 0,
@@ -162,6 +191,22 @@ export function checkoutService(temporal: Client, db: Db, runs: CheckoutRuns, se
     };
   }
 
+  /**
+   * What a browser may read with a publishable key and the checkout's client secret: its status
+   * and the action the customer must take, nothing else. 404 for a wrong secret, as for no checkout.
+   */
+  async function getForCustomer(merchantId: string, id: string, clientSecret: string | undefined) {
+    const owner = await runs.owned(merchantId, id);
+    if (!owner || !clientSecret || !sameSecret(owner.clientSecret, clientSecret)) throw notFound("checkout", id);
+    const view = await get(merchantId, id);
+    return {
+      id,
+      status: view.status,
+      payment: { status: view.payment.status, action: view.payment.action },
+      failureReason: view.failureReason,
+    };
+  }
+
   /** Waits up to `seconds` for the payment's first answer (paid, declined, or an action to take). */
   async function awaitPaymentAnswer(id: string, seconds: number): Promise<void> {
     const handle = runs.handleFor(id);
@@ -170,11 +215,11 @@ export function checkoutService(temporal: Client, db: Db, runs: CheckoutRuns, se
       .catch(() => {}); // no worker yet, or the checkout ended: GET tells the rest
   }
 
-  async function cancel(id: string, reason?: string) {
+  async function cancel(caller: Caller, id: string, reason?: string) {
     const handle = runs.handleFor(id);
-    await runs.ensureExists(id);
+    await runs.ensureExists(caller.merchantId, id);
     try {
-      await handle.executeUpdate(cancelUpdate, { args: [{ reason }] });
+      await handle.executeUpdate(cancelUpdate, { args: [{ reason, requestedBy: caller.keyId }] });
     } catch (err) {
       if (
         err instanceof WorkflowUpdateFailedError &&
@@ -188,10 +233,10 @@ export function checkoutService(temporal: Client, db: Db, runs: CheckoutRuns, se
       }
       throw err;
     }
-    return get(id);
+    return get(caller.merchantId, id);
   }
 
-  return { start, get, awaitPaymentAnswer, cancel };
+  return { start, get, getForCustomer, awaitPaymentAnswer, cancel };
 }
 
 export type CheckoutService = ReturnType<typeof checkoutService>;

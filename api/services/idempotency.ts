@@ -1,14 +1,57 @@
 // A retried request must find what the first one did, and a key reused for another request must
-// be refused: the checkout id follows from the key, and the request's fingerprint is kept in the
-// workflow's memo to compare against.
-import { createHash, randomUUID } from "node:crypto";
+// be refused. A merchant's Idempotency-Key is a row of its own (merchant, key) that maps to the
+// checkout it started and the request's fingerprint; checkout ids are random, so no one can
+// compute another's id from a key, or take a key before its owner uses it.
+import { createHash, randomBytes } from "node:crypto";
+import { DEFAULT_MERCHANT_ID } from "../../merchants/merchants.ts";
+import { type Db, Prisma } from "../../prisma/client.ts";
 import { ApiError } from "../errors.ts";
 
-/** The public id of a checkout: derived from the Idempotency-Key when there is one. */
-export function checkoutIdFor(idempotencyKey: string | undefined): string {
-  if (!idempotencyKey) return `chk_${randomUUID().replace(/-/g, "")}`;
+/** A new checkout's id: random, unguessable. */
+export const newCheckoutId = () => `chk_${randomBytes(16).toString("hex")}`;
+
+/** A client secret: lets a browser read its one checkout's status, nothing else. */
+export const newClientSecret = (checkoutId: string) => `${checkoutId}_secret_${randomBytes(18).toString("base64url")}`;
+
+/**
+ * The id checkouts had before merchants existed: derived from the key. Only the default
+ * merchant's keys can be behind one, and a retry of such a request must find its checkout.
+ */
+export function legacyCheckoutId(idempotencyKey: string): string {
   return `chk_${createHash("sha256").update(idempotencyKey).digest("hex").slice(0, 32)}`;
 }
+
+/**
+ * The checkout a merchant's key stands for: the one an earlier request under it started (after
+ * checking it was the same request), or a new id, claimed atomically so that concurrent requests
+ * under one key all get the same checkout.
+ */
+export async function claimKey(
+  db: Db,
+  merchantId: string,
+  key: string,
+  hash: string,
+): Promise<{ checkoutId: string; claimed: boolean }> {
+  for (;;) {
+    const existing = await db.idempotencyKey.findUnique({ where: { merchantId_key: { merchantId, key } } });
+    if (existing) {
+      refuseOtherRequest({ requestHash: existing.requestHash }, hash, SAME_KEY_OTHER_BODY);
+      return { checkoutId: existing.checkoutId, claimed: false };
+    }
+    const legacy =
+      merchantId === DEFAULT_MERCHANT_ID ? await db.checkout.findUnique({ where: { id: legacyCheckoutId(key) } }) : null;
+    const checkoutId = legacy?.id ?? newCheckoutId();
+    try {
+      await db.idempotencyKey.create({ data: { merchantId, key, checkoutId, requestHash: hash } });
+      return { checkoutId, claimed: !legacy };
+    } catch (err) {
+      // Another request under the same key claimed it first: take what it claimed.
+      if (!(err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2002")) throw err;
+    }
+  }
+}
+
+export const SAME_KEY_OTHER_BODY = "a different request body";
 
 /** The id of a checkout's refund under a key: the same key on the same checkout is the same refund. */
 export function refundIdFor(checkoutId: string, idempotencyKey: string): string {

@@ -26,7 +26,7 @@ export function createServices(deps: ServiceDeps) {
     checkouts: checkoutService(temporal, db, runs, deps),
     refunds: refundService(temporal, db, runs, deps),
     orders: orderService(db),
-    audits: auditService(temporal, db),
+    audits: auditService(temporal, db, runs),
     providerWebhooks: providerWebhookService(deps.gateways, db, temporal),
     webhookEndpoints: webhookEndpointService(db),
     reports: reportService(db),

@@ -4,8 +4,8 @@ import { notFound } from "../errors.ts";
 import { orderView } from "./views.ts";
 
 export function orderService(db: Db) {
-  async function get(orderId: string) {
-    const order = await db.order.findUnique({ where: { id: orderId }, include: { items: true, customer: true } });
+  async function get(merchantId: string, orderId: string) {
+    const order = await db.order.findFirst({ where: { id: orderId, merchantId }, include: { items: true, customer: true } });
     if (!order) throw notFound("order", orderId);
     return orderView(order);
   }

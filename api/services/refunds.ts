@@ -8,6 +8,7 @@ import type { Db } from "../../prisma/client.ts";
 import { checkAmount } from "../../providers/currency-rules.ts";
 import { refundWorkflowId } from "../../workflows/definitions.ts";
 import type { refund } from "../../workflows/refund.ts";
+import type { Caller } from "../caller.ts";
 import { ApiError } from "../errors.ts";
 import type { CheckoutRuns } from "./checkout-runs.ts";
 import { refundIdFor, refundRequestHash, refuseOtherRequest } from "./idempotency.ts";
@@ -21,7 +22,7 @@ export interface RefundSettings {
 export function refundService(temporal: Client, db: Db, runs: CheckoutRuns, settings: RefundSettings) {
   /** Refuses what cannot be refunded (nothing captured, more than is left, an amount the provider cannot take). */
   async function refusals(checkoutId: string, amount: number | undefined) {
-    const order = await db.order.findUnique({ where: { checkoutId }, include: { items: true, customer: true } });
+    const order = await db.order.findUnique({ where: { checkoutId }, include: { items: true } });
     const refundable = await refundableAmount(db, checkoutId);
     if (!order || !refundable) throw new ApiError(409, "not_refundable", "This checkout has no captured payment to refund.");
     if ((amount ?? refundable.refundable) > refundable.refundable) {
@@ -44,15 +45,15 @@ export function refundService(temporal: Client, db: Db, runs: CheckoutRuns, sett
   }
 
   /** Starts (or finds, for the same key) the refund workflow of a checkout. */
-  async function start(checkoutId: string, amount: number | undefined, idempotencyKey: string) {
-    await runs.ensureExists(checkoutId);
+  async function start(caller: Caller, checkoutId: string, amount: number | undefined, idempotencyKey: string) {
+    await runs.ensureExists(caller.merchantId, checkoutId);
     const refundId = refundIdFor(checkoutId, idempotencyKey);
     const hash = refundRequestHash(amount);
     const workflowId = refundWorkflowId(checkoutId, refundId);
     // A retried request finds its refund even once nothing is left to refund.
     const existing = await db.refund.findUnique({ where: { id: refundId }, select: { id: true } });
     const order = existing
-      ? await db.order.findUnique({ where: { checkoutId }, include: { items: true, customer: true } })
+      ? await db.order.findUnique({ where: { checkoutId }, include: { items: true } })
       : await refusals(checkoutId, amount);
     if (!order) throw new ApiError(409, "not_refundable", "This checkout has no captured payment to refund.");
     let handle: WorkflowHandle;
@@ -65,7 +66,8 @@ export function refundService(temporal: Client, db: Db, runs: CheckoutRuns, sett
             refundId,
             checkoutId,
             amount,
-            recipient: order.customer.email,
+            recipient: order.recipient,
+            requestedBy: caller.keyId,
             order: { orderId: order.id, totalAmount: fromDb(order.totalAmount), currency: order.currency },
             items: lineItems(order).map(({ sku, name, quantity, unitAmount }) => ({ sku, name, quantity, unitAmount })),
             requestedAt: new Date().toISOString(),
@@ -85,8 +87,8 @@ export function refundService(temporal: Client, db: Db, runs: CheckoutRuns, sett
     return { id: refundId, workflowId };
   }
 
-  async function list(checkoutId: string) {
-    await runs.ensureExists(checkoutId);
+  async function list(merchantId: string, checkoutId: string) {
+    await runs.ensureExists(merchantId, checkoutId);
     const rows = await db.refund.findMany({ where: { checkoutId }, orderBy: { createdAt: "asc" } });
     return rows.map(refundView);
   }

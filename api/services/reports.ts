@@ -1,4 +1,4 @@
-// GET /reports/payments: the payments of the checkouts started in a window (the order's
+// GET /reports/payments: one merchant's payments of the checkouts started in a window (the order's
 // createdAt within [from, to]), counted and summed per currency (never across currencies) by
 // provider, method, status and country; the most common failure reasons; and the median time from
 // the checkout's start (order createdAt) to the payment's success. Parameterized queries only.
@@ -43,10 +43,10 @@ function buckets(rows: Row[]): Bucket[] {
     .sort((a, b) => b.count - a.count || String(a.key).localeCompare(String(b.key)));
 }
 
-export async function paymentsReport(db: Db, from: Date, to: Date): Promise<PaymentsReport> {
+export async function paymentsReport(db: Db, merchantId: string, from: Date, to: Date): Promise<PaymentsReport> {
   // Prisma keeps DateTime as UTC in timestamp(3) columns: the raw queries compare in UTC too.
   const [fromUtc, toUtc] = [from.toISOString(), to.toISOString()];
-  const where = { order: { createdAt: { gte: from, lte: to } } };
+  const where = { order: { merchantId, createdAt: { gte: from, lte: to } } };
   const grouped = async (field: "provider" | "method" | "status") => {
     const rows = await db.payment.groupBy({
       by: [field, "currency"],
@@ -72,7 +72,8 @@ export async function paymentsReport(db: Db, from: Date, to: Date): Promise<Paym
     db.$queryRaw<{ key: string | null; currency: string; count: number; amount: bigint | number | null }[]>`
       SELECT o."country" AS key, p."currency" AS currency, count(*)::int AS count, sum(p."amount")::bigint AS amount
       FROM "Payment" p JOIN "Order" o ON o."id" = p."orderId"
-      WHERE o."createdAt" >= ${fromUtc}::timestamptz AT TIME ZONE 'UTC' AND o."createdAt" <= ${toUtc}::timestamptz AT TIME ZONE 'UTC'
+      WHERE o."merchantId" = ${merchantId}
+        AND o."createdAt" >= ${fromUtc}::timestamptz AT TIME ZONE 'UTC' AND o."createdAt" <= ${toUtc}::timestamptz AT TIME ZONE 'UTC'
       GROUP BY o."country", p."currency"`,
     db.payment.groupBy({
       by: ["failureReason"],
@@ -86,7 +87,8 @@ export async function paymentsReport(db: Db, from: Date, to: Date): Promise<Paym
         ORDER BY extract(epoch FROM (p."succeededAt" - o."createdAt")) * 1000
       )::float8 AS median
       FROM "Payment" p JOIN "Order" o ON o."id" = p."orderId"
-      WHERE o."createdAt" >= ${fromUtc}::timestamptz AT TIME ZONE 'UTC' AND o."createdAt" <= ${toUtc}::timestamptz AT TIME ZONE 'UTC'
+      WHERE o."merchantId" = ${merchantId}
+        AND o."createdAt" >= ${fromUtc}::timestamptz AT TIME ZONE 'UTC' AND o."createdAt" <= ${toUtc}::timestamptz AT TIME ZONE 'UTC'
         AND p."status" = 'SUCCEEDED' AND p."succeededAt" IS NOT NULL`,
   ]);
 
@@ -114,7 +116,7 @@ export async function paymentsReport(db: Db, from: Date, to: Date): Promise<Paym
 }
 
 export function reportService(db: Db) {
-  return { payments: (from: Date, to: Date) => paymentsReport(db, from, to) };
+  return { payments: (merchantId: string, from: Date, to: Date) => paymentsReport(db, merchantId, from, to) };
 }
 
 export type ReportService = ReturnType<typeof reportService>;

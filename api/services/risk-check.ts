@@ -24,11 +24,12 @@ export const riskChecksOff: RiskDecision = { ...noRecord, reason: "risk checks a
 
 export async function assessCheckout(
   temporal: Client,
+  merchantId: string,
   customerId: string,
   checkoutId: string,
   at: string,
 ): Promise<RiskDecision> {
-  const handle = temporal.workflow.getHandle<typeof customerRisk>(customerRiskWorkflowId(customerId));
+  const handle = temporal.workflow.getHandle<typeof customerRisk>(customerRiskWorkflowId(merchantId, customerId));
   try {
     return await temporal.withDeadline(Date.now() + ASSESS_DEADLINE_MS, () =>
       handle.executeUpdate(assessCheckoutUpdate, { args: [{ checkoutId, at }] }),

@@ -8,16 +8,17 @@ type EndpointRow = NonNullable<Awaited<ReturnType<Db["webhookEndpoint"]["findUni
 const view = (e: EndpointRow) => ({ id: e.id, url: e.url, eventTypes: e.eventTypes, createdAt: e.createdAt.toISOString() });
 
 export function webhookEndpointService(db: Db) {
-  async function find(id: string) {
+  async function find(merchantId: string, id: string) {
     const endpoint = await db.webhookEndpoint.findUnique({ where: { id } });
-    if (!endpoint || endpoint.deletedAt) throw notFound("webhook endpoint", id);
+    if (!endpoint || endpoint.deletedAt || endpoint.merchantId !== merchantId) throw notFound("webhook endpoint", id);
     return endpoint;
   }
 
-  async function create(request: { url: string; eventTypes: string[] }) {
+  async function create(merchantId: string, request: { url: string; eventTypes: string[] }) {
     const endpoint = await db.webhookEndpoint.create({
       data: {
         id: `we_${randomBytes(12).toString("hex")}`,
+        merchantId,
         url: request.url,
         eventTypes: [...new Set(request.eventTypes)],
         secret: `whsec_${randomBytes(24).toString("base64url")}`,
@@ -26,20 +27,20 @@ export function webhookEndpointService(db: Db) {
     return { ...view(endpoint), secret: endpoint.secret };
   }
 
-  async function list() {
-    const rows = await db.webhookEndpoint.findMany({ where: { deletedAt: null }, orderBy: { createdAt: "asc" } });
+  async function list(merchantId: string) {
+    const rows = await db.webhookEndpoint.findMany({ where: { merchantId, deletedAt: null }, orderBy: { createdAt: "asc" } });
     return rows.map(view);
   }
 
   /** Unsubscribes: no more deliveries, pending retries stop. */
-  async function remove(id: string) {
-    const endpoint = await find(id);
+  async function remove(merchantId: string, id: string) {
+    const endpoint = await find(merchantId, id);
     await db.webhookEndpoint.update({ where: { id: endpoint.id }, data: { deletedAt: new Date() } });
   }
 
   /** The delivery log, newest first. */
-  async function deliveries(id: string) {
-    const endpoint = await find(id);
+  async function deliveries(merchantId: string, id: string) {
+    const endpoint = await find(merchantId, id);
     const rows = await db.webhookDelivery.findMany({
       where: { endpointId: endpoint.id },
       include: { event: { select: { type: true } } },

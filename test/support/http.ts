@@ -9,10 +9,21 @@ export const validCheckout = (token = "tok_approve", overrides: Record<string, u
   ...overrides,
 });
 
+/** The key each test stack's API is called with unless a call says otherwise (registered by stack.ts). */
+const defaultKeys = new Map<string, string>();
+export const useKeyFor = (base: string, key: string) => defaultKeys.set(base, key);
+
+/** Calls the API; with the stack's secret key unless `headers` has its own authorization ("" for none). */
 export async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const key = defaultKeys.get(base);
+  const { authorization = key ? `Bearer ${key}` : "", ...rest } = headers;
   const res = await fetch(base + path, {
     method,
-    headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+    headers: {
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+      ...(authorization ? { authorization } : {}),
+      ...rest,
+    },
     body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
   });
   const text = await res.text();

@@ -5,11 +5,15 @@ import { randomBytes } from "node:crypto";
 import type { Client } from "@temporalio/client";
 import { DefaultLogger, Runtime, type Worker } from "@temporalio/worker";
 import { inject } from "vitest";
+import { SCOPES } from "../../api/caller.ts";
 import { type ApiServer, startApiServer } from "../../api/server.ts";
 import { loadConfig } from "../../config.ts";
 import { type SmtpCatcher, startSmtpCatcher } from "../../infra/smtp-catcher.ts";
+import { createApiKey } from "../../merchants/api-keys.ts";
+import { createMerchant } from "../../merchants/merchants.ts";
 import { createDb, type Db } from "../../prisma/client.ts";
 import { connectClient, type RunningWorker, startWorker } from "../../wiring.ts";
+import { useKeyFor } from "./http.ts";
 
 export interface StackOptions {
   /** How long tok_slow makes the sandbox wait before approving. */
@@ -29,6 +33,10 @@ export interface StackOptions {
 
 export interface TestStack {
   url: string;
+  /** This stack's own merchant, with a secret key of every scope (what `call()` sends by default) and a publishable key. */
+  merchantId: string;
+  secretKey: string;
+  publishableKey: string;
   taskQueue: string;
   db: Db;
   temporal: Client;
@@ -69,11 +77,18 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
   const target = { address: temporalAddress, namespace: "default" };
   const temporal = await connectClient(target);
   const api: ApiServer = await startApiServer({ config, temporal: temporal.client, db });
+  const merchant = await createMerchant(db, `test ${taskQueue}`);
+  const secret = await createApiKey(db, { merchantId: merchant.id, type: "secret", scopes: SCOPES });
+  const publishable = await createApiKey(db, { merchantId: merchant.id, type: "publishable", scopes: [] });
+  useKeyFor(api.url, secret.key);
   const workerEnv = { ...env, SMTP_URL: mail.url, SANDBOX_URL: `${api.url}/sandbox` };
 
   let worker: RunningWorker | undefined;
   const stack: TestStack = {
     url: api.url,
+    merchantId: merchant.id,
+    secretKey: secret.key,
+    publishableKey: publishable.key,
     taskQueue,
     db,
     temporal: temporal.client,

@@ -1,27 +1,28 @@
 import { describe, expect, it } from "vitest";
 import type { CheckoutRequest } from "../../api/schemas.ts";
-import { checkoutIdFor, requestHash } from "../../api/services/idempotency.ts";
+import { legacyCheckoutId, newCheckoutId, newClientSecret, requestHash } from "../../api/services/idempotency.ts";
 
 const ID = /^chk_[a-f0-9]{32}$/;
 
-describe("checkoutIdFor", () => {
-  it("derives the same well-formed id from the same key", () => {
-    const id = checkoutIdFor("order-42");
-    expect(id).toMatch(ID);
-    expect(checkoutIdFor("order-42")).toBe(id);
-  });
-
-  it("derives different ids from different keys", () => {
-    const keys = ["order-42", "order-43", "Order-42", "order-42 ", "k".repeat(255)];
-    const ids = keys.map(checkoutIdFor);
-    for (const id of ids) expect(id).toMatch(ID);
-    expect(new Set(ids).size).toBe(keys.length);
-  });
-
-  it("is random and well-formed without a key", () => {
-    const ids = [checkoutIdFor(undefined), checkoutIdFor(undefined), checkoutIdFor(""), checkoutIdFor("")];
+describe("checkout ids", () => {
+  it("are random and well-formed: nothing about a request (its key) can compute one", () => {
+    const ids = Array.from({ length: 50 }, newCheckoutId);
     for (const id of ids) expect(id).toMatch(ID);
     expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it("before merchants, were derived from the key: the same key, the same id (how a retry finds such a checkout)", () => {
+    expect(legacyCheckoutId("order-42")).toMatch(ID);
+    expect(legacyCheckoutId("order-42")).toBe(legacyCheckoutId("order-42"));
+    expect(legacyCheckoutId("order-43")).not.toBe(legacyCheckoutId("order-42"));
+  });
+
+  it("client secrets name their checkout and are not guessable", () => {
+    const id = newCheckoutId();
+    const [a, b] = [newClientSecret(id), newClientSecret(id)];
+    expect(a.startsWith(`${id}_secret_`)).toBe(true);
+    expect(a.length).toBeGreaterThan(id.length + 30);
+    expect(a).not.toBe(b);
   });
 });
 
