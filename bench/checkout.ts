@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { projectRoot } from "../config.ts";
 import { freePort } from "../infra/free-port.ts";
+import { type DevelopmentKeys, developmentKeysFile } from "../merchants/development-keys.ts";
 import { createDb } from "../prisma/client.ts";
 import { connectClient } from "../wiring.ts";
 import { checkoutWorkflowId } from "../workflows/definitions.ts";
@@ -44,6 +45,7 @@ const service = spawn(process.execPath, ["--import", "tsx", "start.ts"], {
 try {
   const databaseUrl = await untilUp(service);
   const api = `http://127.0.0.1:${ports.api}`;
+  const { secretKey } = JSON.parse(await readFile(developmentKeysFile(dataDir), "utf8")) as DevelopmentKeys;
   const { client: temporal, close } = await connectClient({ address: `127.0.0.1:${ports.temporal}`, namespace: "default" });
   const rssBefore = await rssOf(service.pid);
 
@@ -59,7 +61,11 @@ try {
         const t0 = performance.now();
         const res = await fetch(`${api}/checkouts`, {
           method: "POST",
-          headers: { "content-type": "application/json", "idempotency-key": `bench-${randomBytes(8).toString("hex")}` },
+          headers: {
+            "content-type": "application/json",
+            "idempotency-key": `bench-${randomBytes(8).toString("hex")}`,
+            authorization: `Bearer ${secretKey}`,
+          },
           body: JSON.stringify({
             customer: { id: `cus_bench_${next % 20}`, email: "bench@example.com" },
             items: [{ sku: "tee", name: "T-shirt", quantity: 2, unitAmount: 1999 }],

@@ -9,7 +9,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { projectRoot } from "../config.ts";
 import { freePort } from "../infra/free-port.ts";
-import { call, startCheckout, validCheckout, waitForCheckout } from "./support/http.ts";
+import { call, startCheckout, useKeyFor, validCheckout, waitForCheckout } from "./support/http.ts";
 
 const run = promisify(execFile);
 let dataDir: string;
@@ -100,6 +100,12 @@ describe("npm start", () => {
     const { child, output } = await npmStart();
     expect(output()).toContain(`API docs     ${api()}/docs`);
     expect(output()).toContain(`Temporal UI  http://127.0.0.1:${ports.ui}`);
+    // The development merchant's key, printed for the curl example; without it, nothing but /health.
+    const key = /secret (sk_\S+)/.exec(output())?.[1];
+    expect(key).toBeDefined();
+    expect(output()).toContain(`-H "Authorization: Bearer ${key}"`);
+    expect((await call(api(), "GET", "/checkouts/chk_0")).status).toBe(401);
+    useKeyFor(api(), key!);
 
     checkoutId = await startCheckout(api(), validCheckout(), "readme-example");
     const done = await waitForCheckout(api(), checkoutId);
@@ -130,6 +136,7 @@ describe("npm start", () => {
   it("a second start finds the earlier checkout still there", { timeout: 180_000 }, async () => {
     expect(checkoutId).toBeDefined();
     const { child, output } = await npmStart();
+    expect(output()).toContain("secret sk_"); // the same key, kept in the data folder
     const res = await call(api(), "GET", `/checkouts/${checkoutId}`);
     expect(res.status).toBe(200);
     expect(res.json.status).toBe("COMPLETED");
