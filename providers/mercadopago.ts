@@ -38,11 +38,9 @@ import {
   type WebhookRequest,
   WebhookVerificationError,
 } from "./types.ts";
+import { withinTolerance } from "./webhooks.ts";
 
 export const MERCADOPAGO_API_BASE = "https://api.mercadopago.com";
-
-/** How far a webhook's signed timestamp may be from now (either way). */
-const WEBHOOK_TOLERANCE_MS = 5 * 60_000;
 
 /** Payments search pages to read before giving up on a key (50 payments each). */
 const SEARCH_PAGE_SIZE = 50;
@@ -203,9 +201,11 @@ export class MercadoPagoGateway implements PaymentGateway {
       return given.length === expected.length && timingSafeEqual(given, expected);
     });
     if (!matches) throw new WebhookVerificationError("the x-signature does not match");
-    const ageMs = Date.now() - tsToMs(signature.ts);
-    if (Math.abs(ageMs) > WEBHOOK_TOLERANCE_MS) {
-      throw new WebhookVerificationError(`the x-signature timestamp is ${Math.round(ageMs / 1000)} s away from now`);
+    const signedAt = tsToMs(signature.ts);
+    if (!withinTolerance(signedAt)) {
+      throw new WebhookVerificationError(
+        `the x-signature timestamp is ${Math.round((Date.now() - signedAt) / 1000)} s away from now`,
+      );
     }
 
     const providerType = body.action ?? body.type ?? body.topic ?? "unknown";

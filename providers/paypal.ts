@@ -35,12 +35,11 @@ import {
   type WebhookRequest,
   WebhookVerificationError,
 } from "./types.ts";
+import { WEBHOOK_TOLERANCE_SECONDS, withinTolerance } from "./webhooks.ts";
 
 export const PAYPAL_LIVE_API_BASE = "https://api-m.paypal.com";
 export const PAYPAL_SANDBOX_API_BASE = "https://api-m.sandbox.paypal.com";
 
-/** A webhook whose transmission time is further than this from now is refused (replays). */
-const WEBHOOK_TOLERANCE_MS = 5 * 60_000;
 /** Renew the access token this long before PayPal says it expires. */
 const TOKEN_RENEWAL_MARGIN_MS = 60_000;
 /** PayPal-Request-Id is at most 108 characters; invoice_id and custom_id at most 127. */
@@ -275,8 +274,11 @@ export class PayPalGateway implements PaymentGateway {
     };
     const sentAt = Date.parse(transmission.transmission_time);
     if (Number.isNaN(sentAt)) throw new WebhookVerificationError("paypal-transmission-time is not a date");
-    if (Math.abs(Date.now() - sentAt) > WEBHOOK_TOLERANCE_MS) {
-      throw new WebhookVerificationError(`transmission time ${transmission.transmission_time} is more than 5 minutes away`);
+    // Replays: PayPal signs the transmission time.
+    if (!withinTolerance(sentAt)) {
+      throw new WebhookVerificationError(
+        `transmission time ${transmission.transmission_time} is more than ${WEBHOOK_TOLERANCE_SECONDS / 60} minutes away`,
+      );
     }
     let event: unknown;
     try {

@@ -23,11 +23,10 @@ import {
   type WebhookRequest,
   WebhookVerificationError,
 } from "./types.ts";
+import { WEBHOOK_TOLERANCE_SECONDS } from "./webhooks.ts";
 
 export const DEFAULT_STRIPE_API_BASE = "https://api.stripe.com";
 const DEFAULT_SEARCH_LAG_SECONDS = 60;
-/** Stripe's own recommendation: refuse signatures older than five minutes (replay protection). */
-export const WEBHOOK_TOLERANCE_SECONDS = 300;
 
 export interface StripeGatewayOptions {
   secretKey: string;
