@@ -24,6 +24,7 @@
 //   to record, not a transient error and not a bug of ours to retry.
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { toProviderDecimal } from "./currency-rules.ts";
+import { type HttpAnswer, HttpTransport } from "./transport.ts";
 import {
   type ChargeLookup,
   type ChargeOutcome,
@@ -102,12 +103,17 @@ export class MercadoPagoGateway implements PaymentGateway {
   readonly searchLagSeconds = 60;
   /** X-Idempotency-Key's retention is not documented: taken as a day (an inference). */
   readonly keyRetentionSeconds = 24 * 3600;
-  private readonly baseUrl: string;
-  private readonly timeoutMs: number;
+  private readonly http: HttpTransport;
 
   constructor(private readonly settings: MercadoPagoSettings) {
-    this.baseUrl = (settings.baseUrl ?? MERCADOPAGO_API_BASE).replace(/\/+$/, "");
-    this.timeoutMs = settings.timeoutMs ?? 30_000;
+    this.http = new HttpTransport({
+      provider: "Mercado Pago",
+      baseUrl: settings.baseUrl ?? MERCADOPAGO_API_BASE,
+      timeoutMs: settings.timeoutMs,
+      headers: { authorization: `Bearer ${settings.accessToken}` },
+      // 409: a request under this idempotency key is still running.
+      retryStatuses: [409],
+    });
   }
 
   async charge(request: ChargeRequest): Promise<ChargeOutcome> {
@@ -274,52 +280,16 @@ export class MercadoPagoGateway implements PaymentGateway {
     return null;
   }
 
-  /**
-   * One request to Mercado Pago. 2xx and the statuses in `accept` are returned; everything else
-   * throws: 429 and 5xx (and 409, a request under this key still running) GatewayUnavailableError,
-   * other 4xx GatewayRequestError. No answer at all (network error, timeout) is an unknown outcome
-   * for a POST, which may have reached Mercado Pago; a GET changes nothing either way.
-   */
+  /** One request to Mercado Pago: 2xx and the statuses in `accept` are returned, the rest throw. */
   private async send(
     method: "GET" | "POST" | "PUT",
     path: string,
     options: { body?: unknown; idempotencyKey?: string; accept?: number[] },
-  ): Promise<{ status: number; json: unknown }> {
-    const mutating = method !== "GET";
-    const headers: Record<string, string> = { authorization: `Bearer ${this.settings.accessToken}`, accept: "application/json" };
-    if (options.body !== undefined) headers["content-type"] = "application/json";
-    if (options.idempotencyKey) headers["x-idempotency-key"] = options.idempotencyKey;
-
-    let res: Response;
-    let text: string;
-    try {
-      res = await fetch(this.baseUrl + path, {
-        method,
-        headers,
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      text = await res.text();
-    } catch (err) {
-      throw new GatewayUnavailableError(`Mercado Pago unreachable: ${(err as Error).message}`, undefined, mutating);
-    }
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-
-    const { status } = res;
-    if ((status >= 200 && status < 300) || options.accept?.includes(status)) {
-      if (json === undefined && status >= 200 && status < 300) {
-        throw new GatewayUnavailableError(`Mercado Pago answered ${status} without a JSON body`, status, mutating);
-      }
-      return { status, json };
-    }
-    const detail = `Mercado Pago answered ${status} to ${method} ${path.split("?")[0]}: ${describeError(json as MpError, text)}`;
-    if (status === 429 || status === 409 || status >= 500) throw new GatewayUnavailableError(detail, status);
-    throw new GatewayRequestError(detail, status);
+  ): Promise<HttpAnswer> {
+    const headers = options.idempotencyKey ? { "x-idempotency-key": options.idempotencyKey } : undefined;
+    const answer = await this.http.send({ method, path, body: options.body, headers });
+    if (answer.ok || options.accept?.includes(answer.status)) return answer;
+    throw this.http.refusal(answer, describeError(answer.json as MpError, answer.text));
   }
 }
 
