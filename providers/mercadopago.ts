@@ -24,6 +24,7 @@
 //   to record, not a transient error and not a bug of ours to retry.
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { toProviderDecimal } from "./currency-rules.ts";
+import type { MpError, MpPayment, MpRefund, MpSearch, MpWebhookBody } from "./mercadopago-wire.ts";
 import { type HttpAnswer, HttpTransport } from "./transport.ts";
 import {
   type ChargeLookup,
@@ -55,46 +56,6 @@ export interface MercadoPagoSettings {
   /** Sent as notification_url with every payment, when set (else the account's configured URL). */
   notificationUrl?: string;
   timeoutMs?: number;
-}
-
-/** The fields of a Mercado Pago payment the adapter reads. */
-interface MpPayment {
-  id: number | string;
-  status: string;
-  status_detail?: string | null;
-  external_reference?: string | null;
-  metadata?: Record<string, unknown> | null;
-  point_of_interaction?: {
-    type?: string;
-    transaction_data?: { qr_code?: string | null; ticket_url?: string | null } | null;
-  } | null;
-  transaction_details?: { external_resource_url?: string | null } | null;
-}
-
-interface MpRefund {
-  id: number | string;
-  status?: string | null;
-}
-
-interface MpSearch {
-  results?: MpPayment[];
-  paging?: { total?: number; limit?: number; offset?: number };
-}
-
-/** Mercado Pago's error body: {message, error, status, cause: [{code, description}]}. */
-interface MpError {
-  message?: string;
-  error?: string;
-  status?: number;
-  cause?: Array<{ code?: string | number; description?: string }> | null;
-}
-
-interface WebhookBody {
-  id?: string | number;
-  type?: string;
-  topic?: string;
-  action?: string;
-  data?: { id?: string | number };
 }
 
 export class MercadoPagoGateway implements PaymentGateway {
@@ -190,9 +151,9 @@ export class MercadoPagoGateway implements PaymentGateway {
    */
   async verifyWebhook(request: WebhookRequest): Promise<WebhookEvent> {
     const signature = parseSignature(request.headers["x-signature"]);
-    let body: WebhookBody;
+    let body: MpWebhookBody;
     try {
-      body = JSON.parse(request.rawBody) as WebhookBody;
+      body = JSON.parse(request.rawBody) as MpWebhookBody;
     } catch {
       throw new WebhookVerificationError("the webhook body is not JSON");
     }

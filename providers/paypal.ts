@@ -21,6 +21,14 @@
 // the capture id up on the order (one extra GET) instead of making callers keep a second id.
 import { createHash } from "node:crypto";
 import { toProviderDecimal } from "./currency-rules.ts";
+import type {
+  PayPalCapture,
+  PayPalErrorBody,
+  PayPalOrder,
+  PayPalRefund,
+  PayPalToken,
+  PayPalVerification,
+} from "./paypal-wire.ts";
 import { type HttpAnswer, type HttpRequest, HttpTransport } from "./transport.ts";
 import {
   type ChargeLookup,
@@ -74,52 +82,6 @@ export interface PayPalGatewayOptions {
   baseUrl?: string;
   /** Per request; a request that takes longer has an unknown outcome. */
   timeoutMs?: number;
-}
-
-interface PayPalLink {
-  href: string;
-  rel: string;
-  method?: string;
-}
-
-interface PayPalAmount {
-  currency_code: string;
-  value: string;
-}
-
-interface PayPalCapture {
-  id: string;
-  status: string;
-  status_details?: { reason?: string };
-  amount?: PayPalAmount;
-}
-
-interface PayPalOrder {
-  id: string;
-  status: string;
-  links?: PayPalLink[];
-  purchase_units?: Array<{
-    reference_id?: string;
-    custom_id?: string;
-    payments?: { captures?: PayPalCapture[] };
-  }>;
-}
-
-interface PayPalRefund {
-  id: string;
-  status: string;
-  status_details?: { reason?: string };
-}
-
-/** PayPal's error body: {name, message, debug_id, details: [{issue, description}]}. */
-interface PayPalErrorBody {
-  name?: string;
-  message?: string;
-  debug_id?: string;
-  details?: Array<{ issue?: string; description?: string; field?: string }>;
-  /** The OAuth endpoints answer {error, error_description} instead. */
-  error?: string;
-  error_description?: string;
 }
 
 /** A request to the REST API, sent with the access token (and PayPal-Request-Id, when given). */
@@ -288,7 +250,7 @@ export class PayPalGateway implements PaymentGateway {
     if (res.status === 400 || res.status === 422) {
       throw new WebhookVerificationError(`PayPal refused to verify the delivery: ${errorSummary(res)}`);
     }
-    const verdict = this.expect(res) as { verification_status?: string };
+    const verdict = this.expect(res) as PayPalVerification;
     if (verdict.verification_status !== "SUCCESS") {
       throw new WebhookVerificationError(`PayPal says the signature is ${verdict.verification_status ?? "unknown"}`);
     }
@@ -429,7 +391,7 @@ export class PayPalGateway implements PaymentGateway {
       body: "grant_type=client_credentials",
       sideEffectFree: true,
     });
-    const body = this.expect(res) as { access_token?: string; expires_in?: number };
+    const body = this.expect(res) as PayPalToken;
     if (!body.access_token) throw new GatewayUnavailableError("PayPal OAuth token: no access_token in the answer", res.status);
     const lifetimeMs = (body.expires_in ?? 0) * 1000;
     // Renew a minute early; a short-lived token (under two minutes) is renewed at half its life.

@@ -16,6 +16,15 @@
 // header is sent as well (India and Malaysia accounts honour it).
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { toProviderUnits } from "./currency-rules.ts";
+import type {
+  Collection,
+  Notes,
+  RazorpayErrorBody,
+  RazorpayOrder,
+  RazorpayPayment,
+  RazorpayRefund,
+  RazorpayWebhookBody,
+} from "./razorpay-wire.ts";
 import { type HttpAnswer, HttpTransport } from "./transport.ts";
 import {
   type ChargeLookup,
@@ -51,16 +60,6 @@ export interface RazorpaySettings {
   timeoutMs?: number;
 }
 
-/** Razorpay's error body: `{ error: { code, description, source, step, reason, field? } }`. */
-interface RazorpayErrorBody {
-  code?: string;
-  description?: string;
-  source?: string;
-  step?: string;
-  reason?: string;
-  field?: string;
-}
-
 /**
  * An answer from Razorpay that is not a 2xx, for the callers that read some of them (a 400) as an
  * answer; `mapError` turns it into the interface's error, `mapped`.
@@ -74,57 +73,6 @@ class RazorpayApiError extends Error {
   ) {
     super(mapped.message);
   }
-}
-
-/** Razorpay sends `notes` as `[]` when there are none (a PHP quirk), an object otherwise. */
-type Notes = Record<string, string> | unknown[];
-
-interface RazorpayOrder {
-  id: string;
-  entity: "order";
-  amount: number;
-  amount_paid: number;
-  amount_due: number;
-  currency: string;
-  receipt: string | null;
-  status: "created" | "attempted" | "paid";
-  attempts: number;
-  notes: Notes;
-  created_at: number;
-}
-
-interface RazorpayPayment {
-  id: string;
-  entity: "payment";
-  amount: number;
-  currency: string;
-  status: "created" | "authorized" | "captured" | "refunded" | "failed" | "pending";
-  order_id: string | null;
-  captured: boolean;
-  amount_refunded: number;
-  notes: Notes;
-  error_code: string | null;
-  error_description: string | null;
-  error_reason?: string | null;
-  created_at: number;
-}
-
-interface RazorpayRefund {
-  id: string;
-  entity: "refund";
-  amount: number;
-  currency: string;
-  payment_id: string;
-  notes: Notes;
-  receipt: string | null;
-  status: "pending" | "processed" | "failed";
-  created_at: number;
-}
-
-interface Collection<T> {
-  entity: "collection";
-  count: number;
-  items: T[];
 }
 
 /** Razorpay's largest page; lists are walked page by page with `skip`. */
@@ -480,16 +428,6 @@ function toRefundOutcome(refund: RazorpayRefund): RefundOutcome {
   if (refund.status === "failed")
     return { status: "failed", reference: refund.id, reason: "Razorpay could not process the refund" };
   return { status: "pending", reference: refund.id };
-}
-
-interface RazorpayWebhookBody {
-  entity: "event";
-  event: string;
-  payload?: {
-    payment?: { entity?: RazorpayPayment };
-    order?: { entity?: RazorpayOrder };
-    refund?: { entity?: RazorpayRefund };
-  };
 }
 
 const KINDS: Record<string, WebhookEvent["kind"]> = {
