@@ -24,6 +24,8 @@
 //   to record, not a transient error and not a bug of ours to retry.
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { toProviderDecimal } from "./currency-rules.ts";
+import type { MpError, MpPayment, MpRefund, MpSearch, MpWebhookBody } from "./mercadopago-wire.ts";
+import { type HttpAnswer, HttpTransport } from "./transport.ts";
 import {
   type ChargeLookup,
   type ChargeOutcome,
@@ -38,11 +40,9 @@ import {
   type WebhookRequest,
   WebhookVerificationError,
 } from "./types.ts";
+import { withinTolerance } from "./webhooks.ts";
 
 export const MERCADOPAGO_API_BASE = "https://api.mercadopago.com";
-
-/** How far a webhook's signed timestamp may be from now (either way). */
-const WEBHOOK_TOLERANCE_MS = 5 * 60_000;
 
 /** Payments search pages to read before giving up on a key (50 payments each). */
 const SEARCH_PAGE_SIZE = 50;
@@ -58,58 +58,23 @@ export interface MercadoPagoSettings {
   timeoutMs?: number;
 }
 
-/** The fields of a Mercado Pago payment the adapter reads. */
-interface MpPayment {
-  id: number | string;
-  status: string;
-  status_detail?: string | null;
-  external_reference?: string | null;
-  metadata?: Record<string, unknown> | null;
-  point_of_interaction?: {
-    type?: string;
-    transaction_data?: { qr_code?: string | null; ticket_url?: string | null } | null;
-  } | null;
-  transaction_details?: { external_resource_url?: string | null } | null;
-}
-
-interface MpRefund {
-  id: number | string;
-  status?: string | null;
-}
-
-interface MpSearch {
-  results?: MpPayment[];
-  paging?: { total?: number; limit?: number; offset?: number };
-}
-
-/** Mercado Pago's error body: {message, error, status, cause: [{code, description}]}. */
-interface MpError {
-  message?: string;
-  error?: string;
-  status?: number;
-  cause?: Array<{ code?: string | number; description?: string }> | null;
-}
-
-interface WebhookBody {
-  id?: string | number;
-  type?: string;
-  topic?: string;
-  action?: string;
-  data?: { id?: string | number };
-}
-
 export class MercadoPagoGateway implements PaymentGateway {
   readonly provider = "mercadopago";
   /** Payments search is an index, not the store; not documented: taken as a minute, like Stripe's (an inference). */
   readonly searchLagSeconds = 60;
   /** X-Idempotency-Key's retention is not documented: taken as a day (an inference). */
   readonly keyRetentionSeconds = 24 * 3600;
-  private readonly baseUrl: string;
-  private readonly timeoutMs: number;
+  private readonly http: HttpTransport;
 
   constructor(private readonly settings: MercadoPagoSettings) {
-    this.baseUrl = (settings.baseUrl ?? MERCADOPAGO_API_BASE).replace(/\/+$/, "");
-    this.timeoutMs = settings.timeoutMs ?? 30_000;
+    this.http = new HttpTransport({
+      provider: "Mercado Pago",
+      baseUrl: settings.baseUrl ?? MERCADOPAGO_API_BASE,
+      timeoutMs: settings.timeoutMs,
+      headers: { authorization: `Bearer ${settings.accessToken}` },
+      // 409: a request under this idempotency key is still running.
+      retryStatuses: [409],
+    });
   }
 
   async charge(request: ChargeRequest): Promise<ChargeOutcome> {
@@ -186,9 +151,9 @@ export class MercadoPagoGateway implements PaymentGateway {
    */
   async verifyWebhook(request: WebhookRequest): Promise<WebhookEvent> {
     const signature = parseSignature(request.headers["x-signature"]);
-    let body: WebhookBody;
+    let body: MpWebhookBody;
     try {
-      body = JSON.parse(request.rawBody) as WebhookBody;
+      body = JSON.parse(request.rawBody) as MpWebhookBody;
     } catch {
       throw new WebhookVerificationError("the webhook body is not JSON");
     }
@@ -203,9 +168,11 @@ export class MercadoPagoGateway implements PaymentGateway {
       return given.length === expected.length && timingSafeEqual(given, expected);
     });
     if (!matches) throw new WebhookVerificationError("the x-signature does not match");
-    const ageMs = Date.now() - tsToMs(signature.ts);
-    if (Math.abs(ageMs) > WEBHOOK_TOLERANCE_MS) {
-      throw new WebhookVerificationError(`the x-signature timestamp is ${Math.round(ageMs / 1000)} s away from now`);
+    const signedAt = tsToMs(signature.ts);
+    if (!withinTolerance(signedAt)) {
+      throw new WebhookVerificationError(
+        `the x-signature timestamp is ${Math.round((Date.now() - signedAt) / 1000)} s away from now`,
+      );
     }
 
     const providerType = body.action ?? body.type ?? body.topic ?? "unknown";
@@ -274,52 +241,16 @@ export class MercadoPagoGateway implements PaymentGateway {
     return null;
   }
 
-  /**
-   * One request to Mercado Pago. 2xx and the statuses in `accept` are returned; everything else
-   * throws: 429 and 5xx (and 409, a request under this key still running) GatewayUnavailableError,
-   * other 4xx GatewayRequestError. No answer at all (network error, timeout) is an unknown outcome
-   * for a POST, which may have reached Mercado Pago; a GET changes nothing either way.
-   */
+  /** One request to Mercado Pago: 2xx and the statuses in `accept` are returned, the rest throw. */
   private async send(
     method: "GET" | "POST" | "PUT",
     path: string,
     options: { body?: unknown; idempotencyKey?: string; accept?: number[] },
-  ): Promise<{ status: number; json: unknown }> {
-    const mutating = method !== "GET";
-    const headers: Record<string, string> = { authorization: `Bearer ${this.settings.accessToken}`, accept: "application/json" };
-    if (options.body !== undefined) headers["content-type"] = "application/json";
-    if (options.idempotencyKey) headers["x-idempotency-key"] = options.idempotencyKey;
-
-    let res: Response;
-    let text: string;
-    try {
-      res = await fetch(this.baseUrl + path, {
-        method,
-        headers,
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      text = await res.text();
-    } catch (err) {
-      throw new GatewayUnavailableError(`Mercado Pago unreachable: ${(err as Error).message}`, undefined, mutating);
-    }
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-
-    const { status } = res;
-    if ((status >= 200 && status < 300) || options.accept?.includes(status)) {
-      if (json === undefined && status >= 200 && status < 300) {
-        throw new GatewayUnavailableError(`Mercado Pago answered ${status} without a JSON body`, status, mutating);
-      }
-      return { status, json };
-    }
-    const detail = `Mercado Pago answered ${status} to ${method} ${path.split("?")[0]}: ${describeError(json as MpError, text)}`;
-    if (status === 429 || status === 409 || status >= 500) throw new GatewayUnavailableError(detail, status);
-    throw new GatewayRequestError(detail, status);
+  ): Promise<HttpAnswer> {
+    const headers = options.idempotencyKey ? { "x-idempotency-key": options.idempotencyKey } : undefined;
+    const answer = await this.http.send({ method, path, body: options.body, headers });
+    if (answer.ok || options.accept?.includes(answer.status)) return answer;
+    throw this.http.refusal(answer, describeError(answer.json as MpError, answer.text));
   }
 }
 

@@ -21,11 +21,19 @@
 // the capture id up on the order (one extra GET) instead of making callers keep a second id.
 import { createHash } from "node:crypto";
 import { toProviderDecimal } from "./currency-rules.ts";
+import type {
+  PayPalCapture,
+  PayPalErrorBody,
+  PayPalOrder,
+  PayPalRefund,
+  PayPalToken,
+  PayPalVerification,
+} from "./paypal-wire.ts";
+import { type HttpAnswer, type HttpRequest, HttpTransport } from "./transport.ts";
 import {
   type ChargeLookup,
   type ChargeOutcome,
   type ChargeRequest,
-  GatewayRequestError,
   GatewayUnavailableError,
   type PaymentGateway,
   type ProviderDefinition,
@@ -35,12 +43,11 @@ import {
   type WebhookRequest,
   WebhookVerificationError,
 } from "./types.ts";
+import { WEBHOOK_TOLERANCE_SECONDS, withinTolerance } from "./webhooks.ts";
 
 export const PAYPAL_LIVE_API_BASE = "https://api-m.paypal.com";
 export const PAYPAL_SANDBOX_API_BASE = "https://api-m.sandbox.paypal.com";
 
-/** A webhook whose transmission time is further than this from now is refused (replays). */
-const WEBHOOK_TOLERANCE_MS = 5 * 60_000;
 /** Renew the access token this long before PayPal says it expires. */
 const TOKEN_RENEWAL_MARGIN_MS = 60_000;
 /** PayPal-Request-Id is at most 108 characters; invoice_id and custom_id at most 127. */
@@ -77,66 +84,10 @@ export interface PayPalGatewayOptions {
   timeoutMs?: number;
 }
 
-interface PayPalLink {
-  href: string;
-  rel: string;
-  method?: string;
-}
-
-interface PayPalAmount {
-  currency_code: string;
-  value: string;
-}
-
-interface PayPalCapture {
-  id: string;
-  status: string;
-  status_details?: { reason?: string };
-  amount?: PayPalAmount;
-}
-
-interface PayPalOrder {
-  id: string;
-  status: string;
-  links?: PayPalLink[];
-  purchase_units?: Array<{
-    reference_id?: string;
-    custom_id?: string;
-    payments?: { captures?: PayPalCapture[] };
-  }>;
-}
-
-interface PayPalRefund {
-  id: string;
-  status: string;
-  status_details?: { reason?: string };
-}
-
-/** PayPal's error body: {name, message, debug_id, details: [{issue, description}]}. */
-interface PayPalErrorBody {
-  name?: string;
-  message?: string;
-  debug_id?: string;
-  details?: Array<{ issue?: string; description?: string; field?: string }>;
-  /** The OAuth endpoints answer {error, error_description} instead. */
-  error?: string;
-  error_description?: string;
-}
-
-interface SendOptions {
+/** A request to the REST API, sent with the access token (and PayPal-Request-Id, when given). */
+interface PayPalRequest extends Omit<HttpRequest, "headers"> {
   method: "GET" | "POST";
-  path: string;
-  /** A JSON value, or a JSON text already serialised (kept byte for byte). */
-  body?: unknown;
   requestId?: string;
-  /** The request can change something at PayPal: a lost answer leaves its outcome unknown. */
-  sideEffect: boolean;
-}
-
-interface PayPalResponse {
-  status: number;
-  json: unknown;
-  text: string;
 }
 
 /** An id PayPal accepts in a field of at most `max` characters: itself, or a prefix and its hash. */
@@ -146,7 +97,7 @@ function boundedId(value: string, max: number): string {
   return `${value.slice(0, max - hash.length - 1)}-${hash}`;
 }
 
-function errorSummary(res: PayPalResponse): string {
+function errorSummary(res: HttpAnswer): string {
   const body = (res.json ?? {}) as PayPalErrorBody;
   const issues = (body.details ?? []).map((d) => d.issue).filter(Boolean);
   const name = body.name ?? body.error ?? `HTTP ${res.status}`;
@@ -156,7 +107,7 @@ function errorSummary(res: PayPalResponse): string {
   return `${name}${issues.length ? ` [${issues.join(", ")}]` : ""}: ${message}${debug}`;
 }
 
-function issuesOf(res: PayPalResponse): string[] {
+function issuesOf(res: HttpAnswer): string[] {
   const body = (res.json ?? {}) as PayPalErrorBody;
   return (body.details ?? []).map((d) => d.issue ?? "").filter(Boolean);
 }
@@ -167,14 +118,16 @@ export class PayPalGateway implements PaymentGateway {
   readonly searchLagSeconds = 0;
   /** PayPal-Request-Id is kept for 6 hours by default (Orders v2 reference, request headers). */
   readonly keyRetentionSeconds = 6 * 3600;
-  private readonly baseUrl: string;
-  private readonly timeoutMs: number;
+  private readonly http: HttpTransport;
   private token?: { value: string; renewAt: number };
   private tokenRequest?: Promise<string>;
 
   constructor(private readonly options: PayPalGatewayOptions) {
-    this.baseUrl = (options.baseUrl ?? PAYPAL_LIVE_API_BASE).replace(/\/+$/, "");
-    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.http = new HttpTransport({
+      provider: "PayPal",
+      baseUrl: options.baseUrl ?? PAYPAL_LIVE_API_BASE,
+      timeoutMs: options.timeoutMs,
+    });
   }
 
   async charge(request: ChargeRequest): Promise<ChargeOutcome> {
@@ -197,14 +150,10 @@ export class PayPalGateway implements PaymentGateway {
   async reconcile(lookup: ChargeLookup & { returnUrl?: string; customerEmail?: string }): Promise<ChargeOutcome | null> {
     let order: PayPalOrder;
     if (lookup.reference) {
-      const res = await this.send({
-        method: "GET",
-        path: `/v2/checkout/orders/${encodeURIComponent(lookup.reference)}`,
-        sideEffect: false,
-      });
+      const res = await this.send({ method: "GET", path: `/v2/checkout/orders/${encodeURIComponent(lookup.reference)}` });
       // Not found: an unapproved order PayPal has since expired (or never made): charge again.
       if (res.status === 404) return null;
-      order = this.expect(res, [200], "get order") as PayPalOrder;
+      order = this.expect(res) as PayPalOrder;
     } else {
       order = await this.createOrder(lookup, lookup.returnUrl, lookup.customerEmail);
     }
@@ -216,10 +165,9 @@ export class PayPalGateway implements PaymentGateway {
     const orderRes = await this.send({
       method: "GET",
       path: `/v2/checkout/orders/${encodeURIComponent(request.chargeReference)}`,
-      sideEffect: false,
     });
     if (orderRes.status === 404) return { status: "failed", reason: `PayPal has no order ${request.chargeReference}` };
-    const order = this.expect(orderRes, [200], "get order") as PayPalOrder;
+    const order = this.expect(orderRes) as PayPalOrder;
     // PayPal judges what is left to refund (an over-refund, a fully refunded capture): ask it.
     const capture = capturesOf(order).find((c) => ["COMPLETED", "PARTIALLY_REFUNDED", "REFUNDED"].includes(c.status));
     if (!capture) {
@@ -239,12 +187,11 @@ export class PayPalGateway implements PaymentGateway {
         // Carried into the PAYMENT.CAPTURE.REFUNDED webhook: lets it name the checkout.
         custom_id: boundedId(request.checkoutId, INVOICE_ID_MAX),
       },
-      sideEffect: true,
     });
     // 422: PayPal refused the refund for a business reason (REFUND_AMOUNT_EXCEEDED,
     // CAPTURE_FULLY_REFUNDED, REFUND_TIME_LIMIT_EXCEEDED, ...): final, no retry changes it.
     if (res.status === 422) return { status: "failed", reason: errorSummary(res) };
-    const refund = this.expect(res, [200, 201], "refund capture") as PayPalRefund;
+    const refund = this.expect(res) as PayPalRefund;
     if (refund.status === "COMPLETED") return { status: "succeeded", reference: refund.id };
     if (refund.status === "PENDING") return { status: "pending", reference: refund.id };
     return {
@@ -275,8 +222,11 @@ export class PayPalGateway implements PaymentGateway {
     };
     const sentAt = Date.parse(transmission.transmission_time);
     if (Number.isNaN(sentAt)) throw new WebhookVerificationError("paypal-transmission-time is not a date");
-    if (Math.abs(Date.now() - sentAt) > WEBHOOK_TOLERANCE_MS) {
-      throw new WebhookVerificationError(`transmission time ${transmission.transmission_time} is more than 5 minutes away`);
+    // Replays: PayPal signs the transmission time.
+    if (!withinTolerance(sentAt)) {
+      throw new WebhookVerificationError(
+        `transmission time ${transmission.transmission_time} is more than ${WEBHOOK_TOLERANCE_SECONDS / 60} minutes away`,
+      );
     }
     let event: unknown;
     try {
@@ -289,13 +239,18 @@ export class PayPalGateway implements PaymentGateway {
     }
     // rawBody parsed as one JSON object, so splicing it in as a value keeps the request well formed.
     const body = `${JSON.stringify(transmission).slice(0, -1)},"webhook_event":${request.rawBody}}`;
-    const res = await this.send({ method: "POST", path: "/v1/notifications/verify-webhook-signature", body, sideEffect: false });
+    const res = await this.send({
+      method: "POST",
+      path: "/v1/notifications/verify-webhook-signature",
+      body,
+      sideEffectFree: true,
+    });
     // PayPal refusing the transmission's fields (a malformed header, say) is the delivery's fault;
     // 5xx, 429 and no answer stay GatewayUnavailableError, so the sender is asked to try again.
     if (res.status === 400 || res.status === 422) {
       throw new WebhookVerificationError(`PayPal refused to verify the delivery: ${errorSummary(res)}`);
     }
-    const verdict = this.expect(res, [200], "verify webhook signature") as { verification_status?: string };
+    const verdict = this.expect(res) as PayPalVerification;
     if (verdict.verification_status !== "SUCCESS") {
       throw new WebhookVerificationError(`PayPal says the signature is ${verdict.verification_status ?? "unknown"}`);
     }
@@ -332,9 +287,8 @@ export class PayPalGateway implements PaymentGateway {
       path: "/v2/checkout/orders",
       requestId: boundedId(charge.idempotencyKey, REQUEST_ID_MAX),
       body,
-      sideEffect: true,
     });
-    return this.expect(res, [200, 201], "create order") as PayPalOrder;
+    return this.expect(res) as PayPalOrder;
   }
 
   /** What an order means for the charge; captures it first when the buyer approved it. */
@@ -370,7 +324,6 @@ export class PayPalGateway implements PaymentGateway {
       path: `/v2/checkout/orders/${encodeURIComponent(orderId)}/capture`,
       requestId: boundedId(`${idempotencyKey}:capture`, REQUEST_ID_MAX),
       body: {},
-      sideEffect: true,
     });
     if (res.status === 422) {
       const issues = issuesOf(res);
@@ -386,44 +339,36 @@ export class PayPalGateway implements PaymentGateway {
       }
       // Someone (a concurrent reconcile, an earlier key) captured or changed it already: read it.
       if (issues.includes("ORDER_ALREADY_CAPTURED") || issues.includes("ORDER_NOT_APPROVED")) {
-        const again = await this.send({
-          method: "GET",
-          path: `/v2/checkout/orders/${encodeURIComponent(orderId)}`,
-          sideEffect: false,
-        });
-        const order = this.expect(again, [200], "get order") as PayPalOrder;
+        const again = await this.send({ method: "GET", path: `/v2/checkout/orders/${encodeURIComponent(orderId)}` });
+        const order = this.expect(again) as PayPalOrder;
         if (order.status === "APPROVED") return { status: "processing", reference: order.id };
         return this.settle(order, idempotencyKey);
       }
     }
-    const order = this.expect(res, [200, 201], "capture order") as PayPalOrder;
+    const order = this.expect(res) as PayPalOrder;
     // The capture answer is the order, COMPLETED (its captures say whether money moved).
     if (order.status === "APPROVED") return { status: "processing", reference: order.id };
     return this.settle(order, idempotencyKey);
   }
 
-  /** The JSON of a successful answer; anything else becomes the matching error. */
-  private expect(res: PayPalResponse, ok: number[], what: string): unknown {
-    if (ok.includes(res.status) && typeof res.json === "object" && res.json !== null) return res.json;
-    const summary = `PayPal ${what} answered ${res.status}: ${errorSummary(res)}`;
-    if (res.status === 429 || res.status >= 500) throw new GatewayUnavailableError(summary, res.status);
-    if (ok.includes(res.status)) throw new GatewayUnavailableError(`PayPal ${what}: unreadable answer`, res.status);
-    throw new GatewayRequestError(summary, res.status);
+  /** The JSON of a 2xx answer; anything else becomes the matching error. */
+  private expect(res: HttpAnswer): unknown {
+    if (res.ok) return res.json;
+    throw this.http.refusal(res, errorSummary(res));
   }
 
-  private async send(options: SendOptions, retriedAuth = false): Promise<PayPalResponse> {
+  private async send(request: PayPalRequest, retriedAuth = false): Promise<HttpAnswer> {
+    const { requestId, ...rest } = request;
     const token = await this.accessToken();
-    const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: "application/json" };
-    if (options.body !== undefined) headers["content-type"] = "application/json";
-    if (options.requestId) headers["paypal-request-id"] = options.requestId;
-    if (options.method === "POST") headers.prefer = "return=representation";
-    const body = options.body === undefined || typeof options.body === "string" ? options.body : JSON.stringify(options.body);
-    const res = await this.fetch(options.path, { method: options.method, headers, body }, options.sideEffect);
+    const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+    if (requestId) headers["paypal-request-id"] = requestId;
+    if (request.method === "POST") headers.prefer = "return=representation";
+    const res = await this.http.send({ ...rest, headers });
     // An access token PayPal no longer honours (revoked, expired early): get a new one, once.
     // A 401 means the request was not processed, so sending it again is safe.
     if (res.status === 401 && !retriedAuth) {
       if (this.token?.value === token) this.token = undefined;
-      return this.send(options, true);
+      return this.send(request, true);
     }
     return res;
   }
@@ -439,48 +384,20 @@ export class PayPalGateway implements PaymentGateway {
 
   private async requestToken(): Promise<string> {
     const basic = Buffer.from(`${this.options.clientId}:${this.options.clientSecret}`).toString("base64");
-    const res = await this.fetch(
-      "/v1/oauth2/token",
-      {
-        method: "POST",
-        headers: {
-          authorization: `Basic ${basic}`,
-          accept: "application/json",
-          "content-type": "application/x-www-form-urlencoded",
-        },
-        body: "grant_type=client_credentials",
-      },
-      false,
-    );
-    const body = this.expect(res, [200], "OAuth token") as { access_token?: string; expires_in?: number };
+    const res = await this.http.send({
+      method: "POST",
+      path: "/v1/oauth2/token",
+      headers: { authorization: `Basic ${basic}`, "content-type": "application/x-www-form-urlencoded" },
+      body: "grant_type=client_credentials",
+      sideEffectFree: true,
+    });
+    const body = this.expect(res) as PayPalToken;
     if (!body.access_token) throw new GatewayUnavailableError("PayPal OAuth token: no access_token in the answer", res.status);
     const lifetimeMs = (body.expires_in ?? 0) * 1000;
     // Renew a minute early; a short-lived token (under two minutes) is renewed at half its life.
     const renewIn = lifetimeMs > 2 * TOKEN_RENEWAL_MARGIN_MS ? lifetimeMs - TOKEN_RENEWAL_MARGIN_MS : lifetimeMs / 2;
     this.token = { value: body.access_token, renewAt: Date.now() + renewIn };
     return body.access_token;
-  }
-
-  private async fetch(path: string, init: RequestInit, sideEffect: boolean): Promise<PayPalResponse> {
-    try {
-      const res = await fetch(this.baseUrl + path, { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
-      const text = await res.text();
-      let json: unknown;
-      try {
-        json = text ? JSON.parse(text) : undefined;
-      } catch {
-        json = undefined;
-      }
-      return { status: res.status, json, text };
-    } catch (err) {
-      // No answer (timeout, refused or dropped connection): a request that changes something may
-      // have reached PayPal; reconcile finds out before anything is sent again.
-      throw new GatewayUnavailableError(
-        `PayPal ${init.method} ${path} unreachable: ${(err as Error).message}`,
-        undefined,
-        sideEffect,
-      );
-    }
   }
 }
 

@@ -16,12 +16,21 @@
 // header is sent as well (India and Malaysia accounts honour it).
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { toProviderUnits } from "./currency-rules.ts";
+import type {
+  Collection,
+  Notes,
+  RazorpayErrorBody,
+  RazorpayOrder,
+  RazorpayPayment,
+  RazorpayRefund,
+  RazorpayWebhookBody,
+} from "./razorpay-wire.ts";
+import { type HttpAnswer, HttpTransport } from "./transport.ts";
 import {
   type ChargeLookup,
   type ChargeOutcome,
   type ChargeRequest,
   GatewayRequestError,
-  GatewayUnavailableError,
   type PaymentGateway,
   type ProviderDefinition,
   type RefundOutcome,
@@ -51,77 +60,19 @@ export interface RazorpaySettings {
   timeoutMs?: number;
 }
 
-/** Razorpay's error body: `{ error: { code, description, source, step, reason, field? } }`. */
-interface RazorpayErrorBody {
-  code?: string;
-  description?: string;
-  source?: string;
-  step?: string;
-  reason?: string;
-  field?: string;
-}
-
-/** An answer from Razorpay that is not a 2xx; mapped to the interface's errors by the callers. */
+/**
+ * An answer from Razorpay that is not a 2xx, for the callers that read some of them (a 400) as an
+ * answer; `mapError` turns it into the interface's error, `mapped`.
+ */
 class RazorpayApiError extends Error {
   override name = "RazorpayApiError";
   constructor(
     readonly status: number,
     readonly error: RazorpayErrorBody,
-    readonly path: string,
+    readonly mapped: Error,
   ) {
-    super(`Razorpay answered ${status} to ${path}: ${error.code ?? "?"}: ${error.description ?? "(no description)"}`);
+    super(mapped.message);
   }
-}
-
-/** Razorpay sends `notes` as `[]` when there are none (a PHP quirk), an object otherwise. */
-type Notes = Record<string, string> | unknown[];
-
-interface RazorpayOrder {
-  id: string;
-  entity: "order";
-  amount: number;
-  amount_paid: number;
-  amount_due: number;
-  currency: string;
-  receipt: string | null;
-  status: "created" | "attempted" | "paid";
-  attempts: number;
-  notes: Notes;
-  created_at: number;
-}
-
-interface RazorpayPayment {
-  id: string;
-  entity: "payment";
-  amount: number;
-  currency: string;
-  status: "created" | "authorized" | "captured" | "refunded" | "failed" | "pending";
-  order_id: string | null;
-  captured: boolean;
-  amount_refunded: number;
-  notes: Notes;
-  error_code: string | null;
-  error_description: string | null;
-  error_reason?: string | null;
-  created_at: number;
-}
-
-interface RazorpayRefund {
-  id: string;
-  entity: "refund";
-  amount: number;
-  currency: string;
-  payment_id: string;
-  notes: Notes;
-  receipt: string | null;
-  status: "pending" | "processed" | "failed";
-  created_at: number;
-}
-
-interface Collection<T> {
-  entity: "collection";
-  count: number;
-  items: T[];
 }
 
 /** Razorpay's largest page; lists are walked page by page with `skip`. */
@@ -154,16 +105,19 @@ export class RazorpayGateway implements PaymentGateway {
   readonly searchLagSeconds = 0;
   /** The receipt is a field of the order, never forgotten. */
   readonly keyRetentionSeconds = Number.POSITIVE_INFINITY;
-  private readonly apiBase: string;
+  private readonly http: HttpTransport;
   private readonly checkoutUrl: string;
-  private readonly authorization: string;
-  private readonly timeoutMs: number;
 
   constructor(private readonly settings: RazorpaySettings) {
-    this.apiBase = (settings.apiBase ?? RAZORPAY_DEFAULT_API_BASE).replace(/\/+$/, "");
-    this.checkoutUrl = settings.checkoutUrl ?? `${this.apiBase}/v1/checkout/embedded`;
-    this.authorization = `Basic ${Buffer.from(`${settings.keyId}:${settings.keySecret}`).toString("base64")}`;
-    this.timeoutMs = settings.timeoutMs ?? 30_000;
+    this.http = new HttpTransport({
+      provider: "Razorpay",
+      baseUrl: settings.apiBase ?? RAZORPAY_DEFAULT_API_BASE,
+      timeoutMs: settings.timeoutMs,
+      headers: { authorization: `Basic ${Buffer.from(`${settings.keyId}:${settings.keySecret}`).toString("base64")}` },
+      // 409: a refund under the same idempotency header is still being processed.
+      retryStatuses: [409],
+    });
+    this.checkoutUrl = settings.checkoutUrl ?? `${this.http.baseUrl}/v1/checkout/embedded`;
   }
 
   /**
@@ -431,65 +385,27 @@ export class RazorpayGateway implements PaymentGateway {
 
   // --- HTTP --------------------------------------------------------------------------------
 
-  private async request<T>(
-    method: "GET" | "POST",
-    path: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ): Promise<T> {
-    let res: Response;
-    try {
-      res = await fetch(this.apiBase + path, {
-        method,
-        headers: {
-          authorization: this.authorization,
-          accept: "application/json",
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
-          ...headers,
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (err) {
-      throw new GatewayUnavailableError(
-        `Razorpay unreachable (${method} ${path}): ${reasonOf(err)}`,
-        undefined,
-        // A GET changes nothing; a POST that may have left this machine may have been acted on.
-        method === "POST" && !neverSent(err),
-      );
-    }
-    const text = await res.text().catch(() => "");
-    if (res.ok) {
-      try {
-        return JSON.parse(text) as T;
-      } catch {
-        throw new GatewayUnavailableError(
-          `Razorpay answered ${res.status} with a body that is not JSON (${method} ${path})`,
-          res.status,
-          method === "POST",
-        );
-      }
-    }
-    let error: RazorpayErrorBody = {};
-    try {
-      error = (JSON.parse(text) as { error?: RazorpayErrorBody }).error ?? {};
-    } catch {
-      error = { description: text.slice(0, 200) };
-    }
-    throw new RazorpayApiError(res.status, error, `${method} ${path}`);
+  /** The JSON of a 2xx answer; any other answer throws a RazorpayApiError. */
+  private async request<T>(method: "GET" | "POST", path: string, body?: unknown, headers?: Record<string, string>): Promise<T> {
+    const answer = await this.http.send({ method, path, body, headers });
+    if (answer.ok) return answer.json as T;
+    const error = errorBodyOf(answer);
+    // 5xx, 429 and 409: retry later; 401 (bad keys), 400 BAD_REQUEST_ERROR (invalid parameters,
+    // unknown ids) and the rest: refusals.
+    const mapped = this.http.refusal(answer, `${error.code ?? "?"}: ${error.description ?? "(no description)"}`);
+    throw new RazorpayApiError(answer.status, error, mapped);
   }
 
   /** Razorpay's answers to the interface's errors; errors already mapped pass through. */
   private mapError(err: unknown): Error {
-    if (!(err instanceof RazorpayApiError)) return err as Error;
-    // 5xx and 429: Razorpay did not do it; try again later. 409: a refund under the same
-    // idempotency header is still being processed.
-    if (err.status >= 500 || err.status === 429 || err.status === 409) {
-      return new GatewayUnavailableError(err.message, err.status, false);
-    }
-    // 401 (bad keys), 400 BAD_REQUEST_ERROR (invalid parameters, unknown ids), anything else.
-    return new GatewayRequestError(err.message, err.status);
+    return err instanceof RazorpayApiError ? err.mapped : (err as Error);
   }
+}
+
+/** Razorpay's `{ error: {...} }`, or the start of a body that is not JSON. */
+function errorBodyOf(answer: HttpAnswer): RazorpayErrorBody {
+  if (answer.json === undefined) return { description: answer.text.slice(0, 200) };
+  return (answer.json as { error?: RazorpayErrorBody } | null)?.error ?? {};
 }
 
 /** Our amount (ISO minor units) in Razorpay's units; throws CurrencyRuleError where Razorpay cannot take it. */
@@ -514,16 +430,6 @@ function toRefundOutcome(refund: RazorpayRefund): RefundOutcome {
   return { status: "pending", reference: refund.id };
 }
 
-interface RazorpayWebhookBody {
-  entity: "event";
-  event: string;
-  payload?: {
-    payment?: { entity?: RazorpayPayment };
-    order?: { entity?: RazorpayOrder };
-    refund?: { entity?: RazorpayRefund };
-  };
-}
-
 const KINDS: Record<string, WebhookEvent["kind"]> = {
   "payment.captured": "payment.succeeded",
   "order.paid": "payment.succeeded",
@@ -534,18 +440,6 @@ const KINDS: Record<string, WebhookEvent["kind"]> = {
   "refund.processed": "refund.succeeded",
   "refund.failed": "refund.failed",
 };
-
-function reasonOf(err: unknown): string {
-  const e = err as Error & { cause?: { code?: string; message?: string } };
-  if (e?.name === "TimeoutError") return "timed out";
-  return e?.cause?.code ?? e?.cause?.message ?? e?.message ?? String(err);
-}
-
-/** Failures that happen before a single byte reaches Razorpay. */
-function neverSent(err: unknown): boolean {
-  const code = (err as { cause?: { code?: string } })?.cause?.code;
-  return code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "ERR_INVALID_URL";
-}
 
 export const razorpayProvider: ProviderDefinition = {
   provider: "razorpay",

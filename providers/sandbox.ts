@@ -2,12 +2,11 @@
 // over real HTTP, exactly as a real adapter talks to its provider.
 import { checkSignature } from "../activities/signature.ts";
 import { toProviderUnits } from "./currency-rules.ts";
+import { HttpTransport } from "./transport.ts";
 import {
   type ChargeLookup,
   type ChargeOutcome,
   type ChargeRequest,
-  GatewayRequestError,
-  GatewayUnavailableError,
   type PaymentGateway,
   type RefundOutcome,
   type RefundRequest,
@@ -36,60 +35,67 @@ export class SandboxGateway implements PaymentGateway {
   /** The sandbox's ledger is one PostgreSQL table: lookups are consistent, keys are kept for ever. */
   readonly searchLagSeconds = 0;
   readonly keyRetentionSeconds = Number.POSITIVE_INFINITY;
+  private readonly http: HttpTransport;
 
-  constructor(private readonly settings: SandboxSettings) {}
+  constructor(private readonly settings: SandboxSettings) {
+    // 409: a request under this key is still in flight.
+    this.http = new HttpTransport({
+      provider: "sandbox",
+      baseUrl: settings.url,
+      timeoutMs: settings.timeoutMs,
+      retryStatuses: [409],
+    });
+  }
 
   async charge(request: ChargeRequest): Promise<ChargeOutcome> {
-    const res = await this.send("/charges", {
+    const res = await this.http.send({
       method: "POST",
-      headers: { "content-type": "application/json", "idempotency-key": request.idempotencyKey },
-      body: JSON.stringify({
+      path: "/charges",
+      headers: { "idempotency-key": request.idempotencyKey },
+      body: {
         amount: toProviderUnits(this.provider, request.currency, request.amount),
         currency: request.currency,
         token: request.token,
         checkoutId: request.checkoutId,
-      }),
+      },
     });
-    if ([200, 201, 202, 402].includes(res.status)) return this.outcome((await res.json()) as SandboxChargeBody);
-    throw await this.failure(res);
+    if ([200, 201, 202, 402].includes(res.status)) return this.outcome(res.json as SandboxChargeBody);
+    throw this.http.refusal(res, res.text);
   }
 
   async reconcile(lookup: ChargeLookup): Promise<ChargeOutcome | null> {
-    const res = await this.send(`/charges/by-key/${encodeURIComponent(lookup.idempotencyKey)}`, { method: "GET" });
+    const res = await this.http.send({ method: "GET", path: `/charges/by-key/${encodeURIComponent(lookup.idempotencyKey)}` });
     if (res.status === 404) return null;
-    if (!res.ok) throw await this.failure(res);
-    const body = (await res.json()) as SandboxChargeBody;
+    if (!res.ok) throw this.http.refusal(res, res.text);
+    const body = res.json as SandboxChargeBody;
     // A key that only ever met transient failures has no charge behind it.
     return body.status === "PENDING" ? null : this.outcome(body);
   }
 
   async cancel(lookup: ChargeLookup & { reference: string }): Promise<ChargeOutcome> {
-    const res = await this.send(`/charges/${encodeURIComponent(lookup.reference)}/cancel`, { method: "POST" });
-    if (res.ok) return this.outcome((await res.json()) as SandboxChargeBody);
-    throw await this.failure(res);
+    const res = await this.http.send({ method: "POST", path: `/charges/${encodeURIComponent(lookup.reference)}/cancel` });
+    if (res.ok) return this.outcome(res.json as SandboxChargeBody);
+    throw this.http.refusal(res, res.text);
   }
 
   async refund(request: RefundRequest): Promise<RefundOutcome> {
     const amount = toProviderUnits(this.provider, request.currency, request.amount);
-    const res = await this.send(`/charges/${encodeURIComponent(request.chargeReference)}/refunds`, {
+    const res = await this.http.send({
       method: "POST",
-      headers: { "content-type": "application/json", "idempotency-key": request.idempotencyKey },
-      body: JSON.stringify({ amount }),
+      path: `/charges/${encodeURIComponent(request.chargeReference)}/refunds`,
+      headers: { "idempotency-key": request.idempotencyKey },
+      body: { amount },
     });
-    if (res.status === 200 || res.status === 201)
-      return { status: "succeeded", reference: ((await res.json()) as { id: string }).id };
-    if (res.status === 422) {
-      const body = (await res.json()) as { error: { message: string } };
-      return { status: "failed", reason: body.error.message };
-    }
-    throw await this.failure(res);
+    if (res.status === 200 || res.status === 201) return { status: "succeeded", reference: (res.json as { id: string }).id };
+    if (res.status === 422) return { status: "failed", reason: (res.json as { error: { message: string } }).error.message };
+    throw this.http.refusal(res, res.text);
   }
 
   async findRefund(request: RefundRequest): Promise<RefundOutcome | null> {
-    const res = await this.send(`/refunds/by-key/${encodeURIComponent(request.idempotencyKey)}`, { method: "GET" });
+    const res = await this.http.send({ method: "GET", path: `/refunds/by-key/${encodeURIComponent(request.idempotencyKey)}` });
     if (res.status === 404) return null;
-    if (!res.ok) throw await this.failure(res);
-    return { status: "succeeded", reference: ((await res.json()) as { id: string }).id };
+    if (!res.ok) throw this.http.refusal(res, res.text);
+    return { status: "succeeded", reference: (res.json as { id: string }).id };
   }
 
   async verifyWebhook({ rawBody, headers }: WebhookRequest): Promise<WebhookEvent> {
@@ -128,24 +134,6 @@ export class SandboxGateway implements PaymentGateway {
         };
       default:
         return { status: "processing", reference: body.id };
-    }
-  }
-
-  private async failure(res: Response): Promise<Error> {
-    const text = await res.text();
-    // 409: a request under this key is still in flight; 429 and 5xx: try again later.
-    if (res.status === 409 || res.status === 429 || res.status >= 500) {
-      return new GatewayUnavailableError(`sandbox answered ${res.status}: ${text}`, res.status);
-    }
-    return new GatewayRequestError(`sandbox refused the request (${res.status}): ${text}`, res.status);
-  }
-
-  private async send(path: string, init: RequestInit): Promise<Response> {
-    try {
-      return await fetch(this.settings.url + path, { ...init, signal: AbortSignal.timeout(this.settings.timeoutMs ?? 30_000) });
-    } catch (err) {
-      // The request may have reached the sandbox: the next attempt asks before charging again.
-      throw new GatewayUnavailableError(`sandbox unreachable: ${(err as Error).message}`, undefined, true);
     }
   }
 }

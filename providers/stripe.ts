@@ -9,6 +9,7 @@
 import Stripe from "stripe";
 import { ConfigError } from "../config.ts";
 import { toProviderUnits } from "./currency-rules.ts";
+import { DEFAULT_TIMEOUT_MS, NEVER_SENT_CODES } from "./transport.ts";
 import {
   type ChargeLookup,
   type ChargeOutcome,
@@ -23,11 +24,10 @@ import {
   type WebhookRequest,
   WebhookVerificationError,
 } from "./types.ts";
+import { WEBHOOK_TOLERANCE_SECONDS } from "./webhooks.ts";
 
 export const DEFAULT_STRIPE_API_BASE = "https://api.stripe.com";
 const DEFAULT_SEARCH_LAG_SECONDS = 60;
-/** Stripe's own recommendation: refuse signatures older than five minutes (replay protection). */
-export const WEBHOOK_TOLERANCE_SECONDS = 300;
 
 export interface StripeGatewayOptions {
   secretKey: string;
@@ -39,9 +39,6 @@ export interface StripeGatewayOptions {
   /** How far the Search API may lag (default 60 s). */
   searchLagSeconds?: number;
 }
-
-/** Network failures in which the request cannot have reached Stripe. */
-const NOT_SENT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
 
 /** Refund refusals that are final answers about this payment (not mistakes in our request). */
 const REFUND_REFUSALS = new Set([
@@ -74,7 +71,7 @@ export class StripeGateway implements PaymentGateway {
       host: base.host,
       port: base.port,
       protocol: base.protocol,
-      timeout: options.timeoutMs ?? 30_000,
+      timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       // Retries belong to the workflow (with reconcile in between), not to the SDK.
       maxNetworkRetries: 0,
       appInfo: { name: "checkout" },
@@ -304,7 +301,7 @@ function toGatewayError(err: unknown, what: string, moves = false): Error {
   if (!(err instanceof Stripe.errors.StripeError)) return err as Error;
   if (err instanceof Stripe.errors.StripeConnectionError) {
     const code = (err.detail as { code?: string } | undefined)?.code;
-    const notSent = !moves && code !== undefined && NOT_SENT_CODES.has(code);
+    const notSent = !moves && code !== undefined && NEVER_SENT_CODES.has(code);
     return new GatewayUnavailableError(`stripe ${what}: ${err.message}${code ? ` (${code})` : ""}`, undefined, !notSent);
   }
   const status = err.statusCode;

@@ -135,14 +135,14 @@ describe("charge", () => {
     expect(paymentsOf(request.checkoutId)).toHaveLength(1);
   });
 
-  it("an unreachable host is an unknown outcome", async () => {
+  it("a refused connection never reached Mercado Pago: retryable, not an unknown outcome", async () => {
     const gone = await FakeMercadoPago.start();
     const base = gone.url;
     await gone.close();
     const offline = new MercadoPagoGateway({ accessToken: "x", webhookSecret: SECRET, baseUrl: base });
     const err = await rejection(offline.charge(chargeRequest()));
     expect(err).toBeInstanceOf(GatewayUnavailableError);
-    expect(err.outcomeUnknown).toBe(true);
+    expect(err.outcomeUnknown).toBe(false);
   });
 
   it("bad credentials are a request error (401)", async () => {
