@@ -36,6 +36,7 @@ export interface TestStack {
   /** This stack's own merchant, with a secret key of every scope (what `call()` sends by default) and a publishable key. */
   merchantId: string;
   secretKey: string;
+  secretKeyId: string;
   publishableKey: string;
   taskQueue: string;
   db: Db;
@@ -88,6 +89,7 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
     url: api.url,
     merchantId: merchant.id,
     secretKey: secret.key,
+    secretKeyId: secret.id,
     publishableKey: publishable.key,
     taskQueue,
     db,
