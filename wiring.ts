@@ -2,14 +2,16 @@
 // npm run api, the CLI, the tests, the bench) connects to Temporal, registers the search
 // attributes, builds the worker and stops things through here. A data converter, TLS or metrics
 // for the Temporal connection are added here once, for all of them.
+
 import { fileURLToPath } from "node:url";
 import { Client, Connection } from "@temporalio/client";
 import { NativeConnection, Worker, type WorkerOptions } from "@temporalio/worker";
-import { createNatsPublisher } from "./activities/broker.ts";
+import { createNatsPublisher, natsSecurity } from "./activities/broker.ts";
 import { type ActivityDeps, createActivities } from "./activities/index.ts";
 import { smtpSender } from "./activities/smtp-sender.ts";
 import type { Config } from "./config.ts";
 import { ensureSearchAttributes } from "./infra/search-attributes.ts";
+import { temporalSecurity } from "./infra/temporal-tls.ts";
 import { createDb } from "./prisma/client.ts";
 import { createGatewayRegistry } from "./providers/index.ts";
 
@@ -33,6 +35,7 @@ export async function connectClient(
 ): Promise<TemporalClient> {
   const connection = await Connection.connect({
     address: target.address,
+    ...temporalSecurity(),
     ...(options.connectTimeoutMs ? { connectTimeout: options.connectTimeoutMs } : {}),
   });
   const client = new Client({
@@ -75,7 +78,11 @@ export function createActivityDeps(config: Config, endpoints: ActivityEndpoints)
     mailer: { sender: smtpSender(endpoints.smtpUrl), from: config.mailFrom },
     // Connects on the first event; the running worker's stop() closes it.
     publisher: config.events.url
-      ? createNatsPublisher(config.events.url, { stream: config.events.stream, subjectPrefix: config.events.subjectPrefix })
+      ? createNatsPublisher(config.events.url, {
+          stream: config.events.stream,
+          subjectPrefix: config.events.subjectPrefix,
+          security: natsSecurity(config.env),
+        })
       : undefined,
     riskPolicy: config.risk,
   };
@@ -102,7 +109,7 @@ export interface RunningWorker {
 /** Creates the worker on its own connection and starts it polling. */
 export async function startWorker(setup: WorkerSetup): Promise<RunningWorker> {
   const deps = createActivityDeps(setup.config, setup.endpoints);
-  const connection = await NativeConnection.connect({ address: setup.target.address });
+  const connection = await NativeConnection.connect({ address: setup.target.address, ...temporalSecurity() });
   const worker = await Worker.create({
     connection,
     namespace: setup.target.namespace,

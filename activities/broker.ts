@@ -11,9 +11,11 @@
 // engine-strict install fails, and the line no longer promises to run on Node 20. `nats` 2.29.3
 // declares Node >= 14, has one small dependency (nkeys.js), and has the same JetStream API
 // (publish with msgID, PubAck.duplicate, stream management); moving to v3 later is mechanical.
+import { existsSync, readFileSync } from "node:fs";
 import {
   type ConnectionOptions,
   connect,
+  credsAuthenticator,
   type JetStreamClient,
   type JetStreamManager,
   type NatsConnection,
@@ -21,6 +23,7 @@ import {
   RetentionPolicy,
   StorageType,
 } from "nats";
+import { ConfigError } from "../config.ts";
 import type { CheckoutEvent } from "../workflows/types.ts";
 import type { EventPublisher } from "./events.ts";
 
@@ -39,6 +42,34 @@ export interface NatsPublisherOptions {
   ackTimeoutMs?: number;
   /** How long connecting may take (default 5 s). */
   connectTimeoutMs?: number;
+  /** TLS and credentials for a broker that asks for them (natsSecurity). */
+  security?: Pick<ConnectionOptions, "tls" | "authenticator">;
+}
+
+/**
+ * A production broker's TLS and credentials, from the environment: EVENTS_TLS_CA (the server's CA,
+ * PEM file; TLS is then required), EVENTS_TLS_CERT and EVENTS_TLS_KEY (a client certificate, both
+ * or neither), EVENTS_TLS=true (TLS with the system's CAs), EVENTS_CREDS (a NATS .creds file: a
+ * user JWT and its NKey seed). User and password or a token go in EVENTS_URL.
+ */
+export function natsSecurity(env: Record<string, string | undefined>): Pick<ConnectionOptions, "tls" | "authenticator"> {
+  const { EVENTS_TLS_CA: caFile, EVENTS_TLS_CERT: certFile, EVENTS_TLS_KEY: keyFile, EVENTS_CREDS: creds } = env;
+  if (Boolean(certFile) !== Boolean(keyFile)) {
+    throw new ConfigError("Set both EVENTS_TLS_CERT and EVENTS_TLS_KEY for a client certificate, or neither.");
+  }
+  for (const [name, file] of Object.entries({
+    EVENTS_TLS_CA: caFile,
+    EVENTS_TLS_CERT: certFile,
+    EVENTS_TLS_KEY: keyFile,
+    EVENTS_CREDS: creds,
+  })) {
+    if (file && !existsSync(file)) throw new ConfigError(`${name}: no file ${file}.`);
+  }
+  const tlsWanted = env.EVENTS_TLS === "true" || Boolean(caFile || certFile);
+  return {
+    ...(tlsWanted ? { tls: { ...(caFile ? { caFile } : {}), ...(certFile && keyFile ? { certFile, keyFile } : {}) } } : {}),
+    ...(creds ? { authenticator: credsAuthenticator(readFileSync(creds)) } : {}),
+  };
 }
 
 /** `nats://[user[:pass]@]host[:port]` as NATS connection options; a user without a password is a token. */
@@ -82,6 +113,7 @@ export function createNatsPublisher(url: string, options: NatsPublisherOptions =
   async function open(): Promise<Connected> {
     const nc = await connect({
       ...connection,
+      ...options.security,
       name: "checkout-worker",
       timeout: options.connectTimeoutMs ?? 5_000,
       maxReconnectAttempts: -1, // ride out broker restarts; publishes meanwhile time out and are retried

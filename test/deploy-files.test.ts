@@ -86,6 +86,15 @@ describe("docker-compose.yml", () => {
     }
   });
 
+  it("publishes only the API on every interface; Temporal, its UI, the mail catcher and NATS only on 127.0.0.1", () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      for (const port of service.ports ?? []) {
+        if (name === "api") expect(port, name).toMatch(/^\d+:\d+$/);
+        else expect(port, name).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
+      }
+    }
+  });
+
   it("restarts every service that dies and checks the health of each long-running one", () => {
     for (const [name, service] of Object.entries(compose.services)) {
       if (name === "migrate") {
