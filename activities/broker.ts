@@ -53,7 +53,7 @@ export interface NatsPublisherOptions {
  * user JWT and its NKey seed). User and password or a token go in EVENTS_URL.
  */
 export function natsSecurity(env: Record<string, string | undefined>): Pick<ConnectionOptions, "tls" | "authenticator"> {
-  const { EVENTS_TLS_CA: caFile, EVENTS_TLS_CERT: certFile, EVENTS_TLS_KEY: keyFile, EVENTS_CREDS: creds } = env;
+  const [caFile, certFile, keyFile, creds] = [env.EVENTS_TLS_CA, env.EVENTS_TLS_CERT, env.EVENTS_TLS_KEY, env.EVENTS_CREDS];
   if (Boolean(certFile) !== Boolean(keyFile)) {
     throw new ConfigError("Set both EVENTS_TLS_CERT and EVENTS_TLS_KEY for a client certificate, or neither.");
   }

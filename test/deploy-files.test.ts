@@ -30,7 +30,10 @@ const scripts = JSON.parse(read("package.json")).scripts as Record<string, strin
 const gatewayFiles = readdirSync(path.join(projectRoot, "providers")).map((f) => `providers/${f}`);
 const codeVariables = new Set(
   [
-    ...read("config.ts").matchAll(/env(?:\.|, ")([A-Z][A-Z0-9_]+)/g),
+    // Settings read beside config.ts: Temporal's TLS, the broker's TLS and credentials.
+    ...["config.ts", "infra/temporal-tls.ts", "activities/broker.ts"].flatMap((f) => [
+      ...read(f).matchAll(/env(?:\.|, ")([A-Z][A-Z0-9_]+)/g),
+    ]),
     ...["start.ts", "infra/temporal-cli.ts"].flatMap((f) => [...read(f).matchAll(/process\.env\.([A-Z][A-Z0-9_]+)/g)]),
     // The providers' own variables: what each adapter reads and requires.
     ...gatewayFiles.flatMap((f) => [...read(f).matchAll(/env\.([A-Z][A-Z0-9_]+)|requiredVariables: \[([^\]]*)\]/g)]),
