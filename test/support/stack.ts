@@ -12,6 +12,7 @@ import { type SmtpCatcher, startSmtpCatcher } from "../../infra/smtp-catcher.ts"
 import { createApiKey } from "../../merchants/api-keys.ts";
 import { createMerchant } from "../../merchants/merchants.ts";
 import { createDb, type Db } from "../../prisma/client.ts";
+import { isDatabaseUnavailable } from "../../prisma/errors.ts";
 import { connectClient, type RunningWorker, startWorker } from "../../wiring.ts";
 import { useKeyFor } from "./http.ts";
 
@@ -51,6 +52,14 @@ export interface TestStack {
 
 let runtimeInstalled = false;
 
+/** This stack's own merchant, with a secret key of every scope and a publishable key. */
+async function stackKeys(db: Db, name: string) {
+  const merchant = await createMerchant(db, `test ${name}`);
+  const secret = await createApiKey(db, { merchantId: merchant.id, type: "secret", scopes: SCOPES });
+  const publishable = await createApiKey(db, { merchantId: merchant.id, type: "publishable", scopes: [] });
+  return { merchant, secret, publishable };
+}
+
 export async function startTestStack(options: StackOptions = {}): Promise<TestStack> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger("ERROR") });
@@ -78,9 +87,13 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
   const target = { address: temporalAddress, namespace: "default" };
   const temporal = await connectClient(target);
   const api: ApiServer = await startApiServer({ config, temporal: temporal.client, db });
-  const merchant = await createMerchant(db, `test ${taskQueue}`);
-  const secret = await createApiKey(db, { merchantId: merchant.id, type: "secret", scopes: SCOPES });
-  const publishable = await createApiKey(db, { merchantId: merchant.id, type: "publishable", scopes: [] });
+  // A stack on a database that is down (a test of that) gets keys no one can look up: its
+  // requests then meet the database as every request does, first thing.
+  const { merchant, secret, publishable } = await stackKeys(db, taskQueue).catch((err) => {
+    if (!isDatabaseUnavailable(err)) throw err;
+    const unknown = { id: "key_unregistered", key: `sk_unregistered_${taskQueue}` };
+    return { merchant: { id: "mer_unregistered" }, secret: unknown, publishable: unknown };
+  });
   useKeyFor(api.url, secret.key);
   const workerEnv = { ...env, SMTP_URL: mail.url, SANDBOX_URL: `${api.url}/sandbox` };
 
