@@ -9,6 +9,7 @@ import {
   CheckoutRequest,
   CheckoutView,
   CustomerCheckoutView,
+  displayText,
   ErrorResponse,
   IdempotencyHeaders,
   IdParam,
@@ -94,7 +95,7 @@ const cancelCheckout = createRoute({
   ...access("checkouts:write"),
   request: {
     params: IdParam,
-    body: { ...json(z.object({ reason: z.string().max(500).optional() }), "Why (optional)"), required: false },
+    body: { ...json(z.object({ reason: displayText(500, 0).optional() }), "Why (optional)"), required: false },
   },
   responses: {
     200: json(CheckoutView, "Cancelled"),
