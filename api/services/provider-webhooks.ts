@@ -28,8 +28,16 @@ export function providerWebhookService(gateways: GatewayRegistry, db: Db, tempor
         throw new ApiError(400, "malformed_event", "The webhook body is not the JSON the provider sends.");
       if (err instanceof WebhookVerificationError)
         throw new ApiError(400, "invalid_signature", `Webhook refused: ${err.message}.`);
-      // Verifying needed the provider (PayPal's API, a Mercado Pago lookup): let it redeliver.
-      if (err instanceof GatewayUnavailableError) throw new ApiError(503, "provider_unavailable", err.message);
+      // Verifying needed the provider (PayPal's API, a Mercado Pago lookup): let it redeliver. Its
+      // error (an address, the provider's own answer) goes to the log, not to whoever posted.
+      if (err instanceof GatewayUnavailableError) {
+        console.warn(`webhook ${provider}: verifying needed the provider, which did not answer: ${err.message}`);
+        throw new ApiError(
+          503,
+          "provider_unavailable",
+          `Verifying the event needs ${provider}, which is not answering; redeliver later.`,
+        );
+      }
       throw err;
     }
   }
