@@ -1,5 +1,7 @@
 // Every setting comes from the environment; README's configuration table lists them all.
 // An unset service URL means "run the embedded one" (npm start); a bad value names its variable.
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { isIP } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,7 +23,15 @@ export interface Config {
   smtpUrl?: string;
   smtpCatcherPort: number;
   mailFrom: string;
+  /** NODE_ENV=production: the sandbox is refused. */
+  production: boolean;
+  /**
+   * The sandbox provider: on by default only under `npm start` (embedded), refused in production
+   * and next to a real provider (providers/index.ts). `webhookSecret` is "" while it is off.
+   */
   sandbox: { enabled: boolean; url?: string; slowMs: number; webhookSecret: string; webhookUrl?: string };
+  /** What every API request is held to (api/limits/). */
+  api: ApiLimits;
   paymentRetryWindowSeconds: number;
   /** How long a refund retries a provider that does not answer before it is settled by asking the provider. */
   refundRetryWindowSeconds: number;
@@ -49,6 +59,29 @@ export interface Config {
 }
 
 export type Env = Record<string, string | undefined>;
+
+export interface ApiLimits {
+  /** The largest request body, in bytes, read before anything parses it (413 above). */
+  maxBodyBytes: number;
+  /** The same for provider webhooks (POST /webhooks/{provider}). */
+  maxWebhookBodyBytes: number;
+  /** Requests a minute per API key, and per client address for requests without one (429 above); 0: no limit. */
+  rateLimit: { perKeyPerMinute: number; perIpPerMinute: number };
+  /** `Prefer: wait=N` requests waiting at once in this process; past it they are answered at once. */
+  maxWaitingRequests: number;
+  /** Origins a browser may call the API from; "*" (any) only under `npm start` unless CORS_ORIGINS says otherwise. */
+  corsOrigins: string[] | "*";
+  /** Provider webhooks signalled to one checkout; later ones are recorded and acknowledged, not signalled. */
+  maxSignalsPerCheckout: number;
+}
+
+export interface LoadOptions {
+  /**
+   * `npm start`'s embedded development mode: the sandbox is on by default, with a webhook secret
+   * of its own kept in the data folder, and a browser on any origin may call the API.
+   */
+  embedded?: boolean;
+}
 
 function int(env: Env, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const raw = env[name];
@@ -103,12 +136,29 @@ function subjectPrefix(env: Env, name: string, fallback: string): string {
   return raw;
 }
 
-export function loadConfig(env: Env = process.env): Config {
+export function loadConfig(env: Env = process.env, { embedded = false }: LoadOptions = {}): Config {
   const port = int(env, "PORT", 3000, 0, 65535);
+  const dataDir = path.resolve(projectRoot, env.DATA_DIR || ".data");
+  const production = env.NODE_ENV === "production";
+  const sandboxEnabled = bool(env, "SANDBOX_ENABLED", embedded && !production);
+  if (sandboxEnabled && production) {
+    throw new ConfigError(
+      "SANDBOX_ENABLED must be false with NODE_ENV=production: the sandbox approves payments that move no money.",
+    );
+  }
+  // Never a published default: npm start makes one per data folder; elsewhere every API process
+  // must sign and check the sandbox's webhooks with the same secret, so it is asked for.
+  const webhookSecret =
+    env.SANDBOX_WEBHOOK_SECRET || (sandboxEnabled && embedded ? developmentSecret(dataDir, "sandbox-webhook-secret") : "");
+  if (sandboxEnabled && !webhookSecret) {
+    throw new ConfigError(
+      "Set SANDBOX_WEBHOOK_SECRET: the sandbox is enabled outside npm start, and every API process must share its webhook secret.",
+    );
+  }
   return {
     host: env.HOST || "127.0.0.1",
     port,
-    dataDir: path.resolve(projectRoot, env.DATA_DIR || ".data"),
+    dataDir,
     temporal: {
       address: env.TEMPORAL_ADDRESS || undefined,
       namespace: env.TEMPORAL_NAMESPACE || "default",
@@ -122,13 +172,24 @@ export function loadConfig(env: Env = process.env): Config {
     smtpUrl: url(env, "SMTP_URL", ["smtp", "smtps"]),
     smtpCatcherPort: int(env, "SMTP_CATCHER_PORT", 2525, 0, 65535),
     mailFrom: env.MAIL_FROM || "Checkout <no-reply@checkout.local>",
+    production,
     sandbox: {
-      enabled: bool(env, "SANDBOX_ENABLED", true),
+      enabled: sandboxEnabled,
       url: url(env, "SANDBOX_URL"),
       slowMs: int(env, "SANDBOX_SLOW_MS", 3000, 0, 60_000),
-      // A development-only default: the sandbox signs and checks its own webhooks with it.
-      webhookSecret: env.SANDBOX_WEBHOOK_SECRET || "whsec_sandbox_development",
+      webhookSecret,
       webhookUrl: url(env, "SANDBOX_WEBHOOK_URL"),
+    },
+    api: {
+      maxBodyBytes: int(env, "API_MAX_BODY_BYTES", 128 * 1024, 1024, 64 * 1024 * 1024),
+      maxWebhookBodyBytes: int(env, "API_MAX_WEBHOOK_BODY_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
+      rateLimit: {
+        perKeyPerMinute: int(env, "RATE_LIMIT_PER_KEY_PER_MINUTE", 3000, 0, 10_000_000),
+        perIpPerMinute: int(env, "RATE_LIMIT_PER_IP_PER_MINUTE", 600, 0, 10_000_000),
+      },
+      maxWaitingRequests: int(env, "API_MAX_WAITING_REQUESTS", 100, 0, 100_000),
+      corsOrigins: originList(env, "CORS_ORIGINS") ?? (embedded ? "*" : []),
+      maxSignalsPerCheckout: int(env, "WEBHOOK_SIGNALS_PER_CHECKOUT", 100, 1, 100_000),
     },
     paymentRetryWindowSeconds: int(env, "PAYMENT_RETRY_WINDOW_SECONDS", 900, 5),
     refundRetryWindowSeconds: int(env, "REFUND_RETRY_WINDOW_SECONDS", 24 * 3600, 5),
@@ -148,6 +209,49 @@ export function loadConfig(env: Env = process.env): Config {
     workerHealthPort: env.WORKER_HEALTH_PORT ? int(env, "WORKER_HEALTH_PORT", 0, 1, 65535) : undefined,
     env,
   };
+}
+
+/** A comma-separated list of browser origins (`https://shop.example.com`, no path); undefined when unset. */
+function originList(env: Env, name: string): string[] | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return undefined;
+  return raw.split(",").map((entry) => {
+    const origin = entry.trim();
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !["http:", "https:"].includes(parsed.protocol) || parsed.origin !== origin) {
+      throw new ConfigError(
+        `${name} must be a comma-separated list of origins like https://shop.example.com (scheme, host and port only); "${origin}" is not one`,
+      );
+    }
+    return origin;
+  });
+}
+
+/** A secret of the development stack's own, made once per data folder and kept there (mode 600). */
+function developmentSecret(dataDir: string, name: string): string {
+  const file = path.join(dataDir, name);
+  const read = () => {
+    try {
+      return readFileSync(file, "utf8").trim();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return "";
+      throw err;
+    }
+  };
+  const kept = read();
+  if (kept) return kept;
+  mkdirSync(dataDir, { recursive: true });
+  try {
+    writeFileSync(file, `whsec_${randomBytes(24).toString("hex")}\n`, { mode: 0o600, flag: "wx" });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err; // another start made it first
+  }
+  return read();
 }
 
 /** A comma-separated list of IP addresses (IPv4 or IPv6), normalized. */

@@ -19,7 +19,8 @@ const log = (line: string) => console.log(`[checkout] ${line}`);
 const shutdown = new Shutdown((line) => console.error(`[checkout] ${line}`));
 
 async function main() {
-  const config = loadConfig();
+  // The development mode: the sandbox on by default (its webhook secret kept in the data folder), CORS open.
+  const config = loadConfig(process.env, { embedded: true });
   Runtime.install({ logger: new DefaultLogger(process.env.LOG_LEVEL === "debug" ? "DEBUG" : "WARN") });
 
   let temporalAddress = config.temporal.address;

@@ -1,8 +1,15 @@
-// The Hono app: one router per resource, one error handler, the OpenAPI document.
+// The Hono app: what every request passes first (api/limits/: security headers, CORS, body size,
+// rate limits), one router per resource, one error handler, the OpenAPI document.
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { type ApiLimits, loadConfig } from "../config.ts";
+import { poolOf } from "../prisma/client.ts";
 import type { SandboxLedger } from "../sandbox/ledger.ts";
 import { authenticate } from "./auth.ts";
 import { errorBody, onError } from "./errors.ts";
+import { bodySizeLimit } from "./limits/body-size.ts";
+import { corsFor, securityHeaders } from "./limits/headers.ts";
+import { rateLimit } from "./limits/rate-limit.ts";
+import { waitingRequests } from "./limits/waiting.ts";
 import type { OriginOptions } from "./origin.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { checkoutRoutes } from "./routes/checkouts.ts";
@@ -22,22 +29,35 @@ export interface AppDeps extends ServiceDeps {
   origin?: OriginOptions;
   /** Present only while the sandbox provider is enabled: its routes exist only then. */
   sandbox?: SandboxLedger;
+  /** Body sizes, rate limits, waiting requests, CORS origins; config.ts's defaults for what is absent. */
+  limits?: Partial<ApiLimits>;
 }
 
 export function createApp(deps: AppDeps) {
-  const services = createServices(deps);
+  const limits = { ...loadConfig({}).api, ...deps.limits };
+  const services = createServices({ ...deps, maxSignalsPerCheckout: limits.maxSignalsPerCheckout });
   const app = new OpenAPIHono();
   app.onError(onError);
   app.notFound((c) => c.json(errorBody("not_found", `No route ${c.req.method} ${c.req.path}.`), 404));
+  // Before the key is checked: a 401 carries the security headers too, and a browser's CORS
+  // preflight (which carries no key) is answered.
+  app.use("*", securityHeaders());
+  const cors = corsFor(limits.corsOrigins);
+  if (cors) app.use("*", cors);
+  app.use("*", bodySizeLimit(limits));
   app.use("*", authenticate(deps.db));
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
     type: "http",
     scheme: "bearer",
     description: "A secret key (sk_…) from your server, or a publishable key (pk_…) where a route takes one.",
   });
+  // After it: a request with a key counts against that key, one without against its address. The
+  // counters are in the database (a client made by createDb); none without one (unit tests).
+  const pool = poolOf(deps.db);
+  if (pool) app.use("*", rateLimit(pool, limits.rateLimit, deps.origin ?? { trustedProxies: [] }));
 
   app
-    .route("/", checkoutRoutes(services.checkouts, deps.gateways, deps.origin))
+    .route("/", checkoutRoutes(services.checkouts, deps.gateways, deps.origin, waitingRequests(limits.maxWaitingRequests)))
     .route("/", refundRoutes(services.refunds))
     .route("/", auditRoutes(services.audits))
     .route("/", webhookRoutes(services.providerWebhooks))

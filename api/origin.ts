@@ -20,16 +20,18 @@ export interface OriginOptions {
   countryHeader?: string;
 }
 
-export function requestOrigin(c: Context, options: OriginOptions): CheckoutOrigin {
-  let peer: string | undefined;
+function socketPeer(c: Context): string | undefined {
   try {
-    peer = getConnInfo(c).remote.address;
+    return getConnInfo(c).remote.address;
   } catch {
-    peer = undefined; // not served by @hono/node-server (app.request() in a unit test)
+    return undefined; // not served by @hono/node-server (app.request() in a unit test)
   }
+}
+
+export function requestOrigin(c: Context, options: OriginOptions): CheckoutOrigin {
   return resolveOrigin(
     {
-      peer,
+      peer: socketPeer(c),
       forwardedFor: c.req.header("x-forwarded-for"),
       userAgent: c.req.header("user-agent"),
       country: options.countryHeader ? c.req.header(options.countryHeader) : undefined,
@@ -43,6 +45,27 @@ export function resolveOrigin(
   request: { peer?: string; forwardedFor?: string; userAgent?: string; country?: string },
   options: OriginOptions,
 ): CheckoutOrigin {
+  const { ip, viaProxy } = clientAddress(request, options);
+  const userAgent = request.userAgent ? request.userAgent.replace(/[\p{Cc}]/gu, "").slice(0, USER_AGENT_MAX) || null : null;
+  let country: string | null = null;
+  if (ip && isPublic(ip)) {
+    const header = viaProxy && options.countryHeader ? request.country?.trim().toUpperCase() : undefined;
+    // Cloudflare says XX for unknown and T1 for Tor: not countries.
+    if (header && /^[A-Z]{2}$/.test(header) && header !== "XX" && header !== "T1") country = header;
+    else country = geoCountry(ip);
+  }
+  return { ip, userAgent, country };
+}
+
+/** The client's IP alone (no country lookup), as requestOrigin finds it: what the rate limits count by. */
+export function clientIp(c: Context, options: OriginOptions): string | null {
+  return clientAddress({ peer: socketPeer(c), forwardedFor: c.req.header("x-forwarded-for") }, options).ip;
+}
+
+function clientAddress(
+  request: { peer?: string; forwardedFor?: string },
+  options: OriginOptions,
+): { ip: string | null; viaProxy: boolean } {
   const trusted = new Set(options.trustedProxies.map(normalizeIp));
   const peer = request.peer && isIP(request.peer) ? normalizeIp(request.peer) : null;
   const viaProxy = peer !== null && trusted.has(peer);
@@ -56,15 +79,7 @@ export function resolveOrigin(
       if (!trusted.has(ip)) break;
     }
   }
-  const userAgent = request.userAgent ? request.userAgent.replace(/[\p{Cc}]/gu, "").slice(0, USER_AGENT_MAX) || null : null;
-  let country: string | null = null;
-  if (ip && isPublic(ip)) {
-    const header = viaProxy && options.countryHeader ? request.country?.trim().toUpperCase() : undefined;
-    // Cloudflare says XX for unknown and T1 for Tor: not countries.
-    if (header && /^[A-Z]{2}$/.test(header) && header !== "XX" && header !== "T1") country = header;
-    else country = geoCountry(ip);
-  }
-  return { ip, userAgent, country };
+  return { ip, viaProxy };
 }
 
 /** `1.2.3.4:5678` and `[::1]:5678` as some proxies write them. */

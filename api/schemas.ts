@@ -17,9 +17,24 @@ export const Currency = z
   .refine((c) => currencies.has(c), "is not an ISO 4217 currency code")
   .openapi({ example: "USD" });
 
+/**
+ * C0 and C1 controls (tabs and line breaks included) and the bidirectional embeddings, overrides
+ * and isolates (U+202A–U+202E, U+2066–U+2069), which can make a name in an email or a dashboard
+ * read as something else ("invoice\u202Efdp.exe").
+ */
+const UNSAFE_TEXT = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/u;
+
+/** Text shown to people (names reach the customer's emails): no control or bidi characters. */
+export const displayText = (max: number, min = 1) =>
+  z
+    .string()
+    .min(min)
+    .max(max)
+    .refine((text) => !UNSAFE_TEXT.test(text), "must not contain control characters or bidirectional overrides");
+
 const LineItem = z.strictObject({
-  sku: z.string().min(1).max(64),
-  name: z.string().min(1).max(200),
+  sku: displayText(64),
+  name: displayText(200),
   quantity: z.int().min(1).max(10_000),
   unitAmount: z.int("must be an integer amount in minor units (cents)").min(0),
 });

@@ -48,6 +48,7 @@ export async function startApiServer({ config, temporal, db, taskQueue }: ApiSet
     returnUrl: config.returnUrl,
     riskChecks: config.risk.maxFailedPayments > 0,
     origin: config.origin,
+    limits: config.api,
     gateways: createGatewayRegistry(
       config.env,
       {

@@ -4,6 +4,7 @@
 // server stays up in this process: it stands for the mail server outside the box. Every process
 // keeps its port and data across restarts. A process that exits when nobody killed it is counted.
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { SCOPES } from "../api/caller.ts";
@@ -86,9 +87,13 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     DATABASE_URL: databaseUrl,
     SMTP_URL: mail.url,
     PORT: String(apiPort),
+    SANDBOX_ENABLED: "true",
     SANDBOX_URL: `${apiUrl}/sandbox`,
+    SANDBOX_WEBHOOK_SECRET: `whsec_chaos_${randomBytes(12).toString("hex")}`,
     SANDBOX_SLOW_MS: String(options.sandboxSlowMs ?? 2000),
     RISK_MAX_FAILED_PAYMENTS: "0",
+    // The load polls every checkout from one address: the faults are measured here, not the limits.
+    RATE_LIMIT_PER_IP_PER_MINUTE: "0",
   };
 
   const startNode = (name: ServiceName) =>

@@ -9,6 +9,13 @@ import { PrismaClient } from "../generated/prisma/client.ts";
 export type Db = InstanceType<typeof PrismaClient>;
 export { Prisma } from "../generated/prisma/client.ts";
 
+const pools = new WeakMap<Db, pg.Pool>();
+
+/** The pg pool under a client made by createDb, for what talks SQL itself (the API's rate-limit store). */
+export function poolOf(db: Db): pg.Pool | undefined {
+  return pools.get(db);
+}
+
 export function createDb(databaseUrl: string): Db {
   const pool = new pg.Pool({ connectionString: databaseUrl });
   // The pool opens a new connection for the next query: a line to say so is all it takes.
@@ -16,5 +23,7 @@ export function createDb(databaseUrl: string): Db {
     console.warn(`database connection lost (${(err as { code?: string }).code ?? err.name}): ${err.message}`);
   pool.on("error", onError);
   pool.on("connect", (client) => client.on("error", onError));
-  return new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+  const db = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+  pools.set(db, pool);
+  return db;
 }

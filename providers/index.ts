@@ -19,6 +19,35 @@ export interface SandboxGatewaySettings {
   webhookSecret: string;
 }
 
+/** Where each provider's adapter is pointed instead of the provider's own API (a local fake, in tests). */
+const API_BASE_VARIABLES: Record<string, string> = {
+  stripe: "STRIPE_API_BASE",
+  razorpay: "RAZORPAY_API_BASE",
+  paypal: "PAYPAL_API_BASE",
+  mercadopago: "MERCADOPAGO_API_BASE",
+};
+
+/**
+ * The configured providers that talk to the provider itself: all but those whose API base points
+ * at this machine (a local fake of the provider, as the tests run them).
+ */
+export function realProviders(env: Env): string[] {
+  return providerDefinitions
+    .filter((definition) => missingVariables(definition, env).length === 0)
+    .filter((definition) => !isLoopbackUrl(env[API_BASE_VARIABLES[definition.provider]]))
+    .map((definition) => definition.provider);
+}
+
+function isLoopbackUrl(raw: string | undefined): boolean {
+  if (!raw) return false;
+  try {
+    const host = new URL(raw).hostname;
+    return host === "localhost" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
+  } catch {
+    return false;
+  }
+}
+
 /** Which variables a provider still lacks; empty when it is configured. */
 export function missingVariables(definition: ProviderDefinition, env: Env): string[] {
   return definition.requiredVariables.filter((name) => !env[name]);
@@ -36,6 +65,14 @@ export function createGatewayRegistry(
 ): GatewayRegistry {
   const gateways: PaymentGateway[] = [];
   if (sandbox.enabled) {
+    // Next to a real provider, the sandbox would let anyone have an order marked paid for nothing.
+    const real = realProviders(env);
+    if (real.length) {
+      throw new ConfigError(
+        `SANDBOX_ENABLED must be false while a real payment provider is configured (${real.join(", ")}): ` +
+          "the sandbox approves payments that move no money.",
+      );
+    }
     if (!sandbox.url) throw new ConfigError("The sandbox provider is enabled but SANDBOX_URL is not set.");
     gateways.push(new SandboxGateway({ url: sandbox.url, webhookSecret: sandbox.webhookSecret }));
   }

@@ -22,7 +22,7 @@
 // - Refunds: a refund Mercado Pago refuses with 400 (more than what is left to refund, a payment
 //   that is not approved) is a `failed` outcome carrying Mercado Pago's message: a business answer
 //   to record, not a transient error and not a bug of ours to retry.
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { toProviderDecimal } from "./currency-rules.ts";
 import type { MpError, MpPayment, MpRefund, MpSearch, MpWebhookBody } from "./mercadopago-wire.ts";
 import { type HttpAnswer, HttpTransport } from "./transport.ts";
@@ -176,8 +176,9 @@ export class MercadoPagoGateway implements PaymentGateway {
     }
 
     const providerType = body.action ?? body.type ?? body.topic ?? "unknown";
-    const id = body.id !== undefined && body.id !== null ? String(body.id) : requestId;
-    if (!id) throw new WebhookVerificationError("the webhook carries neither an id nor an x-request-id");
+    // The body's id is not signed: the id is the signed manifest's hash (data.id, x-request-id, ts).
+    if (!dataId && !requestId) throw new WebhookVerificationError("the webhook carries neither a data.id nor an x-request-id");
+    const id = `sha256:${createHash("sha256").update(manifest).digest("hex")}`;
     const type = body.type ?? body.topic;
     if (type !== "payment" || !dataId) return { id, kind: "other", providerType, reference: dataId };
 

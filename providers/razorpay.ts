@@ -231,9 +231,9 @@ export class RazorpayGateway implements PaymentGateway {
     const order = body.payload?.order?.entity;
     const refund = body.payload?.refund?.entity;
     return {
-      // Razorpay always sends the header; should it be missing, a hash of the signed body still
-      // gives a duplicate delivery the same id.
-      id: request.headers["x-razorpay-event-id"] || `sha256:${createHash("sha256").update(request.rawBody).digest("hex")}`,
+      // What the signature covers: the body. The x-razorpay-event-id header is not signed, so a
+      // replay under another one would pass as a new event; a hash of the signed body does not.
+      id: `sha256:${createHash("sha256").update(request.rawBody).digest("hex")}`,
       kind: KINDS[body.event] ?? "other",
       checkoutId: note(payment?.notes, "checkout_id") ?? note(order?.notes, "checkout_id") ?? note(refund?.notes, "checkout_id"),
       reference: payment?.id ?? refund?.payment_id,

@@ -155,10 +155,13 @@ describe("reading", () => {
     }
   });
 
-  it("reports health of Temporal and the database", async () => {
+  it("reports health of Temporal and the database: each one's answer with a key, the status alone without", async () => {
     const res = await call(stack.url, "GET", "/health");
     expect(res.status).toBe(200);
     expect(res.json).toEqual({ status: "ok", temporal: "ok", database: "ok" });
+    const anonymous = await call(stack.url, "GET", "/health", undefined, { authorization: "" });
+    expect(anonymous.status).toBe(200);
+    expect(anonymous.json).toEqual({ status: "ok" });
   });
 
   it("serves the OpenAPI document and an offline docs page", async () => {

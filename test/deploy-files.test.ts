@@ -84,7 +84,6 @@ describe("docker-compose.yml", () => {
       const env = service.environment ?? {};
       expect(new URL(env.DATABASE_URL).hostname, name).toBe("postgres");
       expect(env.TEMPORAL_ADDRESS, name).toBe("temporal:7233");
-      expect(new URL(env.SANDBOX_URL).origin, name).toBe(`http://api:${api.environment?.PORT}`);
       expect(new URL(env.SMTP_URL).hostname, name).toBe("mailpit");
     }
   });
@@ -96,6 +95,10 @@ describe("docker-compose.yml", () => {
         else expect(port, name).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
       }
     }
+  });
+
+  it("keeps the sandbox provider off in every app service", () => {
+    for (const [name, service] of appServices) expect(service.environment?.SANDBOX_ENABLED, name).toBe("false");
   });
 
   it("restarts every service that dies and checks the health of each long-running one", () => {

@@ -3,12 +3,14 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { GatewayRegistry } from "../../providers/registry.ts";
 import { access, callerFor } from "../auth.ts";
 import { refuseUnpayable } from "../checkout-checks.ts";
+import { type WaitingRequests, waitingRequests } from "../limits/waiting.ts";
 import { type OriginOptions, requestOrigin } from "../origin.ts";
 import { createRouter } from "../router.ts";
 import {
   CheckoutRequest,
   CheckoutView,
   CustomerCheckoutView,
+  displayText,
   ErrorResponse,
   IdempotencyHeaders,
   IdParam,
@@ -41,7 +43,15 @@ const createCheckout = createRoute({
   ...access("checkouts:write", { publishable: true }),
   request: { headers: IdempotencyHeaders, body: { ...json(CheckoutRequest, "The order and how to pay"), required: true } },
   responses: {
-    202: json(Accepted, "Accepted: the checkout runs; follow links.self for its status"),
+    202: {
+      ...json(Accepted, "Accepted: the checkout runs; follow links.self for its status"),
+      headers: {
+        "Preference-Applied": {
+          description: "`wait=N` when the answer waited for the payment (absent when too many requests were already waiting)",
+          schema: { type: "string" },
+        },
+      },
+    },
     400: errors[400],
     422: json(
       ErrorResponse,
@@ -94,7 +104,7 @@ const cancelCheckout = createRoute({
   ...access("checkouts:write"),
   request: {
     params: IdParam,
-    body: { ...json(z.object({ reason: z.string().max(500).optional() }), "Why (optional)"), required: false },
+    body: { ...json(z.object({ reason: displayText(500, 0).optional() }), "Why (optional)"), required: false },
   },
   responses: {
     200: json(CheckoutView, "Cancelled"),
@@ -107,6 +117,7 @@ export function checkoutRoutes(
   service: CheckoutService,
   gateways: GatewayRegistry,
   origin: OriginOptions = { trustedProxies: [] },
+  waiting: WaitingRequests = waitingRequests(100),
 ) {
   return createRouter()
     .openapi(createCheckout, async (c) => {
@@ -117,14 +128,22 @@ export function checkoutRoutes(
       const { id, clientSecret } = await service.start(caller, body, headers["idempotency-key"], requestOrigin(c, origin));
       c.header("Location", `/checkouts/${id}`);
       // `Prefer: wait=N` (RFC 7240): answer with the checkout once the payment has its first
-      // answer, so a client gets a 3-D Secure URL or QR code without polling.
+      // answer, so a client gets a 3-D Secure URL or QR code without polling. While too many
+      // already wait (API_MAX_WAITING_REQUESTS), answer at once, as without the preference.
       const wait = /\bwait=(\d+)/.exec(headers.prefer ?? "")?.[1];
-      if (wait) {
-        await service.awaitPaymentAnswer(id, Math.min(Number(wait), 30));
-        const view = await service.get(caller.merchantId, id);
-        const payment =
-          caller.type === "publishable" ? { status: view.payment.status, action: view.payment.action } : view.payment;
-        return c.json({ id, status: view.status, clientSecret, payment, links: view.links }, 202);
+      const release = wait ? waiting.take() : undefined;
+      if (wait && release) {
+        try {
+          const seconds = Math.min(Number(wait), 30);
+          await service.awaitPaymentAnswer(id, seconds);
+          const view = await service.get(caller.merchantId, id);
+          const payment =
+            caller.type === "publishable" ? { status: view.payment.status, action: view.payment.action } : view.payment;
+          c.header("Preference-Applied", `wait=${seconds}`);
+          return c.json({ id, status: view.status, clientSecret, payment, links: view.links }, 202);
+        } finally {
+          release();
+        }
       }
       return c.json(
         { id, status: "RUNNING", clientSecret, links: { self: `/checkouts/${id}`, cancel: `/checkouts/${id}/cancel` } },

@@ -6,7 +6,14 @@ import { ErrorResponse, json } from "../schemas.ts";
 import type { ProviderWebhookService } from "../services/provider-webhooks.ts";
 
 const Received = z
-  .object({ received: z.boolean(), matched: z.boolean().optional(), duplicate: z.boolean().optional() })
+  .object({
+    received: z.boolean(),
+    matched: z.boolean().optional(),
+    duplicate: z.boolean().optional(),
+    ignored: z.boolean().optional().openapi({
+      description: "The checkout has had as many events as it takes (WEBHOOK_SIGNALS_PER_CHECKOUT): not signalled",
+    }),
+  })
   .openapi("WebhookReceived");
 
 const receiveWebhook = createRoute({
@@ -24,7 +31,10 @@ const receiveWebhook = createRoute({
     },
   },
   responses: {
-    200: json(Received, "Accepted: matched to a checkout (signalled), a duplicate, or about no checkout we know"),
+    200: json(
+      Received,
+      "Accepted: matched to a checkout (signalled, unless `ignored`), a duplicate, or about no checkout we know",
+    ),
     400: json(ErrorResponse, "A missing, wrong or stale signature, or a body that is not the provider's JSON"),
     404: json(ErrorResponse, "No such provider configured here"),
     503: json(ErrorResponse, "Verifying needs the provider, which does not answer: the provider redelivers"),

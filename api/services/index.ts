@@ -17,6 +17,8 @@ export interface ServiceDeps extends CheckoutSettings, RefundSettings {
   temporal: Client;
   db: Db;
   gateways: GatewayRegistry;
+  /** Provider webhooks signalled to one checkout; later ones are acknowledged, not signalled. */
+  maxSignalsPerCheckout?: number;
 }
 
 export function createServices(deps: ServiceDeps) {
@@ -27,7 +29,7 @@ export function createServices(deps: ServiceDeps) {
     refunds: refundService(temporal, db, runs, deps),
     orders: orderService(db),
     audits: auditService(temporal, db, runs),
-    providerWebhooks: providerWebhookService(deps.gateways, db, temporal),
+    providerWebhooks: providerWebhookService(deps.gateways, db, temporal, { maxSignalsPerCheckout: deps.maxSignalsPerCheckout }),
     webhookEndpoints: webhookEndpointService(db),
     reports: reportService(db),
     health: healthService(temporal, db),

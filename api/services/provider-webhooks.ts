@@ -1,7 +1,11 @@
 // A provider's webhook, once its route has the raw body: the signature is checked over it; a
-// bad or stale one is refused (4xx) and nothing is signalled. A duplicate event id is ignored;
-// an event about a payment we do not know is logged and acknowledged. Otherwise the checkout's
-// workflow is signalled, and it asks the provider for the truth itself.
+// bad or stale one is refused (4xx) and nothing is signalled. A duplicate event id is ignored
+// (each adapter derives the id from what the provider signed, so a replay under another unsigned
+// id is still a duplicate); an event about a payment we do not know is logged and acknowledged.
+// Otherwise the checkout's workflow is signalled, and it asks the provider for the truth itself,
+// up to maxSignalsPerCheckout events per checkout: past that they are recorded, logged and
+// acknowledged, and the workflow is not woken again (each signal costs it a provider lookup and
+// history).
 import type { Client } from "@temporalio/client";
 import { WorkflowNotFoundError } from "@temporalio/common";
 import { type Db, Prisma } from "../../prisma/client.ts";
@@ -14,9 +18,21 @@ export interface WebhookReceipt {
   received: true;
   matched?: boolean;
   duplicate?: boolean;
+  /** The checkout has had maxSignalsPerCheckout events already: this one was not signalled. */
+  ignored?: boolean;
 }
 
-export function providerWebhookService(gateways: GatewayRegistry, db: Db, temporal: Client) {
+export interface ProviderWebhookSettings {
+  /** Events signalled to one checkout at most (default 100). */
+  maxSignalsPerCheckout?: number;
+}
+
+export function providerWebhookService(
+  gateways: GatewayRegistry,
+  db: Db,
+  temporal: Client,
+  { maxSignalsPerCheckout = 100 }: ProviderWebhookSettings = {},
+) {
   async function verify(provider: string, rawBody: string, headers: Record<string, string>): Promise<WebhookEvent> {
     if (!gateways.has(provider)) throw new ApiError(404, "not_found", `No configured provider "${provider}".`);
     try {
@@ -28,8 +44,16 @@ export function providerWebhookService(gateways: GatewayRegistry, db: Db, tempor
         throw new ApiError(400, "malformed_event", "The webhook body is not the JSON the provider sends.");
       if (err instanceof WebhookVerificationError)
         throw new ApiError(400, "invalid_signature", `Webhook refused: ${err.message}.`);
-      // Verifying needed the provider (PayPal's API, a Mercado Pago lookup): let it redeliver.
-      if (err instanceof GatewayUnavailableError) throw new ApiError(503, "provider_unavailable", err.message);
+      // Verifying needed the provider (PayPal's API, a Mercado Pago lookup): let it redeliver. Its
+      // error (an address, the provider's own answer) goes to the log, not to whoever posted.
+      if (err instanceof GatewayUnavailableError) {
+        console.warn(`webhook ${provider}: verifying needed the provider, which did not answer: ${err.message}`);
+        throw new ApiError(
+          503,
+          "provider_unavailable",
+          `Verifying the event needs ${provider}, which is not answering; redeliver later.`,
+        );
+      }
       throw err;
     }
   }
@@ -52,6 +76,16 @@ export function providerWebhookService(gateways: GatewayRegistry, db: Db, tempor
     if (!event.checkoutId) {
       console.warn(`webhook ${provider} ${event.id} (${event.providerType}) is about no checkout we know; acknowledged`);
       return { received: true, matched: false };
+    }
+    // Counted after recording, this event included: of events recorded at once, no more than the
+    // cap ever see a count within it.
+    const events = await db.webhookEvent.count({ where: { checkoutId: event.checkoutId } });
+    if (events > maxSignalsPerCheckout) {
+      console.warn(
+        `webhook ${provider} ${event.id} for checkout ${event.checkoutId}: ${events} events, more than the ${maxSignalsPerCheckout} ` +
+          "a checkout takes (WEBHOOK_SIGNALS_PER_CHECKOUT); recorded and acknowledged, not signalled",
+      );
+      return { received: true, matched: true, ignored: true };
     }
     try {
       await temporal.workflow.getHandle(checkoutWorkflowId(event.checkoutId)).signal(paymentEventSignal, {

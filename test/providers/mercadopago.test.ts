@@ -1,4 +1,5 @@
 // The Mercado Pago adapter against a local fake of Mercado Pago's API, over real HTTP.
+import { createHash } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CurrencyRuleError } from "../../providers/currency-rules.ts";
 import { MercadoPagoGateway, mercadopagoProvider } from "../../providers/mercadopago.ts";
@@ -287,14 +288,31 @@ describe("verifyWebhook", () => {
     const { request, reference } = await approvedPayment();
     const { rawBody, headers } = fake.signedWebhook(reference, { secret: SECRET });
     const event = await gateway.verifyWebhook({ rawBody, headers });
+    const ts = /ts=(\d+)/.exec(headers["x-signature"])![1];
+    const manifest = `id:${reference};request-id:${headers["x-request-id"]};ts:${ts};`;
     expect(event).toEqual({
-      id: String(JSON.parse(rawBody).id),
+      id: `sha256:${createHash("sha256").update(manifest).digest("hex")}`,
       kind: "payment.succeeded",
       checkoutId: request.checkoutId,
       reference,
       providerType: "payment.updated",
     });
     expect(fake.requests.at(-1)).toMatchObject({ method: "GET", path: `/v1/payments/${reference}` });
+  });
+
+  it("the event id comes from the signed manifest: a replay with another body id is the same event", async () => {
+    const { reference } = await approvedPayment();
+    const genuine = fake.signedWebhook(reference, { secret: SECRET });
+    const first = await gateway.verifyWebhook(genuine);
+    const body = JSON.parse(genuine.rawBody);
+    const replay = await gateway.verifyWebhook({
+      rawBody: JSON.stringify({ ...body, id: body.id + 1000 }),
+      headers: genuine.headers,
+    });
+    expect(replay.id).toBe(first.id);
+    // Another notification (its own x-request-id and signature) is another event.
+    const next = await gateway.verifyWebhook(fake.signedWebhook(reference, { secret: SECRET }));
+    expect(next.id).not.toBe(first.id);
   });
 
   it("maps a pending QR payment to payment.pending and a rejected one to payment.failed", async () => {

@@ -2,7 +2,7 @@
 // the idempotency mechanism, Checkout as the customer's step, capture on reconcile, refunds once
 // per key, webhook signatures, and what outages and timeouts turn into.
 // Run alone with: TEST_STACK=off npx vitest run test/providers/razorpay.test.ts
-import { createHmac } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -524,7 +524,7 @@ describe("Razorpay webhooks", () => {
 
     const event = await gateway.verifyWebhook({ rawBody: hook.rawBody, headers: hook.headers });
     expect(event).toEqual({
-      id: hook.eventId,
+      id: `sha256:${createHash("sha256").update(hook.rawBody).digest("hex")}`,
       kind: "payment.succeeded",
       checkoutId: req.checkoutId,
       reference: payment.id,
@@ -616,6 +616,19 @@ describe("Razorpay webhooks", () => {
     const first = await gateway.verifyWebhook(hook);
     const again = await gateway.verifyWebhook({ rawBody: hook.rawBody, headers: { ...hook.headers } });
     expect(again.id).toBe(first.id);
+  });
+
+  it("the event id comes from the signed body: a replay under another x-razorpay-event-id has the same one", async () => {
+    const { payment } = await paidCharge("captured");
+    const hook = fake.signedWebhook({ event: "payment.captured", payment: payment.id }, WEBHOOK_SECRET);
+    const first = await gateway.verifyWebhook(hook);
+    const replay = await gateway.verifyWebhook({
+      rawBody: hook.rawBody,
+      headers: { ...hook.headers, "x-razorpay-event-id": "evt_made_up_by_a_replayer" },
+    });
+    expect(replay.id).toBe(first.id);
+    const { "x-razorpay-event-id": _, ...without } = hook.headers;
+    expect((await gateway.verifyWebhook({ rawBody: hook.rawBody, headers: without })).id).toBe(first.id);
   });
 });
 

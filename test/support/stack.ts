@@ -73,6 +73,13 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
     TEMPORAL_TASK_QUEUE: taskQueue,
     DATABASE_URL: databaseUrl,
     PORT: "0",
+    // Off by default outside npm start: the tests pay with it, under a webhook secret of their own.
+    SANDBOX_ENABLED: "true",
+    SANDBOX_WEBHOOK_SECRET: `whsec_test_${randomBytes(12).toString("hex")}`,
+    // Every test file sends from 127.0.0.1 and counts in the run's one database: limits no test
+    // reaches (test/limits.test.ts sets its own, on a database of its own).
+    RATE_LIMIT_PER_IP_PER_MINUTE: "10000000",
+    RATE_LIMIT_PER_KEY_PER_MINUTE: "10000000",
     SANDBOX_SLOW_MS: String(options.sandboxSlowMs ?? 1500),
     PAYMENT_RETRY_WINDOW_SECONDS: String(options.paymentRetryWindowSeconds ?? 300),
     PAYMENT_ACTION_TIMEOUT_SECONDS: String(options.paymentActionTimeoutSeconds ?? 120),
