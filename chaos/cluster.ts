@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { formatKeys, generateKey } from "../codec/keys.ts";
 import { projectRoot } from "../config.ts";
 import { type EmbeddedDatabase, startEmbeddedPostgres } from "../infra/embedded-postgres.ts";
 import { freePort, isListening } from "../infra/free-port.ts";
@@ -80,6 +81,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     SANDBOX_URL: `${apiUrl}/sandbox`,
     SANDBOX_SLOW_MS: String(options.sandboxSlowMs ?? 2000),
     RISK_MAX_FAILED_PAYMENTS: "0",
+    // The API and the workers must share a key; the run's own, unless one is given.
+    PAYLOAD_ENCRYPTION_KEYS: process.env.PAYLOAD_ENCRYPTION_KEYS || formatKeys([generateKey("chaos")]),
   };
 
   const startNode = (name: ServiceName) =>
