@@ -3,8 +3,8 @@
 // recorded histories, or every history in a running installation's archive, against the current
 // workflow code: a change to a running workflow's commands without patched() fails here, before
 // it is deployed. Exit 1 when any history does not replay. Recorded histories are decoded (in
-// clear), as the archive's are; one saved encrypted (`temporal workflow show -o json`) replays
-// with the keys (PAYLOAD_ENCRYPTION_KEYS), and without them says which key it needs.
+// clear), as the archive's are; one whose payloads are still encrypted replays with the keys
+// (PAYLOAD_ENCRYPTION_KEYS), and without them says which key it needs.
 import { readFile } from "node:fs/promises";
 import { DefaultLogger, makeTelemetryFilterString, Runtime, Worker } from "@temporalio/worker";
 import { historyFromText, historyToText } from "../archive/history-json.ts";

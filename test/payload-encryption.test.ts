@@ -4,8 +4,13 @@
 // Web UI's origin only) and `temporal --codec-endpoint` read them back; the audit and the archive
 // read the history decrypted (the archive still without email or token).
 import { randomBytes } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { historyToText } from "../archive/history-json.ts";
 import { type CodecServer, startCodecServer } from "../codec/server.ts";
+import { cli } from "./support/cli-process.ts";
 import { call, waitForCheckout } from "./support/http.ts";
 import { encryptedPayloads, readable } from "./support/payload-text.ts";
 import { startTestStack, type TestStack } from "./support/stack.ts";
@@ -117,6 +122,26 @@ describe("the codec server over HTTP", () => {
 });
 
 describe("the readers of the history", () => {
+  it("`checkout replay` replays a history saved encrypted, with the keys, and names the key it lacks without them", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "checkout-encrypted-"));
+    try {
+      // As Temporal hands it out (fetchHistory decodes nothing), in the corpus's format.
+      const raw = historyToText(await stack.temporal.workflow.getHandle(workflowId).fetchHistory());
+      expect(encryptedPayloads(JSON.parse(raw)).length).toBeGreaterThan(10);
+      const file = path.join(dir, "encrypted.json");
+      await writeFile(file, `{"workflowId":${JSON.stringify(workflowId)},"history":${raw}}`);
+      const replayed = await cli(["replay", file]);
+      expect(replayed.stderr).toBe("");
+      expect(replayed.stdout).toContain("1 of 1 histories replay");
+      expect(replayed.code).toBe(0);
+      const keyless = await cli(["replay", file], { PAYLOAD_ENCRYPTION_KEYS: undefined });
+      expect(keyless.code).toBe(1);
+      expect(keyless.stderr).toMatch(/key "test", which PAYLOAD_ENCRYPTION_KEYS does not hold/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("GET /checkouts/{id}/audit decrypts it: where the checkout came from, and still no email or token", async () => {
     const audit = await call(stack.url, "GET", `/checkouts/${checkoutId}/audit`);
     expect(audit.status).toBe(200);
