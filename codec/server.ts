@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
 import { serve } from "@hono/node-server";
 import type { PayloadCodec } from "@temporalio/common";
-import { ConfigError, loadConfig, required } from "../config.ts";
+import { ConfigError, loadConfig } from "../config.ts";
 import { codecRoutes } from "./routes.ts";
 import { codecCorsOrigins, loadPayloadCodec } from "./settings.ts";
 
@@ -55,7 +55,10 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
 async function main() {
   const config = loadConfig();
   const { codec, source } = await loadPayloadCodec(config.payloadEncryption, "external");
-  const token = required(config.codecServer.token, "CODEC_SERVER_TOKEN");
+  const token = config.codecServer.token;
+  if (!token) {
+    throw new ConfigError("Set CODEC_SERVER_TOKEN: the bearer token every request must carry (e.g. $(openssl rand -hex 32)).");
+  }
   const corsOrigins = codecCorsOrigins(config);
   const server = await startCodecServer({
     codec,
