@@ -1,4 +1,5 @@
-# One image for the API, the worker and the migration step (docker-compose.yml picks the command).
+# One image for the API, the worker, the codec server and the migration step (docker-compose.yml
+# picks the command).
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
@@ -7,5 +8,5 @@ COPY . .
 # generates the Prisma client and fetches no Temporal CLI.
 RUN TEMPORAL_ADDRESS=temporal:7233 npm ci --omit=dev && npm cache clean --force
 USER node
-EXPOSE 3000
+EXPOSE 3000 8234
 CMD ["npm", "run", "api"]

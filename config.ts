@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { isIP } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { type EncryptionKey, parseKeys } from "./codec/keys.ts";
 import type { RiskPolicy } from "./workflows/types.ts";
 
 export const projectRoot = path.dirname(fileURLToPath(import.meta.url));
@@ -52,6 +53,14 @@ export interface Config {
    * `windowSeconds` hold their new checkouts for `holdSeconds` (429). 0 failures turns it off.
    */
   risk: RiskPolicy;
+  /** How payloads are encrypted (codec/): see PayloadEncryption. */
+  payloadEncryption: PayloadEncryption;
+  /**
+   * The codec server (codec/server.ts), for the Web UI and the `temporal` CLI: its bearer token,
+   * where it listens, and the Web UI origins it answers (absent: the embedded dev server's UI,
+   * else TEMPORAL_UI_URL's origin).
+   */
+  codecServer: { token?: string; host: string; port: number; corsOrigins?: string[] };
   /** Where `npm run worker` answers health checks (200 while it polls); off when absent. */
   workerHealthPort?: number;
   /** The whole environment, for the payment providers' own variables (providers/). */
@@ -81,6 +90,18 @@ export interface LoadOptions {
    * of its own kept in the data folder, and a browser on any origin may call the API.
    */
   embedded?: boolean;
+}
+
+/**
+ * `keys`: PAYLOAD_ENCRYPTION_KEYS, oldest first (absent when unset: codec/payload-codec.ts then
+ * takes the data folder's development key under `npm start`, or refuses to start). `encrypt`
+ * false (PAYLOAD_ENCRYPTION=off) leaves new payloads in clear; the keys still decrypt older ones.
+ */
+export interface PayloadEncryption {
+  encrypt: boolean;
+  keys?: EncryptionKey[];
+  /** Where `npm start` keeps the development key when no keys are set (DATA_DIR). */
+  dataDir: string;
 }
 
 function int(env: Env, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
@@ -135,6 +156,23 @@ function subjectPrefix(env: Env, name: string, fallback: string): string {
   }
   return raw;
 }
+
+/** The payload encryption settings alone (the CLI reads only these and the Temporal target). */
+export function loadPayloadEncryption(env: Env = process.env): PayloadEncryption {
+  const raw = env.PAYLOAD_ENCRYPTION_KEYS;
+  let keys: EncryptionKey[] | undefined;
+  if (raw !== undefined && raw.trim() !== "") {
+    try {
+      keys = parseKeys(raw);
+    } catch (err) {
+      // The message names an entry by its id or position, never by its key.
+      throw new ConfigError(`PAYLOAD_ENCRYPTION_KEYS: ${(err as Error).message}`);
+    }
+  }
+  return { encrypt: bool(env, "PAYLOAD_ENCRYPTION", true), keys, dataDir: dataDirOf(env) };
+}
+
+const dataDirOf = (env: Env) => path.resolve(projectRoot, env.DATA_DIR || ".data");
 
 export function loadConfig(env: Env = process.env, { embedded = false }: LoadOptions = {}): Config {
   const port = int(env, "PORT", 3000, 0, 65535);
@@ -206,12 +244,34 @@ export function loadConfig(env: Env = process.env, { embedded = false }: LoadOpt
       windowSeconds: int(env, "RISK_WINDOW_SECONDS", 3600, 1),
       holdSeconds: int(env, "RISK_HOLD_SECONDS", 900, 1),
     },
+    payloadEncryption: loadPayloadEncryption(env),
+    codecServer: {
+      token: codecToken(env, "CODEC_SERVER_TOKEN"),
+      host: env.CODEC_SERVER_HOST || "127.0.0.1",
+      port: int(env, "CODEC_SERVER_PORT", 8234, 0, 65535),
+      corsOrigins: originList(env, "CODEC_CORS_ORIGINS"),
+    },
     workerHealthPort: env.WORKER_HEALTH_PORT ? int(env, "WORKER_HEALTH_PORT", 0, 1, 65535) : undefined,
     env,
   };
 }
 
-/** A comma-separated list of browser origins (`https://shop.example.com`, no path); undefined when unset. */
+/**
+ * A bearer token: at least 16 characters that are safe in a URL path too (the Web UI is given
+ * the codec server's endpoint with the token in its path). Never echoed in an error.
+ */
+function codecToken(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return undefined;
+  if (!/^[A-Za-z0-9._~-]{16,}$/.test(raw)) {
+    throw new ConfigError(
+      `${name} must be at least 16 characters of letters, digits, ".", "_", "~" and "-" (e.g. \`openssl rand -hex 32\`)`,
+    );
+  }
+  return raw;
+}
+
+/** A comma-separated list of web origins (`scheme://host[:port]`), normalized; absent when unset. */
 function originList(env: Env, name: string): string[] | undefined {
   const raw = env[name];
   if (raw === undefined || raw.trim() === "") return undefined;
@@ -223,12 +283,12 @@ function originList(env: Env, name: string): string[] | undefined {
     } catch {
       parsed = undefined;
     }
-    if (!parsed || !["http:", "https:"].includes(parsed.protocol) || parsed.origin !== origin) {
+    if (!parsed || !["http:", "https:"].includes(parsed.protocol) || parsed.origin !== origin.replace(/\/$/, "")) {
       throw new ConfigError(
-        `${name} must be a comma-separated list of origins like https://shop.example.com (scheme, host and port only); "${origin}" is not one`,
+        `${name} must be a comma-separated list of origins like https://temporal-ui.example.com; "${origin}" is not one`,
       );
     }
-    return origin;
+    return parsed.origin;
   });
 }
 

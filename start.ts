@@ -1,10 +1,15 @@
 // `npm start`: the whole service on one machine with no accounts or keys. Whatever the
 // environment does not point elsewhere runs embedded: the Temporal dev server (with its Web UI),
-// PostgreSQL, an SMTP catcher; then the migrations, the worker and the API.
-// Ctrl-C or SIGTERM stops everything, in reverse order.
+// PostgreSQL, an SMTP catcher; then the migrations, the worker and the API. Payloads are
+// encrypted (codec/): with PAYLOAD_ENCRYPTION_KEYS, else, with the embedded dev server, a key made
+// once in the data folder; the codec server starts first, so that the dev server's Web UI reads
+// the histories through it. Ctrl-C or SIGTERM stops everything, in reverse order.
 import path from "node:path";
 import { DefaultLogger, Runtime } from "@temporalio/worker";
 import { startApiServer } from "./api/server.ts";
+import { devSecretFiles } from "./codec/dev-secrets.ts";
+import { type CodecServer, startCodecServer } from "./codec/server.ts";
+import { codecCorsOrigins, loadCodecServerToken, loadPayloadCodec } from "./codec/settings.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { startEmbeddedPostgres } from "./infra/embedded-postgres.ts";
 import { startSmtpCatcher } from "./infra/smtp-catcher.ts";
@@ -23,6 +28,29 @@ async function main() {
   const config = loadConfig(process.env, { embedded: true });
   Runtime.install({ logger: new DefaultLogger(process.env.LOG_LEVEL === "debug" ? "DEBUG" : "WARN") });
 
+  const deployment = config.temporal.address ? "external" : "embedded";
+  const { codec, source } = await loadPayloadCodec(config.payloadEncryption, deployment);
+  log(
+    codec.encryptingKeyId
+      ? `payloads encrypted with key "${codec.encryptingKeyId}" (keys from ${source})`
+      : `payloads NOT encrypted (PAYLOAD_ENCRYPTION=off${codec.keyIds.length ? `; keys from ${source} still decrypt` : ""})`,
+  );
+  // Before the dev server: its Web UI is told where the codec server is.
+  const codecToken = await loadCodecServerToken(config, deployment);
+  let codecServer: CodecServer | undefined;
+  if (codecToken) {
+    codecServer = await startCodecServer({
+      codec,
+      token: codecToken,
+      corsOrigins: codecCorsOrigins(config, deployment === "embedded" ? config.temporal.devUiPort : undefined),
+      host: config.codecServer.host,
+      port: config.codecServer.port,
+    });
+    shutdown.add("codec server", codecServer.close);
+  } else {
+    log("codec server off: set CODEC_SERVER_TOKEN to serve one for your Web UI and the temporal CLI");
+  }
+
   let temporalAddress = config.temporal.address;
   let temporalUi = config.temporal.uiUrl;
   if (!temporalAddress) {
@@ -33,6 +61,7 @@ async function main() {
       uiPort: config.temporal.devUiPort,
       namespace: config.temporal.namespace,
       dbFile: path.join(config.dataDir, "temporal", "dev.sqlite"),
+      codecEndpoint: codecServer?.uiEndpoint,
       log,
     });
     shutdown.add("Temporal dev server", dev.stop);
@@ -64,7 +93,7 @@ async function main() {
     smtpUrl = catcher.url;
   }
 
-  const target = { address: temporalAddress, namespace: config.temporal.namespace };
+  const target = { address: temporalAddress, namespace: config.temporal.namespace, codec };
   const db = createDb(databaseUrl);
   shutdown.add("database client", () => db.$disconnect());
   const temporal = await connectClient(target);
@@ -93,6 +122,7 @@ async function main() {
     API docs     ${api.url}/docs
     Temporal UI  ${temporalUi ?? "(set TEMPORAL_UI_URL to print it)"}
     Temporal     ${temporalAddress} (namespace ${config.temporal.namespace})
+    Codec server ${codecServer ? codecLine(codecServer.endpoint, config.codecServer.token ? undefined : devSecretFiles(config.dataDir).codecServerToken) : "(off)"}
     Mail         ${mailDir ? `caught in ${mailDir}` : smtpUrl.replace(/\/\/[^@/]*@/, "//***@")}
     Database     ${config.databaseUrl ? databaseUrl.replace(/\/\/[^@/]*@/, "//***@") : `${databaseUrl} (embedded: DATABASE_URL for \`npx checkout show\` and \`verify-archive\`)`}
 ${
@@ -113,6 +143,12 @@ ${
     await shutdown.run();
     process.exit(1);
   });
+}
+
+/** How to reach the codec server from the temporal CLI, naming where the token is, never the token. */
+function codecLine(endpoint: string, tokenFile: string | undefined): string {
+  const token = tokenFile ? `$(cat ${tokenFile})` : "$CODEC_SERVER_TOKEN";
+  return `${endpoint}  (temporal workflow show -w … --codec-endpoint ${endpoint} --codec-auth "Bearer ${token}")`;
 }
 
 let stopping = false;

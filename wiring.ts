@@ -1,10 +1,10 @@
 // The one place where the processes are wired: every entry point (npm start, npm run worker,
 // npm run api, the CLI, the tests, the bench) connects to Temporal, registers the search
-// attributes, builds the worker and stops things through here. A data converter, TLS or metrics
-// for the Temporal connection are added here once, for all of them.
-
+// attributes, builds the worker and stops things through here. The data converter (every payload
+// encrypted, codec/), TLS or metrics for the Temporal connection are added here once, for all of them.
 import { fileURLToPath } from "node:url";
 import { Client, Connection } from "@temporalio/client";
+import type { DataConverter, PayloadCodec } from "@temporalio/common";
 import { NativeConnection, Worker, type WorkerOptions } from "@temporalio/worker";
 import { createNatsPublisher, natsSecurity } from "./activities/broker.ts";
 import { type ActivityDeps, createActivities } from "./activities/index.ts";
@@ -20,6 +20,17 @@ export const workflowsPath = fileURLToPath(new URL("./workflows/index.ts", impor
 export interface TemporalTarget {
   address: string;
   namespace: string;
+  /**
+   * Encrypts every payload sent to this server and decrypts every one read from it (codec/:
+   * `loadPayloadCodec` says which keys). A history fetched raw is decoded with the same codec
+   * (codec/history.ts: the client's `payloadCodecs`).
+   */
+  codec: PayloadCodec;
+}
+
+/** The data converter of every client, worker and replay: the default payload converter, then the codec. */
+export function dataConverter(codec: PayloadCodec): DataConverter {
+  return { payloadCodecs: [codec] };
 }
 
 export interface TemporalClient {
@@ -41,6 +52,7 @@ export async function connectClient(
   const client = new Client({
     connection,
     namespace: target.namespace,
+    dataConverter: dataConverter(target.codec),
     ...(options.identity ? { identity: options.identity } : {}),
   });
   return { client, connection, close: () => connection.close() };
@@ -114,6 +126,8 @@ export async function startWorker(setup: WorkerSetup): Promise<RunningWorker> {
     connection,
     namespace: setup.target.namespace,
     taskQueue: setup.taskQueue,
+    // The activities' Context.current().client gets it too (the archiver reads histories with it).
+    dataConverter: dataConverter(setup.target.codec),
     activities: createActivities(deps),
     ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath }),
   });

@@ -4,12 +4,15 @@
 // and exits 1 with the reason on a fatal error, for its supervisor to restart it.
 import { createServer } from "node:http";
 import { pathToFileURL } from "node:url";
+import { loadPayloadCodec } from "./codec/settings.ts";
 import { loadConfig, required } from "./config.ts";
 import { connectClient, registerSearchAttributes, startWorker } from "./wiring.ts";
 
 async function main() {
   const config = loadConfig();
-  const target = { address: required(config.temporal.address, "TEMPORAL_ADDRESS"), namespace: config.temporal.namespace };
+  const address = required(config.temporal.address, "TEMPORAL_ADDRESS");
+  const { codec } = await loadPayloadCodec(config.payloadEncryption, "external");
+  const target = { address, namespace: config.temporal.namespace, codec };
   const endpoints = {
     databaseUrl: required(config.databaseUrl, "DATABASE_URL"),
     smtpUrl: required(config.smtpUrl, "SMTP_URL"),

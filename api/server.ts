@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
 import { serve } from "@hono/node-server";
 import type { Client } from "@temporalio/client";
+import { loadPayloadCodec } from "../codec/settings.ts";
 import { type Config, loadConfig, required } from "../config.ts";
 import { createDb, type Db } from "../prisma/client.ts";
 import { createGatewayRegistry } from "../providers/index.ts";
@@ -76,8 +77,9 @@ export async function startApiServer({ config, temporal, db, taskQueue }: ApiSet
 async function main() {
   const config = loadConfig();
   const address = required(config.temporal.address, "TEMPORAL_ADDRESS");
+  const { codec } = await loadPayloadCodec(config.payloadEncryption, "external");
   const db = createDb(required(config.databaseUrl, "DATABASE_URL"));
-  const temporal = await connectClient({ address, namespace: config.temporal.namespace });
+  const temporal = await connectClient({ address, namespace: config.temporal.namespace, codec });
   const api = await startApiServer({ config, temporal: temporal.client, db });
   console.log(`API on ${api.url} (docs: ${api.url}/docs)`);
   const shutdown = new Shutdown();

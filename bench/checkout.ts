@@ -9,7 +9,8 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { projectRoot } from "../config.ts";
+import { loadPayloadCodec } from "../codec/settings.ts";
+import { loadPayloadEncryption, projectRoot } from "../config.ts";
 import { freePort } from "../infra/free-port.ts";
 import { type DevelopmentKeys, developmentKeysFile } from "../merchants/development-keys.ts";
 import { createDb } from "../prisma/client.ts";
@@ -28,17 +29,19 @@ const ports = {
   smtp: await freePort(),
 };
 const { TEMPORAL_ADDRESS, DATABASE_URL, SMTP_URL, ...env } = process.env;
+const serviceEnv = {
+  ...env,
+  DATA_DIR: dataDir,
+  PORT: String(ports.api),
+  TEMPORAL_DEV_PORT: String(ports.temporal),
+  TEMPORAL_DEV_UI_PORT: String(ports.ui),
+  EMBEDDED_POSTGRES_PORT: String(ports.pg),
+  SMTP_CATCHER_PORT: String(ports.smtp),
+  CODEC_SERVER_PORT: "0",
+};
 const service = spawn(process.execPath, ["--import", "tsx", "start.ts"], {
   cwd: projectRoot,
-  env: {
-    ...env,
-    DATA_DIR: dataDir,
-    PORT: String(ports.api),
-    TEMPORAL_DEV_PORT: String(ports.temporal),
-    TEMPORAL_DEV_UI_PORT: String(ports.ui),
-    EMBEDDED_POSTGRES_PORT: String(ports.pg),
-    SMTP_CATCHER_PORT: String(ports.smtp),
-  },
+  env: serviceEnv,
   stdio: ["ignore", "pipe", "pipe"],
 });
 
@@ -46,7 +49,13 @@ try {
   const databaseUrl = await untilUp(service);
   const api = `http://127.0.0.1:${ports.api}`;
   const { secretKey } = JSON.parse(await readFile(developmentKeysFile(dataDir), "utf8")) as DevelopmentKeys;
-  const { client: temporal, close } = await connectClient({ address: `127.0.0.1:${ports.temporal}`, namespace: "default" });
+  // The development key the service made in its data folder (or the PAYLOAD_ENCRYPTION_KEYS it was given).
+  const { codec } = await loadPayloadCodec(loadPayloadEncryption(serviceEnv), "beside-dev-server");
+  const { client: temporal, close } = await connectClient({
+    address: `127.0.0.1:${ports.temporal}`,
+    namespace: "default",
+    codec,
+  });
   const rssBefore = await rssOf(service.pid);
 
   const posted: number[] = [];

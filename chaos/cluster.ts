@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { SCOPES } from "../api/caller.ts";
+import { formatKeys, generateKey } from "../codec/keys.ts";
 import { projectRoot } from "../config.ts";
 import { type EmbeddedDatabase, startEmbeddedPostgres } from "../infra/embedded-postgres.ts";
 import { freePort, isListening } from "../infra/free-port.ts";
@@ -94,6 +95,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     RISK_MAX_FAILED_PAYMENTS: "0",
     // The load polls every checkout from one address: the faults are measured here, not the limits.
     RATE_LIMIT_PER_IP_PER_MINUTE: "0",
+    // The API and the workers must share a key; the run's own, unless one is given.
+    PAYLOAD_ENCRYPTION_KEYS: process.env.PAYLOAD_ENCRYPTION_KEYS || formatKeys([generateKey("chaos")]),
   };
 
   const startNode = (name: ServiceName) =>

@@ -90,6 +90,8 @@ export const USAGE = `Usage: checkout <command> [options]
   <id> is a checkout id (chk_...) or its workflow ID (checkout-chk_...).
 
 Environment: TEMPORAL_ADDRESS (default 127.0.0.1:7233), TEMPORAL_NAMESPACE (default "default"),
+PAYLOAD_ENCRYPTION_KEYS (the keys payloads are encrypted with; without TEMPORAL_ADDRESS, those
+npm start keeps in DATA_DIR/secrets/),
 TEMPORAL_TASK_QUEUE (archive: the workers' task queue, default "checkout"),
 DATABASE_URL (show: the payment attempts from the database, and the archive once Temporal has
 deleted a checkout; refunds and verify-archive: required).

@@ -2,15 +2,19 @@
 // history}), to record it under test/histories/. `checkout replay <file>... | --archive`: replays
 // recorded histories, or every history in a running installation's archive, against the current
 // workflow code: a change to a running workflow's commands without patched() fails here, before
-// it is deployed. Exit 1 when any history does not replay.
+// it is deployed. Exit 1 when any history does not replay. Recorded histories are decoded (in
+// clear), as the archive's are; one whose payloads are still encrypted replays with the keys
+// (PAYLOAD_ENCRYPTION_KEYS), and without them says which key it needs.
 import { readFile } from "node:fs/promises";
 import { DefaultLogger, makeTelemetryFilterString, Runtime, Worker } from "@temporalio/worker";
 import { historyFromText, historyToText } from "../archive/history-json.ts";
+import { loadPayloadCodec } from "../codec/settings.ts";
+import { loadPayloadEncryption } from "../config.ts";
 import { historyFromArchive, historyFromTemporal } from "../history/sources.ts";
 import { createDb } from "../prisma/client.ts";
-import { workflowsPath } from "../wiring.ts";
+import { dataConverter, workflowsPath } from "../wiring.ts";
 import { checkoutWorkflowId } from "../workflows/definitions.ts";
-import { CliError, checkoutIdOf, type Temporal } from "./temporal.ts";
+import { CliError, checkoutIdOf, cliDeployment, type Temporal } from "./temporal.ts";
 
 interface Io {
   out: (line: string) => void;
@@ -48,8 +52,11 @@ export async function replayCommand(options: { files: string[]; archive: boolean
     logger: new DefaultLogger("ERROR"),
     telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: "ERROR" }), forward: {} } },
   });
+  // Optional: histories in clear need no key, and an encrypted one names the key it lacks.
+  const { codec } = await loadPayloadCodec(loadPayloadEncryption(process.env), cliDeployment(process.env), { optional: true });
   let failed = 0;
-  for await (const result of Worker.runReplayHistories({ workflowsPath, replayName: "checkout replay" }, recorded)) {
+  const replayOptions = { workflowsPath, replayName: "checkout replay", dataConverter: dataConverter(codec) };
+  for await (const result of Worker.runReplayHistories(replayOptions, recorded)) {
     if (result.error) {
       failed++;
       options.io.err(`${result.workflowId}: ${result.error.message}`);

@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import { WorkflowFailedError } from "@temporalio/client";
 import { ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure } from "@temporalio/common";
 import type { Activities } from "../activities/index.ts";
+import { fetchDecodedHistory } from "../codec/history.ts";
 import { stateOfFailedRun, stateOfFailure } from "../history/events.ts";
 import type { checkout } from "../workflows/checkout.ts";
 import { PAYMENT_DECLINED } from "../workflows/definitions.ts";
@@ -52,7 +53,8 @@ export async function planRetry(
   if (!failed) {
     return { ok: false, kind: "not-failed", reason: `checkout ${checkoutId} is ${status}; only a FAILED one can be retried.` };
   }
-  const history = await temporal.client.workflow.getHandle<typeof checkout>(workflowId, description.runId).fetchHistory();
+  // Decrypted: the state the failed run left is in its failure's details, a payload.
+  const history = await fetchDecodedHistory(temporal.client, workflowId, description.runId);
   const events = history.events ?? [];
   const failure = events.find((e) => e.workflowExecutionFailedEventAttributes)?.workflowExecutionFailedEventAttributes?.failure;
   const state = stateOfFailure(failure);

@@ -1,8 +1,10 @@
-// Where a checkout's history comes from: Temporal while it has the run, the archive once the
-// namespace's retention (or an operator) has deleted it.
+// Where a checkout's history comes from: Temporal while it has the run (its payloads decrypted
+// with the client's codec), the archive once the namespace's retention (or an operator) has
+// deleted it (kept decrypted, secrets removed).
 import { type Client, type WorkflowExecutionDescription, WorkflowNotFoundError } from "@temporalio/client";
 import { latestArchived } from "../archive/chain.ts";
 import { historyFromText } from "../archive/history-json.ts";
+import { codecsOf, decodePayloadsIn, fetchDecodedHistory } from "../codec/history.ts";
 import type { Db } from "../prisma/client.ts";
 import { searchAttributes } from "../workflows/definitions.ts";
 import type { HistoryEvent } from "./events.ts";
@@ -33,7 +35,7 @@ export async function historyFromTemporal(temporal: Client, workflowId: string):
     throw err;
   }
   // The run just described, even if a reset starts another one meanwhile.
-  const history = await temporal.workflow.getHandle(workflowId, description.runId).fetchHistory();
+  const history = await fetchDecodedHistory(temporal, workflowId, description.runId);
   return {
     runId: description.runId,
     executionStatus: description.status.name,
@@ -41,7 +43,8 @@ export async function historyFromTemporal(temporal: Client, workflowId: string):
     startTime: description.startTime,
     closeTime: description.closeTime ?? null,
     checkoutStatus: description.typedSearchAttributes.get(searchAttributes.CheckoutStatus),
-    pendingActivities: description.raw.pendingActivities ?? [],
+    // Their heartbeat details and last failures' details are payloads too.
+    pendingActivities: await decodePayloadsIn(description.raw.pendingActivities ?? [], codecsOf(temporal)),
     archive: null,
   };
 }

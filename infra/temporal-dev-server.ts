@@ -1,5 +1,6 @@
 // Runs `temporal server start-dev`: the real Temporal server with its Web UI, on SQLite, with
-// the project's search attributes registered. Used by `npm start` and by the tests.
+// the project's search attributes registered, and its Web UI reading payloads through the codec
+// server when given one. Used by `npm start` and by the tests.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
@@ -14,6 +15,8 @@ export interface DevServerOptions {
   namespace: string;
   /** SQLite file that keeps workflows across restarts; in memory when absent. */
   dbFile?: string;
+  /** The codec server the Web UI decodes payloads with (`--ui-codec-endpoint`; codec/server.ts). */
+  codecEndpoint?: string;
   log?: (line: string) => void;
 }
 
@@ -61,6 +64,7 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<De
     "--log-level",
     "warn",
     ...(opts.dbFile ? ["--db-filename", opts.dbFile] : []),
+    ...(opts.codecEndpoint ? ["--ui-codec-endpoint", opts.codecEndpoint] : []),
     ...searchAttributeFlags(),
   ];
   const child = spawn(opts.cli, args, { stdio: ["ignore", "pipe", "pipe"] });

@@ -41,6 +41,8 @@ const codeVariables = new Set(
 );
 const readmeVariables = new Set([...read("README.md").matchAll(/^\| `([A-Z][A-Z0-9_]+)` +\|/gm)].map((m) => m[1]));
 const appServices = Object.entries(compose.services).filter(([, s]) => s.build);
+/** The services that talk to Temporal and the database (the codec server needs neither). */
+const serviceNodes = appServices.filter(([name]) => name !== "codec");
 
 describe("configuration", () => {
   it("the README's table lists exactly the variables the code reads", () => {
@@ -53,9 +55,12 @@ describe("package.json scripts", () => {
   // The tsx CLI runs the program in a child process and relays SIGINT/SIGTERM to it; a child that
   // does not acknowledge within 60 ms (a busy moment at shutdown) is SIGKILLed, skipping the
   // graceful stop. `node --import tsx` runs the program in one process, which gets the signal itself.
-  it.each(["start", "worker", "api"])("runs %s in one process, so a stop signal reaches its own handlers", (name) => {
-    expect(scripts[name]).toMatch(/^node --import tsx \S+\.ts$/);
-  });
+  it.each(["start", "worker", "api", "codec-server"])(
+    "runs %s in one process, so a stop signal reaches its own handlers",
+    (name) => {
+      expect(scripts[name]).toMatch(/^node --import tsx \S+\.ts$/);
+    },
+  );
 });
 
 describe("docker-compose.yml", () => {
@@ -73,14 +78,14 @@ describe("docker-compose.yml", () => {
       expect(command.slice(0, 2)).toEqual(["npm", "run"]);
       expect(scripts[command[2]], command.join(" ")).toBeDefined();
     }
-    expect(commands.map((c) => c[2]).sort()).toEqual(["api", "db:migrate", "worker"]);
+    expect(commands.map((c) => c[2]).sort()).toEqual(["api", "codec-server", "db:migrate", "worker"]);
     expect(read("Dockerfile")).toMatch(/CMD \["npm", "run", "api"\]/);
   });
 
   it("points the app at the services it defines, with matching ports", () => {
     const api = compose.services.api;
     expect(api.ports).toEqual([`${api.environment?.PORT}:${api.environment?.PORT}`]);
-    for (const [name, service] of appServices) {
+    for (const [name, service] of serviceNodes) {
       const env = service.environment ?? {};
       expect(new URL(env.DATABASE_URL).hostname, name).toBe("postgres");
       expect(env.TEMPORAL_ADDRESS, name).toBe("temporal:7233");
@@ -99,6 +104,21 @@ describe("docker-compose.yml", () => {
 
   it("keeps the sandbox provider off in every app service", () => {
     for (const [name, service] of appServices) expect(service.environment?.SANDBOX_ENABLED, name).toBe("false");
+  });
+
+  it("encrypts with one set of keys everywhere and points the Web UI at the codec server", () => {
+    const codec = compose.services.codec.environment ?? {};
+    const keys = codec.PAYLOAD_ENCRYPTION_KEYS;
+    expect(keys).toMatch(/^\$\{PAYLOAD_ENCRYPTION_KEYS:\?/); // from .env, never a key in this file
+    for (const [name, service] of appServices) {
+      if (name !== "migrate") expect(service.environment?.PAYLOAD_ENCRYPTION_KEYS, name).toBe(keys);
+    }
+    expect(codec.CODEC_SERVER_TOKEN).toMatch(/^\$\{CODEC_SERVER_TOKEN:\?/);
+    expect(compose.services.codec.ports).toEqual([`127.0.0.1:${codec.CODEC_SERVER_PORT}:${codec.CODEC_SERVER_PORT}`]);
+    expect(compose.services.codec.healthcheck?.test.join(" ")).toContain(`127.0.0.1:${codec.CODEC_SERVER_PORT}/health`);
+    const ui = compose.services["temporal-ui"].environment ?? {};
+    expect(ui.TEMPORAL_CODEC_ENDPOINT).toBe(`http://localhost:${codec.CODEC_SERVER_PORT}/codec/${codec.CODEC_SERVER_TOKEN}`);
+    expect(codec.CODEC_CORS_ORIGINS.split(",")).toContain(ui.TEMPORAL_CORS_ORIGINS);
   });
 
   it("restarts every service that dies and checks the health of each long-running one", () => {

@@ -1,11 +1,13 @@
-// One real Temporal dev server and one real PostgreSQL database per test run, and the workflow
-// bundle built once. TEMPORAL_ADDRESS / DATABASE_URL point the run at existing servers instead.
+// One real Temporal dev server and one real PostgreSQL database per test run, the workflow
+// bundle built once, and the run's payload encryption keys. TEMPORAL_ADDRESS / DATABASE_URL point
+// the run at existing servers instead.
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { bundleWorkflowCode } from "@temporalio/worker";
 import type { TestProject } from "vitest/node";
+import { formatKeys, generateKey } from "../codec/keys.ts";
 import { type EmbeddedDatabase, startEmbeddedPostgres } from "../infra/embedded-postgres.ts";
 import { freePort } from "../infra/free-port.ts";
 import { findTemporalCli } from "../infra/temporal-cli.ts";
@@ -22,6 +24,8 @@ declare module "vitest" {
     /** A server URL on which tests may create scratch databases of their own. */
     adminDatabaseUrl: string;
     workflowBundlePath: string;
+    /** PAYLOAD_ENCRYPTION_KEYS for every client, worker and CLI of the run (an old key, then the one in use). */
+    payloadEncryptionKeys: string;
   }
 }
 
@@ -74,6 +78,7 @@ export default async function setup(project: TestProject) {
     project.provide("databaseUrl", databaseUrl);
     project.provide("adminDatabaseUrl", adminDatabaseUrl);
     project.provide("workflowBundlePath", workflowBundlePath);
+    project.provide("payloadEncryptionKeys", formatKeys([generateKey("test-old"), generateKey("test")]));
   } catch (err) {
     await teardown();
     throw err;

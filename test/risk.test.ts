@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { defaultPayloadConverter, WorkflowNotFoundError } from "@temporalio/common";
 import type { temporal } from "@temporalio/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fetchDecodedHistory } from "../codec/history.ts";
 import type { customerRisk } from "../workflows/customer-risk.ts";
 import { customerRiskWorkflowId, searchAttributes } from "../workflows/definitions.ts";
 import { emptyRiskState, type RiskState } from "../workflows/risk-rules.ts";
@@ -210,13 +211,13 @@ describe("unusual activity", () => {
   });
 
   async function checkoutInput(checkoutId: string): Promise<CheckoutInput> {
-    const history = await stack.temporal.workflow.getHandle(`checkout-${checkoutId}`).fetchHistory();
+    const history = await fetchDecodedHistory(stack.temporal, `checkout-${checkoutId}`);
     return decode(history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]) as CheckoutInput;
   }
 
   /** The risk workflow's history as lines: signals, updates with their decisions, RiskLevel changes, timers. */
   async function riskStory(workflowId: string): Promise<string[]> {
-    const history = await stack.temporal.workflow.getHandle(workflowId).fetchHistory();
+    const history = await fetchDecodedHistory(stack.temporal, workflowId);
     const requests = new Map<string, string>();
     const lines: string[] = [];
     for (const event of history.events ?? []) {

@@ -7,6 +7,7 @@ import { promisify } from "node:util";
 import { Connection } from "@temporalio/client";
 import { defaultPayloadConverter } from "@temporalio/common";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { fetchDecodedHistory } from "../codec/history.ts";
 import { ensureSearchAttributes } from "../infra/search-attributes.ts";
 import { searchAttributes } from "../workflows/definitions.ts";
 import { startCheckout, validCheckout, waitForCheckout } from "./support/http.ts";
@@ -103,7 +104,7 @@ describe("a checkout's search attributes and activity summaries", () => {
 
   /** [activity type, summary] of each ActivityTaskScheduled event; no summary may hold an "@". */
   async function activitySummaries(checkoutId: string): Promise<Array<[string, string]>> {
-    const history = await stack.temporal.workflow.getHandle(`checkout-${checkoutId}`).fetchHistory();
+    const history = await fetchDecodedHistory(stack.temporal, `checkout-${checkoutId}`);
     const scheduled = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes);
     const summaries = scheduled.map((e): [string, string] => [
       e.activityTaskScheduledEventAttributes?.activityType?.name ?? "",

@@ -1,20 +1,23 @@
 // `npm start` as a newcomer runs it: the whole embedded stack comes up, a checkout completes and
-// shows in Temporal (three activities), SIGTERM stops everything with no process left behind,
-// and a second start finds the earlier checkout.
+// shows in Temporal (three activities, its payloads encrypted with the data folder's development
+// key, read through the codec server), SIGTERM stops everything with no process left behind, and a
+// second start finds the earlier checkout (with the same key).
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { chmod, mkdtemp, readdir, rm } from "node:fs/promises";
+import { chmod, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { devSecretFiles } from "../codec/dev-secrets.ts";
 import { projectRoot } from "../config.ts";
 import { freePort } from "../infra/free-port.ts";
 import { call, startCheckout, useKeyFor, validCheckout, waitForCheckout } from "./support/http.ts";
+import { readable } from "./support/payload-text.ts";
 
 const run = promisify(execFile);
 let dataDir: string;
 let env: NodeJS.ProcessEnv;
-let ports: { api: number; temporal: number; ui: number; pg: number; smtp: number };
+let ports: { api: number; temporal: number; ui: number; pg: number; smtp: number; codec: number };
 const started: ChildProcess[] = [];
 
 beforeAll(async () => {
@@ -26,8 +29,9 @@ beforeAll(async () => {
     ui: await freePort(),
     pg: await freePort(),
     smtp: await freePort(),
+    codec: await freePort(),
   };
-  const { TEMPORAL_ADDRESS, DATABASE_URL, SMTP_URL, ...rest } = process.env;
+  const { TEMPORAL_ADDRESS, DATABASE_URL, SMTP_URL, PAYLOAD_ENCRYPTION_KEYS, CODEC_SERVER_TOKEN, ...rest } = process.env;
   env = {
     ...rest,
     DATA_DIR: dataDir,
@@ -36,6 +40,7 @@ beforeAll(async () => {
     TEMPORAL_DEV_UI_PORT: String(ports.ui),
     EMBEDDED_POSTGRES_PORT: String(ports.pg),
     SMTP_CATCHER_PORT: String(ports.smtp),
+    CODEC_SERVER_PORT: String(ports.codec),
     TEMPORAL_CLI_PATH: inject("temporalCli"),
   };
 });
@@ -127,6 +132,22 @@ describe("npm start", () => {
     const activities = [...stdout.matchAll(/"activityType":\s*\{\s*"name":\s*"(\w+)"/g)].map((m) => m[1]);
     expect(activities).toEqual(["createOrder", "initiatePayment", "sendNotification"]);
 
+    // Encrypted with a development key made in the data folder; the codec server reads it back,
+    // with the token kept there too (never printed), and the dev server's Web UI is pointed at it.
+    const secrets = devSecretFiles(dataDir);
+    expect(await readFile(secrets.payloadEncryptionKeys, "utf8")).toMatch(/^dev-[0-9a-f]{6}:/);
+    const token = (await readFile(secrets.codecServerToken, "utf8")).trim();
+    expect(output()).not.toContain(token);
+    const endpoint = `http://127.0.0.1:${ports.codec}/codec`;
+    expect(output()).toContain(`Codec server ${endpoint}`);
+    expect(readable(stdout)).not.toContain("ada@example.com");
+    const decoded = await run(inject("temporalCli"), [
+      ...["workflow", "show", "-w", `checkout-${checkoutId}`, "--address", `127.0.0.1:${ports.temporal}`, "-o", "json"],
+      ...["--codec-endpoint", endpoint, "--codec-auth", `Bearer ${token}`],
+    ]);
+    expect(readable(decoded.stdout)).toContain("ada@example.com");
+    expect(await (await fetch(`http://127.0.0.1:${ports.ui}/api/v1/settings`)).text()).toContain(`${endpoint}/${token}`);
+
     await stop(child, "SIGINT"); // Ctrl-C
     expect(output()).toContain("SIGINT: stopping");
     expect(output()).not.toMatch(/stopping [\w ]+: /); // no component failed to stop
@@ -135,8 +156,10 @@ describe("npm start", () => {
 
   it("a second start finds the earlier checkout still there", { timeout: 180_000 }, async () => {
     expect(checkoutId).toBeDefined();
+    const key = await readFile(devSecretFiles(dataDir).payloadEncryptionKeys, "utf8");
     const { child, output } = await npmStart();
     expect(output()).toContain("secret sk_"); // the same key, kept in the data folder
+    expect(await readFile(devSecretFiles(dataDir).payloadEncryptionKeys, "utf8")).toBe(key);
     const res = await call(api(), "GET", `/checkouts/${checkoutId}`);
     expect(res.status).toBe(200);
     expect(res.json.status).toBe("COMPLETED");

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ConfigError } from "../config.ts";
 import { temporalSecurity } from "../infra/temporal-tls.ts";
 import { connectClient } from "../wiring.ts";
+import { runCodec } from "./support/stack.ts";
 
 let dir: string;
 let front: tls.Server;
@@ -115,7 +116,7 @@ async function withEnv<T>(vars: Record<string, string>, work: () => Promise<T>):
 describe("Temporal over mutual TLS", () => {
   it("the client and the worker's connection get through with the client certificate", async () => {
     await withEnv(env, async () => {
-      const temporal = await connectClient({ address, namespace: "default" });
+      const temporal = await connectClient({ address, namespace: "default", codec: runCodec() });
       try {
         const info = await temporal.client.workflowService.getSystemInfo({});
         expect(info.serverVersion).toBeTruthy();
@@ -131,7 +132,7 @@ describe("Temporal over mutual TLS", () => {
     const { TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY, ...caOnly } = env;
     await expect(
       withEnv(caOnly, async () => {
-        const temporal = await connectClient({ address, namespace: "default" }, { connectTimeoutMs: 3_000 });
+        const temporal = await connectClient({ address, namespace: "default", codec: runCodec() }, { connectTimeoutMs: 3_000 });
         try {
           await temporal.client.workflowService.getSystemInfo({});
         } finally {

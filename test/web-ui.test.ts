@@ -1,18 +1,22 @@
 // The Temporal Web UI tells a checkout's story: in headless Chromium (Debian's package, driven by
 // playwright-core), the workflow list finds a completed checkout by a search attribute, and its
-// page shows the three activities. The test runs its own dev server, whose Web UI URL it knows.
+// page shows the three activities and the checkout's input, the payloads (encrypted on the server)
+// decoded through the codec server, as `npm start` wires it. The test runs its own dev server,
+// whose Web UI URL it knows.
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { type CodecServer, startCodecServer } from "../codec/server.ts";
 import { projectRoot } from "../config.ts";
 import { freePort } from "../infra/free-port.ts";
 import { type DevServer, startTemporalDevServer } from "../infra/temporal-dev-server.ts";
 import { startCheckout, validCheckout, waitForCheckout } from "./support/http.ts";
-import { startTestStack, type TestStack } from "./support/stack.ts";
+import { runCodec, startTestStack, type TestStack } from "./support/stack.ts";
 
 const chromiumPath = findChromium();
 if (!chromiumPath) {
@@ -34,16 +38,27 @@ const screenshot = path.join(projectRoot, "test-results", "web-ui-checkout.png")
 
 describe.skipIf(!chromiumPath)("the Temporal Web UI", () => {
   let dev: DevServer;
+  let codec: CodecServer;
   let stack: TestStack;
   let profile: string;
   let browser: BrowserContext;
 
   beforeAll(async () => {
+    // As start.ts does: the codec server first, answering the UI's origin; the UI is given its endpoint.
+    const uiPort = await freePort();
+    codec = await startCodecServer({
+      codec: runCodec(),
+      token: randomBytes(24).toString("hex"),
+      corsOrigins: [`http://127.0.0.1:${uiPort}`],
+      host: "127.0.0.1",
+      port: 0,
+    });
     dev = await startTemporalDevServer({
       cli: inject("temporalCli"),
       port: await freePort(),
-      uiPort: await freePort(),
+      uiPort,
       namespace: "default",
+      codecEndpoint: codec.uiEndpoint,
     });
     stack = await startTestStack({ temporalAddress: dev.address });
     profile = await mkdtemp(path.join(tmpdir(), "checkout-chromium-"));
@@ -67,11 +82,13 @@ describe.skipIf(!chromiumPath)("the Temporal Web UI", () => {
     await browser?.close();
     await stack?.stop();
     await dev?.stop();
+    await codec?.close();
     if (profile) await rm(profile, { recursive: true, force: true });
   });
 
-  it("lists the completed checkout by CheckoutStatus and shows its three activities", async () => {
-    const id = await startCheckout(stack.url, validCheckout("tok_approve"));
+  it("lists the completed checkout by CheckoutStatus and shows its three activities and its input, decoded", async () => {
+    const email = "ada.webui@example.com";
+    const id = await startCheckout(stack.url, validCheckout("tok_approve", { customer: { id: "cus_1", email } }));
     expect((await waitForCheckout(stack.url, id)).status).toBe("COMPLETED");
     const workflowId = `checkout-${id}`;
     const page = await browser.newPage();
@@ -97,6 +114,9 @@ describe.skipIf(!chromiumPath)("the Temporal Web UI", () => {
       await expect
         .poll(() => pageText(page), { timeout: 15_000 })
         .toSatisfy((text: string) => steps.every((step) => text.includes(step)));
+      // The summaries above and the input below are encrypted on the server: the page shows them
+      // because the UI decoded them through the codec server (its endpoint, token in the path).
+      await expect.poll(() => pageText(page), { timeout: 15_000 }).toContain(email);
     } finally {
       await mkdir(path.dirname(screenshot), { recursive: true });
       await page.screenshot({ path: screenshot, fullPage: true });

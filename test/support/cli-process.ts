@@ -20,6 +20,7 @@ export function spawnCli(
     TEMPORAL_ADDRESS: inject("temporalAddress"),
     TEMPORAL_NAMESPACE: "default",
     DATABASE_URL: inject("databaseUrl"),
+    PAYLOAD_ENCRYPTION_KEYS: inject("payloadEncryptionKeys"),
     ...env,
   };
   for (const [key, value] of Object.entries(merged)) if (value === undefined) delete merged[key];

@@ -1,12 +1,15 @@
 // A test's own slice of the real stack: its own task queue, API server (real HTTP, so the
 // sandbox adapter calls it like a provider), SMTP catcher and worker, on the run's shared
-// Temporal server and database.
+// Temporal server and database, with the run's payload encryption keys.
 import { randomBytes } from "node:crypto";
 import type { Client } from "@temporalio/client";
 import { DefaultLogger, Runtime, type Worker } from "@temporalio/worker";
 import { inject } from "vitest";
 import { SCOPES } from "../../api/caller.ts";
 import { type ApiServer, startApiServer } from "../../api/server.ts";
+import { EncryptionCodec } from "../../codec/encryption-codec.ts";
+import { parseKeys } from "../../codec/keys.ts";
+import { loadPayloadCodec } from "../../codec/settings.ts";
 import { loadConfig } from "../../config.ts";
 import { type SmtpCatcher, startSmtpCatcher } from "../../infra/smtp-catcher.ts";
 import { createApiKey } from "../../merchants/api-keys.ts";
@@ -42,6 +45,8 @@ export interface TestStack {
   taskQueue: string;
   db: Db;
   temporal: Client;
+  /** The codec of its client and worker (the run's keys, unless `env` gives others). */
+  codec: EncryptionCodec;
   mail: SmtpCatcher;
   env: Record<string, string>;
   /** Starts the in-process worker; `smtpUrl` sends its emails elsewhere than `mail`. */
@@ -49,6 +54,9 @@ export interface TestStack {
   stopWorker(): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** A codec with the run's keys (global-setup.ts), as every stack's client and worker has by default. */
+export const runCodec = () => new EncryptionCodec(parseKeys(inject("payloadEncryptionKeys")));
 
 let runtimeInstalled = false;
 
@@ -86,12 +94,14 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
     // Risk holds off: many tests decline payments for the same customer (cus_1) on purpose and
     // must not be held. test/risk.test.ts turns them on through `env`.
     RISK_MAX_FAILED_PAYMENTS: "0",
+    PAYLOAD_ENCRYPTION_KEYS: inject("payloadEncryptionKeys"),
     ...options.env,
   };
   const config = loadConfig(env);
+  const { codec } = await loadPayloadCodec(config.payloadEncryption, "external");
   const mail = await startSmtpCatcher({ port: 0 });
   const db = createDb(databaseUrl);
-  const target = { address: temporalAddress, namespace: "default" };
+  const target = { address: temporalAddress, namespace: "default", codec };
   const temporal = await connectClient(target);
   const api: ApiServer = await startApiServer({ config, temporal: temporal.client, db });
   // A stack on a database that is down (a test of that) gets keys no one can look up: its
@@ -114,6 +124,7 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
     taskQueue,
     db,
     temporal: temporal.client,
+    codec,
     mail,
     env: workerEnv,
     async startWorker({ smtpUrl = mail.url } = {}) {

@@ -11,18 +11,23 @@ import { DefaultLogger, Runtime, Worker } from "@temporalio/worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Activities } from "../../activities/index.ts";
 import type { PaymentStepResult, RetriesSpentCheck } from "../../activities/payments.ts";
+import { EncryptionCodec } from "../../codec/encryption-codec.ts";
+import { generateKey } from "../../codec/keys.ts";
 import { findTemporalCli } from "../../infra/temporal-cli.ts";
-import { workflowsPath } from "../../wiring.ts";
+import { dataConverter, workflowsPath } from "../../wiring.ts";
 import type { checkout } from "../../workflows/checkout.ts";
 import { cancelUpdate, checkoutWorkflowId, searchAttributes } from "../../workflows/definitions.ts";
 import type { CheckoutInput, CheckoutState } from "../../workflows/types.ts";
 
 let env: TestWorkflowEnvironment;
+// Encrypted like every other client and worker's (wiring.ts), with a key of its own.
+const converter = dataConverter(new EncryptionCodec([generateKey("branches")]));
 beforeAll(async () => {
   Runtime.install({ logger: new DefaultLogger("ERROR") });
   const path = await findTemporalCli({ log: () => {} });
   env = await TestWorkflowEnvironment.createLocal({
     server: { executable: { type: "existing-path", path }, searchAttributes: Object.values(searchAttributes) },
+    client: { dataConverter: converter },
   });
 }, 180_000);
 afterAll(async () => {
@@ -95,7 +100,13 @@ function input(overrides: Partial<CheckoutInput> = {}): CheckoutInput {
 /** Runs one checkout on a worker of its own with these activities; the state it ended with. */
 async function run(stubs: ReturnType<typeof activities>, args: CheckoutInput, during?: (id: string) => Promise<void>) {
   const taskQueue = `wf-${randomBytes(4).toString("hex")}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath, activities: stubs.wrapped });
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowsPath,
+    activities: stubs.wrapped,
+    dataConverter: converter,
+  });
   return worker.runUntil(async () => {
     const handle = await env.client.workflow.start<typeof checkout>("checkout", {
       args: [args],
