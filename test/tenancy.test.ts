@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SCOPES } from "../api/caller.ts";
 import { decodePayload } from "../archive/history-json.ts";
+import { fetchDecodedHistory } from "../codec/history.ts";
 import { createApiKey, revokeApiKey } from "../merchants/api-keys.ts";
 import { createMerchant } from "../merchants/merchants.ts";
 import { cancelUpdate } from "../workflows/definitions.ts";
@@ -88,7 +89,8 @@ describe("merchants are tenants", () => {
     const refund = await call(stack.url, "POST", `/checkouts/${paid}/refunds`, {}, { "idempotency-key": "all" });
     expect(refund.status).toBe(202);
     const refundHandle = stack.temporal.workflow.getHandle(`refund-${paid}-${refund.json.id}`);
-    const started = (await refundHandle.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes;
+    const started = (await fetchDecodedHistory(stack.temporal, refundHandle.workflowId)).events?.[0]
+      ?.workflowExecutionStartedEventAttributes;
     const input = decodePayload<RefundInput>(started!.input!.payloads![0]);
     const keyId = stack.secretKeyId;
     expect(input?.requestedBy).toBe(keyId);
@@ -100,7 +102,7 @@ describe("merchants are tenants", () => {
     await new Promise((r) => setTimeout(r, 500));
     await stack.startWorker();
     expect((await cancelled).status).toBe(200);
-    const history = await stack.temporal.workflow.getHandle(`checkout-${pending}`).fetchHistory();
+    const history = await fetchDecodedHistory(stack.temporal, `checkout-${pending}`);
     const update = history.events?.find(
       (e) => e.workflowExecutionUpdateAcceptedEventAttributes,
     )?.workflowExecutionUpdateAcceptedEventAttributes;
