@@ -2,11 +2,13 @@
 // pk_…), except the few routes anyone may call. Each route then names what the key must be
 // allowed to do (`access(scope)`): a key without that scope gets 403, a publishable key gets 403
 // wherever the route does not take one.
+import type { RouteConfig } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { callerForKey } from "../merchants/api-keys.ts";
 import type { Db } from "../prisma/client.ts";
 import { callerOf, type Scope, setCaller } from "./caller.ts";
 import { ApiError } from "./errors.ts";
+import { ErrorResponse, json } from "./schemas.ts";
 
 /**
  * Routes that take no key: what a load balancer, a browser reading the docs, and a payment
@@ -73,6 +75,31 @@ export function access(scope: Scope, options: { publishable?: boolean } = {}) {
     middleware: check,
     security: [{ apiKey: [] as string[] }],
     description: `Needs a secret key with the \`${scope}\` scope${options.publishable ? ", or a publishable key" : ""}.`,
+  };
+}
+
+/**
+ * What the authentication middleware and `access` answer on a route, for its OpenAPI document
+ * (api/router.ts adds them to every route): 401 on any route for a key that is not valid, and on
+ * a route that needs a key (`security`) for none at all; 403 there for a key that may not call it.
+ */
+export function accessResponses(secured: boolean): RouteConfig["responses"] {
+  const unauthorized = {
+    ...json(
+      ErrorResponse,
+      secured
+        ? "No API key, or one that is unknown or revoked (`authentication_required`)"
+        : "An API key was sent but is unknown or revoked (`authentication_required`); this route needs none",
+    ),
+    headers: { "WWW-Authenticate": { description: 'Bearer realm="checkout"', schema: { type: "string" as const } } },
+  };
+  if (!secured) return { 401: unauthorized };
+  return {
+    401: unauthorized,
+    403: json(
+      ErrorResponse,
+      "The key lacks the route's scope (`insufficient_scope`), or is a publishable key where the route takes none (`secret_key_required`)",
+    ),
   };
 }
 

@@ -4,6 +4,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ZodError } from "zod";
+import { ErrorResponse, json } from "./schemas.ts";
 import { unavailableDependency } from "./unavailable-dependency.ts";
 
 /** How long a client is told to wait before retrying when a dependency is down. */
@@ -51,6 +52,18 @@ export function validationHook(
   const fields = fieldErrors(result.error, where === "header" ? "header" : where === "param" ? undefined : where);
   return c.json(errorBody("validation_failed", "The request is not valid; see fields.", fields), 400);
 }
+
+/** What validationHook and onError answer for input they refuse, for the OpenAPI document of every route that takes input (api/router.ts). */
+export const invalidRequestResponse = json(
+  ErrorResponse,
+  "Invalid request (`validation_failed`, or `malformed_request` for a body that is not JSON): each wrong field is named with the reason",
+);
+
+/** What onError answers (`http_error`) for a body sent as another media type than the route takes. */
+export const unsupportedMediaTypeResponse = json(
+  ErrorResponse,
+  "The body is not of the media type the route takes (`http_error`)",
+);
 
 export function onError(err: Error, c: Context) {
   if (err instanceof ApiError) {

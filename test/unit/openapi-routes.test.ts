@@ -1,6 +1,7 @@
 // Every route the API serves is in its OpenAPI document (the webhooks included), with the same
 // method: what a client generator or a fuzzer reads is the whole API. Only the document itself and
-// the page that renders it are left out.
+// the page that renders it are left out. And every route's document names the answers that the
+// validation hook and the authentication middleware give there.
 import type { Client } from "@temporalio/client";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../api/app.ts";
@@ -37,5 +38,21 @@ describe("the OpenAPI document", () => {
     expect(served.length).toBeGreaterThan(15);
     expect(served.filter((route) => !documented.has(route))).toEqual([]);
     expect(documented.has("POST /webhooks/:provider")).toBe(true);
+  });
+
+  it("names on every route what the shared parts answer there: 400 for input, 401 and 403 for keys", async () => {
+    type Operation = { security?: unknown[]; parameters?: unknown[]; requestBody?: unknown; responses: object };
+    const doc = (await (await app.request("/openapi.json")).json()) as { paths: Record<string, Record<string, Operation>> };
+    const missing = Object.entries(doc.paths).flatMap(([path, operations]) =>
+      Object.entries(operations).flatMap(([method, op]) => {
+        const expected = ["401"];
+        if (op.security?.length) expected.push("403");
+        if (op.parameters?.length || op.requestBody) expected.push("400");
+        return expected
+          .filter((status) => !(status in op.responses))
+          .map((status) => `${method.toUpperCase()} ${path} ${status}`);
+      }),
+    );
+    expect(missing).toEqual([]);
   });
 });
