@@ -32,11 +32,18 @@ export const displayText = (max: number, min = 1) =>
     .max(max)
     .refine((text) => !UNSAFE_TEXT.test(text), "must not contain control characters or bidirectional overrides");
 
+/**
+ * An integer amount in minor units. z.int() refuses anything past 2^53 − 1 (no longer exact as a
+ * JSON number), a bound the OpenAPI generator leaves out, so the document says it here (and
+ * would say it over a `.max()` added later: for a smaller maximum, use z.int().max()).
+ */
+export const minorUnits = (message?: string) => z.int(message).openapi({ maximum: Number.MAX_SAFE_INTEGER });
+
 const LineItem = z.strictObject({
   sku: displayText(64),
   name: displayText(200),
   quantity: z.int().min(1).max(10_000),
-  unitAmount: z.int("must be an integer amount in minor units (cents)").min(0),
+  unitAmount: minorUnits("must be an integer amount in minor units (cents)").min(0),
 });
 
 export const CheckoutRequest = z

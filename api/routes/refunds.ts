@@ -2,7 +2,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { access, callerFor } from "../auth.ts";
 import { createRouter } from "../router.ts";
-import { ErrorResponse, IdParam, idempotencyKey, json, RefundView } from "../schemas.ts";
+import { ErrorResponse, IdParam, idempotencyKey, json, minorUnits, RefundView } from "../schemas.ts";
 import type { RefundService } from "../services/refunds.ts";
 
 const createRefund = createRoute({
@@ -17,8 +17,7 @@ const createRefund = createRoute({
       required: false,
       ...json(
         z.strictObject({
-          amount: z
-            .int("must be an integer amount in minor units (cents)")
+          amount: minorUnits("must be an integer amount in minor units (cents)")
             .min(1)
             .optional()
             .openapi({ description: "Minor units; absent: everything not refunded yet." }),

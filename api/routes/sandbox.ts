@@ -4,7 +4,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { SandboxLedger } from "../../sandbox/ledger.ts";
 import { access, callerFor } from "../auth.ts";
 import { createRouter } from "../router.ts";
-import { Currency, ErrorResponse, json } from "../schemas.ts";
+import { Currency, ErrorResponse, json, minorUnits } from "../schemas.ts";
 
 const SandboxCharge = z
   .object({
@@ -148,7 +148,7 @@ const refundCharge = createRoute({
   request: {
     params: ChargeId,
     headers: z.object({ "idempotency-key": z.string().min(1).max(255) }),
-    body: { required: true, ...json(z.strictObject({ amount: z.int().min(1) }), "How much") },
+    body: { required: true, ...json(z.strictObject({ amount: minorUnits().min(1) }), "How much") },
   },
   responses: {
     201: json(SandboxRefund, "Refunded"),
