@@ -1,6 +1,7 @@
 // The sandbox payment provider's HTTP API, served only while SANDBOX_ENABLED is on. The sandbox
 // adapter (providers/sandbox.ts) calls it over HTTP like any provider's API.
 import { createRoute, z } from "@hono/zod-openapi";
+import { MAX_AMOUNT } from "../../money/amounts.ts";
 import type { SandboxLedger } from "../../sandbox/ledger.ts";
 import { access, callerFor } from "../auth.ts";
 import { createRouter } from "../router.ts";
@@ -35,7 +36,8 @@ const createCharge = createRoute({
       required: true,
       ...json(
         z.strictObject({
-          amount: z.int().min(1),
+          // At most what any amount may be: the ledger stores it and reads it back as one.
+          amount: z.int().min(1).max(MAX_AMOUNT),
           currency: Currency,
           token: z.string().min(1).max(255),
           checkoutId: z.string().min(1),
