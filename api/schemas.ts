@@ -55,7 +55,11 @@ export const CheckoutRequest = z
         .max(100)
         .regex(/^[A-Za-z0-9_.:-]+$/, "may hold only letters, digits and _ . : -")
         .openapi({ example: "cus_1", description: "Your own opaque customer id (not an email)." }),
-      email: z.email("must be an email address").max(254).openapi({ example: "ada@example.com" }),
+      // The document says zod's pattern too: `format: email` alone admits addresses it refuses ("a/b@c.io").
+      email: z
+        .email("must be an email address")
+        .max(254)
+        .openapi({ example: "ada@example.com", pattern: z.regexes.email.source }),
     }),
     items: z.array(LineItem).min(1, "must hold at least one item").max(100),
     currency: Currency,
