@@ -11,11 +11,12 @@ const currencies = new Set(Intl.supportedValuesOf("currency"));
 export const PROVIDERS = ["sandbox", "stripe", "razorpay", "paypal", "mercadopago"] as const;
 export const PAYMENT_METHODS = ["card", "wallet", "bank_transfer", "qr"] as const;
 
+// The document lists the codes the refinement accepts (a pattern alone admits "ABC").
 export const Currency = z
   .string()
   .regex(/^[A-Z]{3}$/, "must be an ISO 4217 code in capitals, like USD")
   .refine((c) => currencies.has(c), "is not an ISO 4217 currency code")
-  .openapi({ example: "USD" });
+  .openapi("Currency", { example: "USD", enum: [...currencies] });
 
 /**
  * C0 and C1 controls (tabs and line breaks included) and the bidirectional embeddings, overrides
