@@ -62,11 +62,18 @@ export const CheckoutRequest = z
         .max(254)
         .openapi({ example: "ada@example.com", pattern: z.regexes.email.source }),
     }),
-    items: z.array(LineItem).min(1, "must hold at least one item").max(100),
+    items: z
+      .array(LineItem)
+      .min(1, "must hold at least one item")
+      .max(100)
+      // The total must be above zero (below): with every quantity at least 1, some item must cost
+      // something. `contains` is OpenAPI 3.1's (JSON Schema's); the metadata type knows only 3.0's.
+      .openapi({ contains: { type: "object", properties: { unitAmount: { type: "integer", minimum: 1 } } } } as object),
     currency: Currency,
     payment: z.strictObject({
       provider: z.enum(PROVIDERS).openapi({ example: "sandbox" }),
       fallbackProviders: z.array(z.enum(PROVIDERS)).max(4).optional().openapi({
+        uniqueItems: true,
         description:
           "Tried in order when the provider stays unavailable after its retry budget; each at most once, and never the provider itself.",
       }),
