@@ -25,13 +25,17 @@ export const Currency = z
  */
 const UNSAFE_TEXT = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/u;
 
+/** UNSAFE_TEXT refused, for the OpenAPI document: \p{Cc} is U+0000–U+001F and U+007F–U+009F. */
+const SAFE_TEXT_PATTERN = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069]*$";
+
 /** Text shown to people (names reach the customer's emails): no control or bidi characters. */
 export const displayText = (max: number, min = 1) =>
   z
     .string()
     .min(min)
     .max(max)
-    .refine((text) => !UNSAFE_TEXT.test(text), "must not contain control characters or bidirectional overrides");
+    .refine((text) => !UNSAFE_TEXT.test(text), "must not contain control characters or bidirectional overrides")
+    .openapi({ pattern: SAFE_TEXT_PATTERN });
 
 /**
  * An integer amount in minor units. z.int() refuses anything past 2^53 − 1 (no longer exact as a
