@@ -1,7 +1,8 @@
 // Replay: closed histories recorded with earlier versions of the workflows (test/histories/*.json:
-// completed, flaky, declined, outage, failover, 3-D Secure, expired, cancelled, refunds, a risk hold)
-// replayed against the current workflow code. A change to a running workflow's commands that is
-// not behind patched() makes them fail; the last test proves it by removing one guard.
+// completed, flaky, declined, outage, failover, 3-D Secure, expired, cancelled, refunds, a risk hold,
+// an event sent to two subscribers) replayed against the current workflow code. A change to a
+// running workflow's commands that is not behind patched() makes them fail; the last test proves it
+// by removing one guard.
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from "@temporalio/worker";
