@@ -6,6 +6,7 @@ import { isIP } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type EncryptionKey, parseKeys } from "./codec/keys.ts";
+import { parseSecretKey } from "./webhooks/secret-box.ts";
 import type { RiskPolicy } from "./workflows/types.ts";
 
 export const projectRoot = path.dirname(fileURLToPath(import.meta.url));
@@ -61,6 +62,8 @@ export interface Config {
    * else TEMPORAL_UI_URL's origin).
    */
   codecServer: { token?: string; host: string; port: number; corsOrigins?: string[] };
+  /** Outgoing webhooks: who they may go to, how their secrets are kept, how many. */
+  webhooks: WebhookSettings;
   /** Where `npm run worker` answers health checks (200 while it polls); off when absent. */
   workerHealthPort?: number;
   /** The whole environment, for the payment providers' own variables (providers/). */
@@ -87,7 +90,8 @@ export interface ApiLimits {
 export interface LoadOptions {
   /**
    * `npm start`'s embedded development mode: the sandbox is on by default, with a webhook secret
-   * of its own kept in the data folder, and a browser on any origin may call the API.
+   * of its own kept in the data folder, a browser on any origin may call the API, and webhooks may
+   * go to local test servers over http (unless WEBHOOK_ALLOW_* say otherwise).
    */
   embedded?: boolean;
 }
@@ -102,6 +106,22 @@ export interface PayloadEncryption {
   keys?: EncryptionKey[];
   /** Where `npm start` keeps the development key when no keys are set (DATA_DIR). */
   dataDir: string;
+}
+
+export interface WebhookSettings {
+  /**
+   * AES-256-GCM key the endpoints' signing secrets are sealed with (WEBHOOK_SECRET_KEY). Unset:
+   * `npm start` with its embedded database keeps one in DATA_DIR; the worker and the API refuse to start.
+   */
+  secretKey?: Buffer;
+  /** Plain http targets: development only (`npm start` allows them unless told otherwise). */
+  allowHttp: boolean;
+  /** Loopback, private, link-local, CGNAT and unique-local targets: development only (likewise). */
+  allowPrivateTargets: boolean;
+  /** After a rotation, how long deliveries are signed with the previous secret too. */
+  rotationGraceSeconds: number;
+  /** Live endpoints a merchant may have. */
+  maxEndpoints: number;
 }
 
 function int(env: Env, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
@@ -251,6 +271,13 @@ export function loadConfig(env: Env = process.env, { embedded = false }: LoadOpt
       port: int(env, "CODEC_SERVER_PORT", 8234, 0, 65535),
       corsOrigins: originList(env, "CODEC_CORS_ORIGINS"),
     },
+    webhooks: {
+      secretKey: secretKey(env, "WEBHOOK_SECRET_KEY"),
+      allowHttp: developmentOnly(env, "WEBHOOK_ALLOW_HTTP", embedded, production),
+      allowPrivateTargets: developmentOnly(env, "WEBHOOK_ALLOW_PRIVATE_TARGETS", embedded, production),
+      rotationGraceSeconds: int(env, "WEBHOOK_SECRET_ROTATION_GRACE_SECONDS", 24 * 3600, 0, 30 * 24 * 3600),
+      maxEndpoints: int(env, "WEBHOOK_MAX_ENDPOINTS", 100, 1, 1_000_000),
+    },
     workerHealthPort: env.WORKER_HEALTH_PORT ? int(env, "WORKER_HEALTH_PORT", 0, 1, 65535) : undefined,
     env,
   };
@@ -312,6 +339,22 @@ function developmentSecret(dataDir: string, name: string): string {
     if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err; // another start made it first
   }
   return read();
+}
+
+/** A development setting: on by default under `npm start`, refused with NODE_ENV=production. */
+function developmentOnly(env: Env, name: string, embedded: boolean, production: boolean): boolean {
+  const value = bool(env, name, embedded && !production);
+  if (value && production) throw new ConfigError(`${name} must be false with NODE_ENV=production: it is for development only.`);
+  return value;
+}
+
+/** 32 bytes in base64; the value is never echoed in the error. */
+function secretKey(env: Env, name: string): Buffer | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return undefined;
+  const key = parseSecretKey(raw);
+  if (!key) throw new ConfigError(`${name} must be 32 random bytes in base64 (e.g. from \`openssl rand -base64 32\`)`);
+  return key;
 }
 
 /** A comma-separated list of IP addresses (IPv4 or IPv6), normalized. */

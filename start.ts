@@ -15,6 +15,7 @@ import { startEmbeddedPostgres } from "./infra/embedded-postgres.ts";
 import { startSmtpCatcher } from "./infra/smtp-catcher.ts";
 import { findTemporalCli } from "./infra/temporal-cli.ts";
 import { startTemporalDevServer } from "./infra/temporal-dev-server.ts";
+import { dataFolderSecretKey } from "./infra/webhook-secret-key.ts";
 import { developmentKeysFile, ensureDevelopmentKeys } from "./merchants/development-keys.ts";
 import { createDb } from "./prisma/client.ts";
 import { applyMigrations } from "./prisma/migrations.ts";
@@ -24,9 +25,18 @@ const log = (line: string) => console.log(`[checkout] ${line}`);
 const shutdown = new Shutdown((line) => console.error(`[checkout] ${line}`));
 
 async function main() {
-  // The development mode: the sandbox on by default (its webhook secret kept in the data folder), CORS open.
-  const config = loadConfig(process.env, { embedded: true });
+  // The development mode: the sandbox on by default (its webhook secret kept in the data folder), CORS
+  // open, and webhooks may go to local test servers over http.
+  const loaded = loadConfig(process.env, { embedded: true });
   Runtime.install({ logger: new DefaultLogger(process.env.LOG_LEVEL === "debug" ? "DEBUG" : "WARN") });
+
+  // The embedded database's endpoint secrets are sealed with a key kept beside it; a database of
+  // your own goes with a key of your own.
+  if (!loaded.webhooks.secretKey && loaded.databaseUrl) {
+    throw new ConfigError("Set WEBHOOK_SECRET_KEY: with DATABASE_URL set, the key goes with that database, not with DATA_DIR.");
+  }
+  const secretKey = loaded.webhooks.secretKey ?? (await dataFolderSecretKey(loaded.dataDir));
+  const config = { ...loaded, webhooks: { ...loaded.webhooks, secretKey } };
 
   const deployment = config.temporal.address ? "external" : "embedded";
   const { codec, source } = await loadPayloadCodec(config.payloadEncryption, deployment);

@@ -9,11 +9,12 @@ import { NativeConnection, Worker, type WorkerOptions } from "@temporalio/worker
 import { createNatsPublisher, natsSecurity } from "./activities/broker.ts";
 import { type ActivityDeps, createActivities } from "./activities/index.ts";
 import { smtpSender } from "./activities/smtp-sender.ts";
-import type { Config } from "./config.ts";
+import { type Config, required } from "./config.ts";
 import { ensureSearchAttributes } from "./infra/search-attributes.ts";
 import { temporalSecurity } from "./infra/temporal-tls.ts";
 import { createDb } from "./prisma/client.ts";
 import { createGatewayRegistry } from "./providers/index.ts";
+import { sealLegacySecrets } from "./webhooks/secrets.ts";
 
 export const workflowsPath = fileURLToPath(new URL("./workflows/index.ts", import.meta.url));
 
@@ -97,6 +98,10 @@ export function createActivityDeps(config: Config, endpoints: ActivityEndpoints)
         })
       : undefined,
     riskPolicy: config.risk,
+    webhooks: {
+      secretKey: required(config.webhooks.secretKey, "WEBHOOK_SECRET_KEY"),
+      targets: { allowHttp: config.webhooks.allowHttp, allowPrivate: config.webhooks.allowPrivateTargets },
+    },
   };
 }
 
@@ -121,6 +126,7 @@ export interface RunningWorker {
 /** Creates the worker on its own connection and starts it polling. */
 export async function startWorker(setup: WorkerSetup): Promise<RunningWorker> {
   const deps = createActivityDeps(setup.config, setup.endpoints);
+  await sealClearSecrets(deps.db, deps.webhooks.secretKey);
   const connection = await NativeConnection.connect({ address: setup.target.address, ...temporalSecurity() });
   const worker = await Worker.create({
     connection,
@@ -144,6 +150,22 @@ export async function startWorker(setup: WorkerSetup): Promise<RunningWorker> {
     return stopped;
   };
   return { worker, deps, running, stop };
+}
+
+/**
+ * Seals the signing secrets that endpoints made before secrets were sealed still hold in clear
+ * (the API and the worker both do it when they start; until then deliveries read them as they
+ * are). Best effort: a database that does not answer yet does not stop a start.
+ */
+export async function sealClearSecrets(db: ActivityDeps["db"], key: Buffer, log: (line: string) => void = console.warn) {
+  try {
+    const sealed = await sealLegacySecrets(db, key);
+    if (sealed) log(`sealed the signing secrets of ${sealed} webhook endpoint(s) made before secrets were sealed`);
+  } catch (err) {
+    log(
+      `could not seal the clear webhook secrets yet (${(err as Error).message.split("\n").at(-1)}); the next start tries again`,
+    );
+  }
 }
 
 /** Things to stop, in the reverse of the order they were started in. */

@@ -18,6 +18,7 @@ async function main() {
     smtpUrl: required(config.smtpUrl, "SMTP_URL"),
     sandboxUrl: config.sandbox.enabled ? required(config.sandbox.url, "SANDBOX_URL") : undefined,
   };
+  required(config.webhooks.secretKey, "WEBHOOK_SECRET_KEY");
   const admin = await connectClient(target);
   await registerSearchAttributes(admin.connection, target.namespace, console.log);
   await admin.close();

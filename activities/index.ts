@@ -4,7 +4,7 @@ import type { Db } from "../prisma/client.ts";
 import type { GatewayRegistry } from "../providers/registry.ts";
 import type { RiskPolicy } from "../workflows/types.ts";
 import { archiveActivities } from "./archive.ts";
-import { type EventPublisher, eventActivities } from "./events.ts";
+import { type DeliverySettings, type EventPublisher, eventActivities } from "./events.ts";
 import { type Mailer, notificationActivities } from "./notifications.ts";
 import { orderActivities } from "./orders.ts";
 import { paymentActivities } from "./payments.ts";
@@ -20,13 +20,15 @@ export interface ActivityDeps {
   publisher?: EventPublisher;
   /** Unusual-activity thresholds (RISK_* variables). */
   riskPolicy: RiskPolicy;
+  /** Outgoing webhooks: the secrets' key and who may be sent to (WEBHOOK_* variables). */
+  webhooks: DeliverySettings;
 }
 
-export function createActivities({ db, gateways, mailer, publisher, riskPolicy }: ActivityDeps) {
+export function createActivities({ db, gateways, mailer, publisher, riskPolicy, webhooks }: ActivityDeps) {
   return failFastEverywhere({
     ...archiveActivities(db),
     ...riskActivities(riskPolicy),
-    ...eventActivities(db, publisher),
+    ...eventActivities(db, webhooks, publisher),
     ...orderActivities(db),
     ...paymentActivities(db, gateways),
     ...refundActivities(db, gateways),

@@ -9,7 +9,7 @@ import { type Config, loadConfig, required } from "../config.ts";
 import { createDb, type Db } from "../prisma/client.ts";
 import { createGatewayRegistry } from "../providers/index.ts";
 import { createSandboxLedger } from "../sandbox/ledger.ts";
-import { connectClient, Shutdown } from "../wiring.ts";
+import { connectClient, Shutdown, sealClearSecrets } from "../wiring.ts";
 import { createApp } from "./app.ts";
 
 export interface ApiServer {
@@ -26,6 +26,8 @@ export interface ApiSetup {
 }
 
 export async function startApiServer({ config, temporal, db, taskQueue }: ApiSetup): Promise<ApiServer> {
+  const secretKey = required(config.webhooks.secretKey, "WEBHOOK_SECRET_KEY");
+  await sealClearSecrets(db, secretKey);
   // The app needs the server's own URL (the sandbox lives here), known only once it listens.
   let app: ReturnType<typeof createApp> | undefined;
   // `env` carries the socket to the app: api/origin.ts reads the client's address from it.
@@ -50,6 +52,12 @@ export async function startApiServer({ config, temporal, db, taskQueue }: ApiSet
     riskChecks: config.risk.maxFailedPayments > 0,
     origin: config.origin,
     limits: config.api,
+    webhooks: {
+      secretKey,
+      targets: { allowHttp: config.webhooks.allowHttp, allowPrivate: config.webhooks.allowPrivateTargets },
+      maxEndpoints: config.webhooks.maxEndpoints,
+      rotationGraceSeconds: config.webhooks.rotationGraceSeconds,
+    },
     gateways: createGatewayRegistry(
       config.env,
       {
@@ -77,6 +85,7 @@ export async function startApiServer({ config, temporal, db, taskQueue }: ApiSet
 async function main() {
   const config = loadConfig();
   const address = required(config.temporal.address, "TEMPORAL_ADDRESS");
+  required(config.webhooks.secretKey, "WEBHOOK_SECRET_KEY");
   const { codec } = await loadPayloadCodec(config.payloadEncryption, "external");
   const db = createDb(required(config.databaseUrl, "DATABASE_URL"));
   const temporal = await connectClient({ address, namespace: config.temporal.namespace, codec });

@@ -97,6 +97,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     RATE_LIMIT_PER_IP_PER_MINUTE: "0",
     // The API and the workers must share a key; the run's own, unless one is given.
     PAYLOAD_ENCRYPTION_KEYS: process.env.PAYLOAD_ENCRYPTION_KEYS || formatKeys([generateKey("chaos")]),
+    WEBHOOK_SECRET_KEY: randomBytes(32).toString("base64"),
   };
 
   const startNode = (name: ServiceName) =>

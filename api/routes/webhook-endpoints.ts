@@ -1,5 +1,6 @@
-// /webhook-endpoints: subscribers register a URL and the event types they want. The signing
-// secret is shown once, at creation; every delivery is logged.
+// /webhook-endpoints: subscribers register a URL and the event types they want. The URL must be
+// one webhooks may go to (https, public addresses: webhooks/target.ts). The signing secret is
+// shown once, at creation or rotation; every delivery is logged.
 import { createRoute, z } from "@hono/zod-openapi";
 import { EVENT_TYPES } from "../../workflows/definitions.ts";
 import { access, callerFor } from "../auth.ts";
@@ -12,7 +13,11 @@ const EndpointRequest = z
     url: z
       .url({ protocol: /^https?$/, error: "must be an http or https URL" })
       .max(2048)
-      .openapi({ example: "https://shop.example/hooks/checkout" }),
+      .openapi({
+        example: "https://shop.example/hooks/checkout",
+        description:
+          "https, on a host with public addresses only (http and private addresses only where development settings allow them)",
+      }),
     eventTypes: z.array(z.enum(EVENT_TYPES)).min(1, "must name at least one event type").max(EVENT_TYPES.length),
   })
   .openapi("WebhookEndpointRequest");
@@ -20,9 +25,21 @@ const EndpointRequest = z
 const Endpoint = z
   .object({ id: z.string(), url: z.string(), eventTypes: z.array(z.string()), createdAt: z.string() })
   .openapi("WebhookEndpoint");
+const SECRET_DESCRIPTION =
+  "Signs every delivery (Standard Webhooks: webhook-signature), whsec_<base64>. Shown only now: keep it.";
 const CreatedEndpoint = Endpoint.extend({
-  secret: z.string().openapi({ description: "Signs every delivery (Checkout-Signature). Shown only now: keep it." }),
+  secret: z.string().openapi({ description: SECRET_DESCRIPTION }),
 }).openapi("WebhookEndpointCreated");
+const RotatedSecret = z
+  .object({
+    id: z.string(),
+    secret: z.string().openapi({ description: SECRET_DESCRIPTION }),
+    previousSecretExpiresAt: z
+      .string()
+      .nullable()
+      .openapi({ description: "Until then deliveries carry the previous secret's signature too; null: not at all." }),
+  })
+  .openapi("WebhookSecretRotated");
 const Delivery = z
   .object({
     id: z.string(),
@@ -45,7 +62,12 @@ const create = createRoute({
   ...access("webhooks:write"),
   summary: "Subscribe a URL to event types; answers the signing secret once",
   request: { body: { required: true, ...json(EndpointRequest, "Where and what") } },
-  responses: { 201: json(CreatedEndpoint, "Subscribed"), 400: json(ErrorResponse, "Invalid request") },
+  responses: {
+    201: json(CreatedEndpoint, "Subscribed"),
+    400: json(ErrorResponse, "Invalid request"),
+    409: json(ErrorResponse, "As many endpoints as allowed already (endpoint_limit_reached)"),
+    422: json(ErrorResponse, "A URL webhooks may not go to (url_not_allowed; the field url says why)"),
+  },
 });
 const list = createRoute({
   method: "get",
@@ -54,6 +76,19 @@ const list = createRoute({
   ...access("webhooks:read"),
   summary: "The subscribed endpoints (without secrets)",
   responses: { 200: json(z.object({ data: z.array(Endpoint) }), "Endpoints") },
+});
+const rotate = createRoute({
+  method: "post",
+  path: "/webhook-endpoints/{id}/rotate-secret",
+  tags: ["webhook endpoints"],
+  ...access("webhooks:write"),
+  summary: "A new signing secret, answered once; the previous one keeps signing beside it for the grace period",
+  request: { params: EndpointId },
+  responses: {
+    200: json(RotatedSecret, "Rotated"),
+    404: json(ErrorResponse, "No such endpoint"),
+    409: json(ErrorResponse, "Rotated at the same time by another request"),
+  },
 });
 const remove = createRoute({
   method: "delete",
@@ -81,6 +116,7 @@ export function webhookEndpointRoutes(endpoints: WebhookEndpointService) {
   return createRouter()
     .openapi(create, async (c) => c.json(await endpoints.create(callerFor(c).merchantId, c.req.valid("json")), 201))
     .openapi(list, async (c) => c.json({ data: await endpoints.list(callerFor(c).merchantId) }, 200))
+    .openapi(rotate, async (c) => c.json(await endpoints.rotateSecret(callerFor(c).merchantId, c.req.valid("param").id), 200))
     .openapi(remove, async (c) => {
       await endpoints.remove(callerFor(c).merchantId, c.req.valid("param").id);
       return c.body(null, 204);

@@ -11,7 +11,7 @@ import { orderService } from "./orders.ts";
 import { providerWebhookService } from "./provider-webhooks.ts";
 import { type RefundSettings, refundService } from "./refunds.ts";
 import { reportService } from "./reports.ts";
-import { webhookEndpointService } from "./webhook-endpoints.ts";
+import { type WebhookEndpointSettings, webhookEndpointService } from "./webhook-endpoints.ts";
 
 export interface ServiceDeps extends CheckoutSettings, RefundSettings {
   temporal: Client;
@@ -19,6 +19,8 @@ export interface ServiceDeps extends CheckoutSettings, RefundSettings {
   gateways: GatewayRegistry;
   /** Provider webhooks signalled to one checkout; later ones are acknowledged, not signalled. */
   maxSignalsPerCheckout?: number;
+  /** Subscriptions: the SSRF guard's policy, the secrets' key, the cap, the rotation's grace period. */
+  webhooks: WebhookEndpointSettings;
 }
 
 export function createServices(deps: ServiceDeps) {
@@ -30,7 +32,7 @@ export function createServices(deps: ServiceDeps) {
     orders: orderService(db),
     audits: auditService(temporal, db, runs),
     providerWebhooks: providerWebhookService(deps.gateways, db, temporal, { maxSignalsPerCheckout: deps.maxSignalsPerCheckout }),
-    webhookEndpoints: webhookEndpointService(db),
+    webhookEndpoints: webhookEndpointService(db, deps.webhooks),
     reports: reportService(db),
     health: healthService(temporal, db),
   };

@@ -58,6 +58,9 @@ export interface TestStack {
 /** A codec with the run's keys (global-setup.ts), as every stack's client and worker has by default. */
 export const runCodec = () => new EncryptionCodec(parseKeys(inject("payloadEncryptionKeys")));
 
+/** The key every test stack seals webhook secrets with (32 bytes in base64). */
+export const TEST_WEBHOOK_SECRET_KEY = Buffer.alloc(32, "test-webhook-secret-key").toString("base64");
+
 let runtimeInstalled = false;
 
 /** This stack's own merchant, with a secret key of every scope and a publishable key. */
@@ -95,6 +98,12 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
     // must not be held. test/risk.test.ts turns them on through `env`.
     RISK_MAX_FAILED_PAYMENTS: "0",
     PAYLOAD_ENCRYPTION_KEYS: inject("payloadEncryptionKeys"),
+    // The subscribers of the tests are local HTTP servers; test/webhook-security.test.ts turns
+    // these off to see the guard refuse them. One key for every stack of a run: they share a
+    // database, and any stack's worker may deliver to any stack's endpoints.
+    WEBHOOK_ALLOW_HTTP: "true",
+    WEBHOOK_ALLOW_PRIVATE_TARGETS: "true",
+    WEBHOOK_SECRET_KEY: TEST_WEBHOOK_SECRET_KEY,
     ...options.env,
   };
   const config = loadConfig(env);

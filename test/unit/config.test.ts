@@ -57,6 +57,34 @@ describe("loadConfig", () => {
     expect(loadConfig({ RISK_MAX_FAILED_PAYMENTS: "0" }).risk.maxFailedPayments).toBe(0);
   });
 
+  it("keeps webhooks to https and public addresses unless told otherwise; npm start's development defaults allow local ones", () => {
+    expect(loadConfig({}).webhooks).toEqual({
+      secretKey: undefined,
+      allowHttp: false,
+      allowPrivateTargets: false,
+      rotationGraceSeconds: 86400,
+      maxEndpoints: 100,
+    });
+    const embedded = { SANDBOX_ENABLED: "false" }; // no sandbox secret written into the project's .data
+    expect(loadConfig(embedded, { embedded: true }).webhooks).toMatchObject({ allowHttp: true, allowPrivateTargets: true });
+    const strict = { ...embedded, WEBHOOK_ALLOW_HTTP: "false", WEBHOOK_ALLOW_PRIVATE_TARGETS: "false" };
+    expect(loadConfig(strict, { embedded: true }).webhooks).toMatchObject({ allowHttp: false, allowPrivateTargets: false });
+    const production = { ...embedded, NODE_ENV: "production" };
+    expect(loadConfig(production, { embedded: true }).webhooks).toMatchObject({ allowHttp: false, allowPrivateTargets: false });
+    expect(() => loadConfig({ ...production, WEBHOOK_ALLOW_HTTP: "true" })).toThrow(
+      /WEBHOOK_ALLOW_HTTP must be false with NODE_ENV=production/,
+    );
+    expect(() => loadConfig({ ...production, WEBHOOK_ALLOW_PRIVATE_TARGETS: "true" })).toThrow(/WEBHOOK_ALLOW_PRIVATE_TARGETS/);
+    const key = Buffer.alloc(32, 7);
+    expect(loadConfig({ WEBHOOK_SECRET_KEY: key.toString("base64") }).webhooks.secretKey).toEqual(key);
+  });
+
+  it("refuses a WEBHOOK_SECRET_KEY that is not 32 bytes without repeating it", () => {
+    const short = Buffer.alloc(16, 7).toString("base64");
+    expect(() => loadConfig({ WEBHOOK_SECRET_KEY: short })).toThrow(/WEBHOOK_SECRET_KEY must be 32 random bytes in base64/);
+    expect(() => loadConfig({ WEBHOOK_SECRET_KEY: short })).not.toThrow(short);
+  });
+
   it.each(["1", "true", "YES", "on"])("SANDBOX_ENABLED=%s enables the sandbox", (value) => {
     expect(loadConfig({ SANDBOX_ENABLED: value, SANDBOX_WEBHOOK_SECRET: "whsec_x" }).sandbox.enabled).toBe(true);
   });
@@ -95,6 +123,10 @@ describe("loadConfig", () => {
     ["CORS_ORIGINS", "shop.example.com"],
     ["CORS_ORIGINS", "https://shop.example.com/checkout"],
     ["CORS_ORIGINS", "https://a.example.com,ftp://b.example.com"],
+    ["WEBHOOK_ALLOW_HTTP", "sometimes"],
+    ["WEBHOOK_ALLOW_PRIVATE_TARGETS", "2"],
+    ["WEBHOOK_MAX_ENDPOINTS", "0"],
+    ["WEBHOOK_SECRET_ROTATION_GRACE_SECONDS", "-1"],
   ])("%s=%j is refused with a ConfigError naming the variable", (name, value) => {
     let thrown: unknown;
     try {

@@ -20,6 +20,12 @@ const app = createApp({
   paymentActionTimeoutSeconds: 900,
   riskChecks: false,
   gateways: new GatewayRegistry([]),
+  webhooks: {
+    secretKey: Buffer.alloc(32),
+    targets: { allowHttp: false, allowPrivate: false },
+    maxEndpoints: 1,
+    rotationGraceSeconds: 0,
+  },
   sandbox: createSandboxLedger(unused, { slowMs: 0, webhookSecret: "whsec_x" }),
 });
 const UNDOCUMENTED = new Set(["/", "/openapi.json", "/docs", "/docs/assets/:file", "/sandbox/charges/:id/authenticate GET"]);
