@@ -62,7 +62,7 @@ export interface Config {
    * else TEMPORAL_UI_URL's origin).
    */
   codecServer: { token?: string; host: string; port: number; corsOrigins?: string[] };
-  /** Outgoing webhooks: who they may go to, how their secrets are kept, how many. */
+  /** Outgoing webhooks: who they may go to, how their secrets are kept, how many and in what batches. */
   webhooks: WebhookSettings;
   /** Where `npm run worker` answers health checks (200 while it polls); off when absent. */
   workerHealthPort?: number;
@@ -122,7 +122,12 @@ export interface WebhookSettings {
   rotationGraceSeconds: number;
   /** Live endpoints a merchant may have. */
   maxEndpoints: number;
+  /** Endpoints per batch of an event's fan-out: each batch is a workflow with that many deliveries at most in flight. */
+  fanoutBatchSize: number;
 }
+
+/** Temporal refuses a workflow more than 2,000 activities in flight: a batch stays well under it. */
+export const MAX_FANOUT_BATCH_SIZE = 1000;
 
 function int(env: Env, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const raw = env[name];
@@ -277,6 +282,7 @@ export function loadConfig(env: Env = process.env, { embedded = false }: LoadOpt
       allowPrivateTargets: developmentOnly(env, "WEBHOOK_ALLOW_PRIVATE_TARGETS", embedded, production),
       rotationGraceSeconds: int(env, "WEBHOOK_SECRET_ROTATION_GRACE_SECONDS", 24 * 3600, 0, 30 * 24 * 3600),
       maxEndpoints: int(env, "WEBHOOK_MAX_ENDPOINTS", 100, 1, 1_000_000),
+      fanoutBatchSize: int(env, "WEBHOOK_FANOUT_BATCH_SIZE", 100, 1, MAX_FANOUT_BATCH_SIZE),
     },
     workerHealthPort: env.WORKER_HEALTH_PORT ? int(env, "WORKER_HEALTH_PORT", 0, 1, 65535) : undefined,
     env,

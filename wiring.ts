@@ -101,6 +101,7 @@ export function createActivityDeps(config: Config, endpoints: ActivityEndpoints)
     webhooks: {
       secretKey: required(config.webhooks.secretKey, "WEBHOOK_SECRET_KEY"),
       targets: { allowHttp: config.webhooks.allowHttp, allowPrivate: config.webhooks.allowPrivateTargets },
+      batchSize: config.webhooks.fanoutBatchSize,
     },
   };
 }

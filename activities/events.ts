@@ -1,7 +1,9 @@
 // Events out: recorded once, delivered to each subscriber that asked for the type (signed the
 // Standard Webhooks way, sent only to addresses the SSRF guard allows, retried for up to a day by
 // the activity's policy) and, when a broker is configured, published there. They run in their own
-// workflow (workflows/events.ts), so a slow or failing subscriber never delays or fails a checkout.
+// workflow (workflows/events.ts), which hands the subscribers out in pages, one batch workflow
+// per page, so that no number of endpoints stops an event, and a slow or failing subscriber never
+// delays or fails a checkout.
 import { createHash } from "node:crypto";
 import { ApplicationFailure, Context, log } from "@temporalio/activity";
 import type { Prisma as PrismaTypes } from "../generated/prisma/client.ts";
@@ -27,10 +29,18 @@ export interface RecordEventInput {
   data: Record<string, unknown>;
 }
 
-/** What deliveries need: the key that opens the endpoints' secrets, and who may be sent to. */
+/** What deliveries need: the key that opens the endpoints' secrets, who may be sent to, the page size. */
 export interface DeliverySettings {
   secretKey: Buffer;
   targets: TargetPolicy;
+  /** Endpoints per page of an event's fan-out (WEBHOOK_FANOUT_BATCH_SIZE). */
+  batchSize: number;
+}
+
+export interface SubscriberPage {
+  endpointIds: string[];
+  /** The cursor of the next page (the last id of this one); null when this was the last page. */
+  next: string | null;
 }
 
 const DELIVERY_TIMEOUT_MS = 10_000;
@@ -80,7 +90,45 @@ export function eventActivities(db: Db, settings: DeliverySettings, publisher?: 
   }
 
   return {
-    /** Stores the event (once) and names the endpoints subscribed to its type. */
+    /** Stores the event (once). */
+    storeEvent: store,
+
+    /**
+     * One page of the event's subscribers (its checkout's merchant's), in id order after `after`,
+     * each with its delivery recorded as PENDING: the delivery log shows every endpoint the event
+     * is going to.
+     */
+    async subscriberPage({
+      event,
+      checkoutId,
+      after,
+    }: {
+      event: CheckoutEvent;
+      checkoutId: string;
+      after: string | null;
+    }): Promise<SubscriberPage> {
+      const merchantId = await merchantOf(checkoutId);
+      const rows = await db.webhookEndpoint.findMany({
+        where: {
+          ...subscribersOf({ merchantId, type: event.type, createdAt: new Date(event.createdAt) }),
+          ...(after ? { id: { gt: after } } : {}),
+        },
+        orderBy: { id: "asc" },
+        take: settings.batchSize + 1,
+        select: { id: true },
+      });
+      const endpointIds = rows.slice(0, settings.batchSize).map((r) => r.id);
+      await db.webhookDelivery.createMany({
+        data: endpointIds.map((endpointId) => ({ id: deliveryId(event.id, endpointId), endpointId, eventId: event.id })),
+        skipDuplicates: true,
+      });
+      return { endpointIds, next: rows.length > settings.batchSize ? endpointIds[endpointIds.length - 1] : null };
+    },
+
+    /**
+     * Runs that started before the fan-out went in batches: stores the event and names every
+     * subscribed endpoint at once (such a run delivers from one workflow).
+     */
     async recordEvent(input: RecordEventInput): Promise<{ event: CheckoutEvent; endpointIds: string[] }> {
       const event = await store(input);
       const merchantId = await merchantOf(input.checkoutId);

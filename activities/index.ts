@@ -20,7 +20,7 @@ export interface ActivityDeps {
   publisher?: EventPublisher;
   /** Unusual-activity thresholds (RISK_* variables). */
   riskPolicy: RiskPolicy;
-  /** Outgoing webhooks: the secrets' key and who may be sent to (WEBHOOK_* variables). */
+  /** Outgoing webhooks: the secrets' key, who may be sent to, the fan-out's page size (WEBHOOK_* variables). */
   webhooks: DeliverySettings;
 }
 

@@ -1,7 +1,7 @@
 // Safe outgoing webhooks on the real stack: subscribers verify real deliveries with the
 // `standardwebhooks` package; a rotated secret signs beside the new one for the grace period,
-// then not; secrets are sealed in the database; the SSRF guard refuses at registration (422 naming
-// url) and again at delivery; the number of
+// then not; secrets are sealed in the database; an event reaches more endpoints than one batch;
+// the SSRF guard refuses at registration (422 naming url) and again at delivery; the number of
 // endpoints is capped (409), also under concurrent requests.
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
@@ -16,12 +16,15 @@ import { isSealed } from "../webhooks/secret-box.ts";
 import { openFor, sealFor } from "../webhooks/secrets.ts";
 import { newSigningSecret, standardSecret } from "../webhooks/signing.ts";
 import { sealClearSecrets } from "../wiring.ts";
+import { eventBatchWorkflowId, eventWorkflowId } from "../workflows/definitions.ts";
+import type { PublishResult } from "../workflows/events.ts";
 import { createScratchDatabase, dropDatabase } from "./support/databases.ts";
 import { call, startCheckout, validCheckout, waitForCheckout } from "./support/http.ts";
 import { startTestStack, TEST_WEBHOOK_SECRET_KEY, type TestStack } from "./support/stack.ts";
 
 const KEY = Buffer.from(TEST_WEBHOOK_SECRET_KEY, "base64");
 const GRACE_SECONDS = 6;
+const BATCH_SIZE = 3;
 
 interface Received {
   path: string;
@@ -78,7 +81,7 @@ let hooks: Awaited<ReturnType<typeof receiver>>;
 const endpoints: string[] = [];
 beforeAll(async () => {
   stack = await startTestStack({
-    env: { WEBHOOK_SECRET_ROTATION_GRACE_SECONDS: String(GRACE_SECONDS) },
+    env: { WEBHOOK_FANOUT_BATCH_SIZE: String(BATCH_SIZE), WEBHOOK_SECRET_ROTATION_GRACE_SECONDS: String(GRACE_SECONDS) },
   });
   hooks = await receiver();
 });
@@ -176,6 +179,39 @@ describe("signed deliveries", () => {
     expect(isSealed(row.secret)).toBe(true);
     expect(openFor(KEY, id, row.secret)).toBe(standardSecret(legacy));
     expect(Buffer.from(openFor(KEY, id, row.secret).slice(6), "base64")).toEqual(Buffer.alloc(24, 0xfb));
+  });
+});
+
+describe("fan-out", () => {
+  it("an event reaches every endpoint when there are more than one batch of them", async () => {
+    const count = BATCH_SIZE * 2 + 2;
+    const registered = [];
+    for (let i = 0; i < count; i++) registered.push(await register(stack.url, hooks.url(`/fanout/${i}`), ["payment.failed"]));
+
+    const id = await startCheckout(stack.url, validCheckout("tok_decline"));
+    await waitForCheckout(stack.url, id);
+    const events = await until(() => {
+      const mine = hooks.received.filter((r) => r.path.startsWith("/fanout/") && r.json.data.checkoutId === id);
+      return mine.length >= count ? mine : undefined;
+    });
+    expect(events.map((e) => e.path).sort()).toEqual(registered.map((_, i) => `/fanout/${i}`).sort());
+    for (const [i, endpoint] of registered.entries()) {
+      const event = events.find((e) => e.path === `/fanout/${i}`)!;
+      expect(event.json.type).toBe("payment.failed");
+      expect(verifies(endpoint.secret, event)).toBe(true);
+    }
+
+    // One publishing workflow, one batch workflow per page of at most BATCH_SIZE endpoints.
+    const workflowId = eventWorkflowId(`checkout-${id}`, "payment.failed");
+    const result = (await stack.temporal.workflow.getHandle(workflowId).result()) as PublishResult;
+    expect(result.endpoints).toBeGreaterThanOrEqual(count);
+    expect(result.batches).toBe(Math.ceil(result.endpoints! / BATCH_SIZE));
+    for (let n = 1; n <= result.batches!; n++) {
+      const batch = await stack.temporal.workflow.getHandle(eventBatchWorkflowId(workflowId, n)).result();
+      expect((batch as { delivered: number }).delivered).toBeGreaterThan(0);
+    }
+    const log = await call(stack.url, "GET", `/webhook-endpoints/${registered[0].id}/deliveries`);
+    expect(log.json.data[0]).toMatchObject({ eventType: "payment.failed", status: "DELIVERED", attempts: 1 });
   });
 });
 

@@ -28,6 +28,11 @@ export function eventWorkflowId(sourceWorkflowId: string, type: string): string 
   return `event-${sourceWorkflowId}-${type}`;
 }
 
+/** One delivery workflow per page of an event's subscribers, numbered from 1. */
+export function eventBatchWorkflowId(eventWorkflowIdValue: string, batch: number): string {
+  return `${eventWorkflowIdValue}-batch-${batch}`;
+}
+
 export const EVENT_TYPES = [
   "checkout.completed",
   "checkout.cancelled",

@@ -1,5 +1,5 @@
 export { archiveCheckoutHistory } from "./archive.ts";
 export { checkout } from "./checkout.ts";
 export { customerRisk } from "./customer-risk.ts";
-export { publishEvent } from "./events.ts";
+export { deliverEventBatch, publishEvent } from "./events.ts";
 export { refund } from "./refund.ts";

@@ -64,6 +64,7 @@ describe("loadConfig", () => {
       allowPrivateTargets: false,
       rotationGraceSeconds: 86400,
       maxEndpoints: 100,
+      fanoutBatchSize: 100,
     });
     const embedded = { SANDBOX_ENABLED: "false" }; // no sandbox secret written into the project's .data
     expect(loadConfig(embedded, { embedded: true }).webhooks).toMatchObject({ allowHttp: true, allowPrivateTargets: true });
@@ -126,6 +127,8 @@ describe("loadConfig", () => {
     ["WEBHOOK_ALLOW_HTTP", "sometimes"],
     ["WEBHOOK_ALLOW_PRIVATE_TARGETS", "2"],
     ["WEBHOOK_MAX_ENDPOINTS", "0"],
+    ["WEBHOOK_FANOUT_BATCH_SIZE", "0"],
+    ["WEBHOOK_FANOUT_BATCH_SIZE", "1001"],
     ["WEBHOOK_SECRET_ROTATION_GRACE_SECONDS", "-1"],
   ])("%s=%j is refused with a ConfigError naming the variable", (name, value) => {
     let thrown: unknown;
