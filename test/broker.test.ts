@@ -9,7 +9,7 @@ import { createNatsPublisher, eventSubject, parseEventsUrl } from "../activities
 import { ConfigError, loadConfig } from "../config.ts";
 import { freePort } from "../infra/free-port.ts";
 import type { CheckoutEvent } from "../workflows/types.ts";
-import { startCheckout, validCheckout, waitForCheckout } from "./support/http.ts";
+import { startCheckout, until, validCheckout, waitForCheckout } from "./support/http.ts";
 import { startTestStack, type TestStack } from "./support/stack.ts";
 
 const natsUrl = process.env.NATS_TEST_URL || "nats://127.0.0.1:4222";
@@ -35,16 +35,6 @@ if (unavailable) {
 
 /** Names no other run or stream uses: JetStream refuses two streams over the same subjects. */
 const unique = () => randomBytes(5).toString("hex").toUpperCase();
-
-async function until<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 interface Read {
   subject: string;

@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../infra/free-port.ts";
-import { call, startCheckout, validCheckout, waitForCheckout } from "./support/http.ts";
+import { call, startCheckout, until, validCheckout, waitForCheckout } from "./support/http.ts";
 import { startTestStack, type TestStack } from "./support/stack.ts";
 
 interface Received {
@@ -35,16 +35,6 @@ async function register(url: string, eventTypes: string[]) {
   const res = await call(stack.url, "POST", "/webhook-endpoints", { url, eventTypes });
   expect(res.status, res.text).toBe(201);
   return res.json as { id: string; secret: string; url: string; eventTypes: string[] };
-}
-
-async function until<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 let stack: TestStack;

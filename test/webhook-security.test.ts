@@ -19,7 +19,7 @@ import { sealClearSecrets } from "../wiring.ts";
 import { eventBatchWorkflowId, eventWorkflowId } from "../workflows/definitions.ts";
 import type { PublishResult } from "../workflows/events.ts";
 import { createScratchDatabase, dropDatabase } from "./support/databases.ts";
-import { call, startCheckout, validCheckout, waitForCheckout } from "./support/http.ts";
+import { call, startCheckout, until, validCheckout, waitForCheckout } from "./support/http.ts";
 import { startTestStack, TEST_WEBHOOK_SECRET_KEY, type TestStack } from "./support/stack.ts";
 
 const KEY = Buffer.from(TEST_WEBHOOK_SECRET_KEY, "base64");
@@ -47,16 +47,6 @@ async function receiver() {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
   return { port, url: (path: string) => `http://127.0.0.1:${port}${path}`, received, close: () => server.close() };
-}
-
-async function until<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 const verifies = (secret: string, event: Received) => {

@@ -55,6 +55,17 @@ export async function waitForCheckout(base: string, id: string, done: (body: any
   throw new Error(`checkout ${id} did not get there in ${timeoutMs} ms; last seen: ${JSON.stringify(last)}`);
 }
 
+/** Polls `probe` until it answers something other than undefined (or the time runs out). */
+export async function until<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error("timed out waiting");
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 export const isTerminal = (body: any) => ["COMPLETED", "FAILED", "CANCELLED"].includes(body?.status);
 
 export async function chargesFor(base: string, checkoutId: string) {
