@@ -1,7 +1,7 @@
 // Webhook signatures, Stripe's scheme: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`;
 // a receiver refuses signatures further than the webhook tolerance from now (providers/webhooks.ts).
-// The sandbox signs its webhooks this way, and so are this service's deliveries to its subscribers
-// (header Checkout-Signature).
+// The sandbox signs its webhooks this way; this service's deliveries to its subscribers follow
+// Standard Webhooks instead (webhooks/signing.ts).
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { WEBHOOK_TOLERANCE_SECONDS, withinTolerance } from "../providers/webhooks.ts";
 

@@ -1,7 +1,8 @@
 // The replay window of signed webhooks: a delivery whose signed time is further than this from now
 // (either way) is refused. Stripe's recommendation, used for every provider that signs a time
-// (Stripe, PayPal, Mercado Pago, the sandbox) and for this service's own deliveries
-// (activities/signature.ts). Razorpay signs no time: its replays are caught by their event id.
+// (Stripe, PayPal, Mercado Pago, the sandbox). Razorpay signs no time: its replays are caught by
+// their event id. This service's own deliveries follow Standard Webhooks, whose libraries keep the
+// same five minutes (webhooks/signing.ts).
 
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
 
