@@ -12,11 +12,17 @@ import type { CheckoutState } from "../../workflows/types.ts";
 import { notFound } from "../errors.ts";
 import { type ArchivedCheckout, archivedCheckout } from "./archived-checkout.ts";
 
-type Found = { live: WorkflowExecutionDescription; archived?: undefined } | { live?: undefined; archived?: ArchivedCheckout };
+type CheckoutRow = NonNullable<Awaited<ReturnType<Db["checkout"]["findUnique"]>>>;
+/** Where the checkout stands, with its own row (whose it is, its client secret). */
+type Found = { owner: CheckoutRow } & (
+  | { live: WorkflowExecutionDescription; archived?: undefined }
+  | { live?: undefined; archived?: ArchivedCheckout }
+);
 
 /** The run's side of a checkout's view. */
 export interface RunView {
   workflowId: string;
+  clientSecret: string;
   executionStatus: string;
   memo: Record<string, unknown>;
   state?: CheckoutState;
@@ -49,14 +55,15 @@ export function checkoutRuns(temporal: Client, db: Db) {
 
   /** The live run, else the archived one and the order row; undefined: the checkout never was (for this merchant). */
   async function find(merchantId: string, id: string): Promise<Found | undefined> {
-    if (!(await owned(merchantId, id))) return undefined;
+    const owner = await owned(merchantId, id);
+    if (!owner) return undefined;
     const live = await liveDescription(id);
-    if (live) return { live };
+    if (live) return { owner, live };
     const [archived, order] = await Promise.all([
       archivedCheckout(db, checkoutWorkflowId(id)),
       db.order.findUnique({ where: { checkoutId: id }, select: { id: true } }),
     ]);
-    return archived || order ? { archived } : undefined;
+    return archived || order ? { owner, archived } : undefined;
   }
 
   /** 404 only for a checkout that never was. */
@@ -70,13 +77,14 @@ export function checkoutRuns(temporal: Client, db: Db) {
     const workflowId = checkoutWorkflowId(id);
     const found = await find(merchantId, id);
     if (!found) throw notFound("checkout", id);
+    const { clientSecret } = found.owner;
     const description = found.live;
     if (!description) {
       const { archived } = found;
       // Deleted without an archive (terminated, then retention): the database rows still tell.
-      if (!archived) return { workflowId, executionStatus: "DELETED", memo: {}, pendingAttempts: 0 };
+      if (!archived) return { workflowId, clientSecret, executionStatus: "DELETED", memo: {}, pendingAttempts: 0 };
       const { executionStatus, memo, state } = archived;
-      return { workflowId, executionStatus, memo, state, pendingAttempts: 0 };
+      return { workflowId, clientSecret, executionStatus, memo, state, pendingAttempts: 0 };
     }
     let state: CheckoutState | undefined;
     let lastAttemptError: string | undefined;
@@ -106,6 +114,7 @@ export function checkoutRuns(temporal: Client, db: Db) {
     }
     return {
       workflowId,
+      clientSecret,
       executionStatus: description.status.name,
       memo: description.memo ?? {},
       state,

@@ -72,7 +72,7 @@ export function checkoutService(temporal: Client, db: Db, runs: CheckoutRuns, se
         // Deleted without an archive (terminated, then retention): no memo left to compare with.
         const memo = existing.live?.memo ?? existing.archived?.memo;
         if (memo) refuseOtherRequest(memo, hash, SAME_KEY_OTHER_BODY);
-        return { id: checkoutId, clientSecret: (await runs.owned(merchantId, checkoutId))!.clientSecret };
+        return { id: checkoutId, clientSecret: existing.owner.clientSecret };
       }
     }
     // Whose it is, from its first moment (and, for a key whose first request died before its
@@ -143,8 +143,10 @@ export function checkoutService(temporal: Client, db: Db, runs: CheckoutRuns, se
 
   /** The checkout's state: from the workflow (query or result), joined with the database rows. */
   async function get(merchantId: string, id: string) {
-    const { workflowId, executionStatus, memo, state, pendingAttempts, lastAttemptError } = await runs.runOf(merchantId, id);
-    const owner = await runs.owned(merchantId, id);
+    const { workflowId, clientSecret, executionStatus, memo, state, pendingAttempts, lastAttemptError } = await runs.runOf(
+      merchantId,
+      id,
+    );
 
     const [order, refunds] = await Promise.all([
       db.order.findUnique({ where: { checkoutId: id }, include: { items: true, payment: true, customer: true } }),
@@ -156,7 +158,7 @@ export function checkoutService(temporal: Client, db: Db, runs: CheckoutRuns, se
     return {
       id,
       workflowId,
-      clientSecret: owner?.clientSecret ?? null,
+      clientSecret,
       status,
       step: state?.step ?? (status === "RUNNING" ? "UNKNOWN" : "DONE"),
       totalAmount: order ? fromDb(order.totalAmount) : typeof memo.totalAmount === "number" ? memo.totalAmount : 0,
