@@ -19,7 +19,16 @@ export interface Config {
   host: string;
   port: number;
   dataDir: string;
-  temporal: { address?: string; namespace: string; taskQueue: string; uiUrl?: string; devPort: number; devUiPort: number };
+  temporal: {
+    address?: string;
+    namespace: string;
+    taskQueue: string;
+    uiUrl?: string;
+    devPort: number;
+    devUiPort: number;
+    /** `npm start`'s dev server only (TEMPORAL_DEV_SQLITE_PRAGMAS). */
+    devSqlitePragmas: string[];
+  };
   databaseUrl?: string;
   embeddedPostgresPort: number;
   smtpUrl?: string;
@@ -66,6 +75,8 @@ export interface Config {
   webhooks: WebhookSettings;
   /** Where `npm run worker` answers health checks (200 while it polls); off when absent. */
   workerHealthPort?: number;
+  /** The worker's slots and sticky cache; absent values take the SDK's defaults. */
+  workerTuning: WorkerTuning;
   /** The whole environment, for the payment providers' own variables (providers/). */
   env: Env;
 }
@@ -126,8 +137,20 @@ export interface WebhookSettings {
   fanoutBatchSize: number;
 }
 
+/** Worker options the README's "Worker tuning" section explains (WORKER_* variables). */
+export interface WorkerTuning {
+  maxCachedWorkflows?: number;
+  maxConcurrentWorkflowTaskExecutions?: number;
+  maxConcurrentActivityTaskExecutions?: number;
+  maxConcurrentLocalActivityExecutions?: number;
+}
+
 /** Temporal refuses a workflow more than 2,000 activities in flight: a batch stays well under it. */
 export const MAX_FANOUT_BATCH_SIZE = 1000;
+
+function optionalInt(env: Env, name: string, min: number, max: number): number | undefined {
+  return env[name] === undefined || env[name] === "" ? undefined : int(env, name, min, min, max);
+}
 
 function int(env: Env, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const raw = env[name];
@@ -229,6 +252,7 @@ export function loadConfig(env: Env = process.env, { embedded = false }: LoadOpt
       uiUrl: url(env, "TEMPORAL_UI_URL"),
       devPort: int(env, "TEMPORAL_DEV_PORT", 7233, 1, 65535),
       devUiPort: int(env, "TEMPORAL_DEV_UI_PORT", 8233, 1, 65535),
+      devSqlitePragmas: sqlitePragmas(env, "TEMPORAL_DEV_SQLITE_PRAGMAS", ["journal_mode=wal", "synchronous=normal"]),
     },
     databaseUrl: url(env, "DATABASE_URL", ["postgresql", "postgres"]),
     embeddedPostgresPort: int(env, "EMBEDDED_POSTGRES_PORT", 54329, 1, 65535),
@@ -285,8 +309,29 @@ export function loadConfig(env: Env = process.env, { embedded = false }: LoadOpt
       fanoutBatchSize: int(env, "WEBHOOK_FANOUT_BATCH_SIZE", 100, 1, MAX_FANOUT_BATCH_SIZE),
     },
     workerHealthPort: env.WORKER_HEALTH_PORT ? int(env, "WORKER_HEALTH_PORT", 0, 1, 65535) : undefined,
+    workerTuning: {
+      maxCachedWorkflows: optionalInt(env, "WORKER_MAX_CACHED_WORKFLOWS", 0, 1_000_000),
+      // The SDK refuses fewer than 2 workflow task slots while it caches workflows.
+      maxConcurrentWorkflowTaskExecutions: optionalInt(env, "WORKER_MAX_CONCURRENT_WORKFLOW_TASKS", 2, 10_000),
+      maxConcurrentActivityTaskExecutions: optionalInt(env, "WORKER_MAX_CONCURRENT_ACTIVITIES", 1, 100_000),
+      maxConcurrentLocalActivityExecutions: optionalInt(env, "WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES", 1, 100_000),
+    },
     env,
   };
+}
+
+/** Comma-separated `name=value` SQLite pragmas; "none" for the server's own defaults. */
+function sqlitePragmas(env: Env, name: string, fallback: string[]): string[] {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === "") return fallback;
+  if (raw === "none") return [];
+  return raw.split(",").map((entry) => {
+    const pragma = entry.trim();
+    if (!/^[a-z_]+=[A-Za-z0-9_-]+$/.test(pragma)) {
+      throw new ConfigError(`${name} must be comma-separated pragmas like journal_mode=wal, or "none"; "${pragma}" is not one`);
+    }
+    return pragma;
+  });
 }
 
 /**

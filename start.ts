@@ -71,6 +71,7 @@ async function main() {
       uiPort: config.temporal.devUiPort,
       namespace: config.temporal.namespace,
       dbFile: path.join(config.dataDir, "temporal", "dev.sqlite"),
+      sqlitePragmas: config.temporal.devSqlitePragmas,
       codecEndpoint: codecServer?.uiEndpoint,
       log,
     });

@@ -10,6 +10,7 @@ import { createNatsPublisher, natsSecurity } from "./activities/broker.ts";
 import { type ActivityDeps, createActivities } from "./activities/index.ts";
 import { smtpSender } from "./activities/smtp-sender.ts";
 import { type Config, required } from "./config.ts";
+import { ensureEventRelay } from "./infra/background-workflows.ts";
 import { ensureSearchAttributes } from "./infra/search-attributes.ts";
 import { temporalSecurity } from "./infra/temporal-tls.ts";
 import { createDb } from "./prisma/client.ts";
@@ -136,8 +137,13 @@ export async function startWorker(setup: WorkerSetup): Promise<RunningWorker> {
     // The activities' Context.current().client gets it too (the archiver reads histories with it).
     dataConverter: dataConverter(setup.target.codec),
     activities: createActivities(deps),
+    ...definedOnly(setup.config.workerTuning),
     ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath }),
   });
+  await ensureBackgroundWorkflows(
+    new Client({ connection, namespace: setup.target.namespace, dataConverter: dataConverter(setup.target.codec) }),
+    setup.taskQueue,
+  );
   const running = worker.run();
   let stopped: Promise<void> | undefined;
   const stop = () => {
@@ -184,4 +190,14 @@ export class Shutdown {
       await stop().catch((err) => this.log(`stopping ${name}: ${(err as Error).message}`));
     }
   }
+}
+
+/** The long-running workflows of a task queue, started by each of its workers (infra/background-workflows.ts). */
+export async function ensureBackgroundWorkflows(client: Client, taskQueue: string): Promise<void> {
+  await ensureEventRelay(client, taskQueue);
+}
+
+/** Leaves out unset options, so that the SDK's defaults apply. */
+function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

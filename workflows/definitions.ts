@@ -24,6 +24,11 @@ export function paymentIdempotencyKey(workflowId: string, fallbackProvider?: str
 }
 
 /** One publishing workflow per (source workflow, event type): a retry or reset never publishes twice. */
+/** The event relay of a task queue (workflows/event-relay.ts). */
+export function eventRelayWorkflowId(taskQueue: string): string {
+  return `event-relay-${taskQueue}`;
+}
+
 export function eventWorkflowId(sourceWorkflowId: string, type: string): string {
   return `event-${sourceWorkflowId}-${type}`;
 }
