@@ -28,7 +28,7 @@ export interface ActivityDeps {
 export function createActivities({ db, gateways, mailer, publisher, riskPolicy, webhooks }: ActivityDeps) {
   return failFastEverywhere({
     ...archiveActivities(db),
-    ...riskActivities(riskPolicy),
+    ...riskActivities(db, riskPolicy),
     ...eventActivities(db, webhooks, publisher),
     ...outboxActivities(db, publisher),
     ...orderActivities(db),
