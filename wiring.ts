@@ -1,6 +1,6 @@
 // The one place where the processes are wired: every entry point (npm start, npm run worker,
 // npm run api, the CLI, the tests, the bench) connects to Temporal, registers the search
-// attributes, builds the worker and stops things through here. The data converter (every payload
+// attributes and the background workflows, builds the worker and stops things through here. The data converter (every payload
 // encrypted, codec/), TLS or metrics for the Temporal connection are added here once, for all of them.
 import { fileURLToPath } from "node:url";
 import { Client, Connection } from "@temporalio/client";
@@ -9,6 +9,7 @@ import { NativeConnection, Worker, type WorkerOptions } from "@temporalio/worker
 import { createNatsPublisher, natsSecurity } from "./activities/broker.ts";
 import { type ActivityDeps, createActivities } from "./activities/index.ts";
 import { smtpSender } from "./activities/smtp-sender.ts";
+import { ensureArchiveSchedule } from "./archive/schedule.ts";
 import { type Config, required } from "./config.ts";
 import { ensureSearchAttributes } from "./infra/search-attributes.ts";
 import { temporalSecurity } from "./infra/temporal-tls.ts";
@@ -71,6 +72,17 @@ export async function registerSearchAttributes(connection: Connection, namespace
   } catch (err) {
     log(`could not register search attributes (${(err as Error).message}); register them as the README says`);
   }
+}
+
+/**
+ * The background workflows the service needs running, made sure of at every start (the worker,
+ * `npm start`, the test stack): today the schedule that archives closed checkouts. Idempotent;
+ * a failure is fatal, since without it closed histories would not outlive the retention.
+ */
+export async function ensureBackgroundWorkflows(client: Client, config: Config, log: (line: string) => void = () => {}) {
+  const { taskQueue } = config.temporal;
+  const archive = await ensureArchiveSchedule(client, { taskQueue, ...config.archive });
+  if (archive !== "unchanged") log(`archiving schedule ${archive}: every ${config.archive.intervalSeconds} s on "${taskQueue}"`);
 }
 
 export interface ActivityEndpoints {

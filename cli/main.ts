@@ -292,7 +292,7 @@ async function archiveCommand(args: string[], connected: () => Promise<Temporal>
   if (positionals.length) {
     const { description } = await findCheckout(temporal, oneId(positionals, "archive"));
     if (description.status.name === "RUNNING") {
-      throw new CliError(`Not archived: ${description.workflowId} is still running; it archives itself when it closes.`);
+      throw new CliError(`Not archived: ${description.workflowId} is still running; it is archived once it closes.`);
     }
     runs = [rowOf(description)];
   } else {
