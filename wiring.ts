@@ -1,7 +1,8 @@
 // The one place where the processes are wired: every entry point (npm start, npm run worker,
 // npm run api, the CLI, the tests, the bench) connects to Temporal, registers the search
-// attributes and the background workflows, builds the worker and stops things through here. The data converter (every payload
-// encrypted, codec/), TLS or metrics for the Temporal connection are added here once, for all of them.
+// attributes and the background workflows, builds the worker and stops things through here. The
+// data converter (every payload encrypted, codec/), TLS or metrics for the Temporal connection are
+// added here once, for all of them.
 import { fileURLToPath } from "node:url";
 import { Client, Connection } from "@temporalio/client";
 import type { DataConverter, PayloadCodec } from "@temporalio/common";

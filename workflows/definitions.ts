@@ -15,10 +15,9 @@ export function checkoutWorkflowId(checkoutId: string): string {
   return `checkout-${checkoutId}`;
 }
 
-/** The checkout ID in a checkout's workflow ID (checkoutWorkflowId undone); null for any other workflow. */
+/** The checkout ID in a checkout's workflow ID (checkoutWorkflowId undone); null for an ID of another shape. */
 export function checkoutIdOfWorkflow(workflowId: string): string | null {
-  const id = workflowId.startsWith("checkout-") ? workflowId.slice("checkout-".length) : "";
-  return isCheckoutId(id) ? id : null;
+  return workflowId.startsWith("checkout-") ? workflowId.slice("checkout-".length) : null;
 }
 
 /**
