@@ -63,6 +63,8 @@ export interface Config {
    * `windowSeconds` hold their new checkouts for `holdSeconds` (429). 0 failures turns it off.
    */
   risk: RiskPolicy;
+  /** The archiving schedule (archive/schedule.ts): how often it runs, and how many runs one activity copies at most. */
+  archive: { intervalSeconds: number; batchSize: number };
   /** How payloads are encrypted (codec/): see PayloadEncryption. */
   payloadEncryption: PayloadEncryption;
   /**
@@ -144,6 +146,9 @@ export interface WorkerTuning {
   maxConcurrentActivityTaskExecutions?: number;
   maxConcurrentLocalActivityExecutions?: number;
 }
+
+/** Runs one archiving activity copies at most: a few minutes of work, well inside its timeout. */
+export const MAX_ARCHIVE_BATCH_SIZE = 1000;
 
 /** Temporal refuses a workflow more than 2,000 activities in flight: a batch stays well under it. */
 export const MAX_FANOUT_BATCH_SIZE = 1000;
@@ -292,6 +297,10 @@ export function loadConfig(env: Env = process.env, { embedded = false }: LoadOpt
       maxFailedPayments: int(env, "RISK_MAX_FAILED_PAYMENTS", 5, 0, 1000),
       windowSeconds: int(env, "RISK_WINDOW_SECONDS", 3600, 1),
       holdSeconds: int(env, "RISK_HOLD_SECONDS", 900, 1),
+    },
+    archive: {
+      intervalSeconds: int(env, "ARCHIVE_INTERVAL_SECONDS", 60, 1, 24 * 3600),
+      batchSize: int(env, "ARCHIVE_BATCH_SIZE", 200, 1, MAX_ARCHIVE_BATCH_SIZE),
     },
     payloadEncryption: loadPayloadEncryption(env),
     codecServer: {

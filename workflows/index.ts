@@ -1,4 +1,5 @@
 export { archiveCheckoutHistory } from "./archive.ts";
+export { archiveClosedRuns } from "./archive-batch.ts";
 export { checkout } from "./checkout.ts";
 export { customerRisk } from "./customer-risk.ts";
 export { relayEvents } from "./event-relay.ts";

@@ -8,7 +8,7 @@
 // a decline, a request the provider refused (a 4xx that is not a decline), a write the database
 // refused (a constraint or a value out of range; prisma/errors.ts tells them apart).
 // Where waiting is the design, the bound is long and says so: a customer's email and a
-// subscriber's webhook are worth a day of retries; the archiver waits for its run to close.
+// subscriber's webhook are worth a day of retries; a run's own archiver waits for it to close.
 import type { ActivityOptions, LocalActivityOptions } from "@temporalio/workflow";
 import { DATABASE_REJECTED, GATEWAY_REQUEST_REJECTED, PAYMENT_DECLINED, REFUND_NOT_ALLOWED } from "./definitions.ts";
 
@@ -121,9 +121,9 @@ export const riskReportActivityOptions: ActivityOptions = {
 };
 
 /**
- * Archiving a closed history. Waiting is the design: the activity fails (and is retried) until the
- * run has closed, so the pause between attempts bounds how long after the close the archive is
- * written; a run that never closes in a week is left to `npx checkout archive`.
+ * A run's own archiver (workflows/archive.ts). Waiting is the design: the activity fails (and is
+ * retried) until the run has closed, so the pause between attempts bounds how long after the close
+ * the archive is written; a run that never closes in a week is left to the schedule's batches.
  */
 export const archiveActivityOptions: ActivityOptions = {
   startToCloseTimeout: "1 minute",
@@ -148,6 +148,23 @@ export const relayActivityOptions: ActivityOptions = {
     initialInterval: "500 milliseconds",
     backoffCoefficient: 2,
     maximumInterval: "30 seconds",
+    nonRetryableErrorTypes: [DATABASE_REJECTED],
+  },
+};
+
+/**
+ * One batch of the archiving schedule (workflows/archive-batch.ts): a few seconds of copying,
+ * heartbeating as it goes. A database or a Temporal that is down is retried for up to an hour;
+ * then the run fails, and the schedule's next tick starts from the watermark again.
+ */
+export const archiveBatchActivityOptions: ActivityOptions = {
+  startToCloseTimeout: "10 minutes",
+  heartbeatTimeout: "30 seconds",
+  scheduleToCloseTimeout: "1 hour",
+  retry: {
+    initialInterval: "1 second",
+    backoffCoefficient: 2,
+    maximumInterval: "1 minute",
     nonRetryableErrorTypes: [DATABASE_REJECTED],
   },
 };
