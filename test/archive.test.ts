@@ -170,7 +170,7 @@ describe("the archive of closed histories", () => {
     });
     expect(record.hash).toMatch(/^[0-9a-f]{64}$/);
     const payloads = decodedPayloads(record.history);
-    expect(record.history).toContain(`"activityType":{"name":"createOrder"}`); // the history is really there…
+    expect(record.history).toContain(`"activityType":{"name":"initiatePayment"}`); // the history is really there…
     expect(payloads).toContain('"customer":{"id":"cus_1","email":"[redacted]"}');
     for (const secret of ["ada@example.com", token]) {
       expect(record.history).not.toContain(secret); // …without its secrets
