@@ -127,7 +127,7 @@ export function temporalLogger(): SdkLogger {
 
 // Field names whose values never reach a log: credentials, payment tokens, customer emails, and
 // the activity task token (it completes the activity).
-const SECRET_FIELD = /email|token|secret|password|passwd|authorization|cookie|api_?key|^key$|card/i;
+const SECRET_FIELD = /email|token|secret|password|passwd|authorization|cookie|api[_-]?key|^key$|card/i;
 const SECRET_TEXT: Array<[RegExp, string]> = [
   [/[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g, "[email]"],
   [/\b(sk|pk)_[A-Za-z0-9_-]{16,}/g, "$1_[redacted]"],
