@@ -2,9 +2,11 @@
 // API's Prometheus endpoints are scraped over HTTP before and after; a real OTLP/HTTP receiver
 // gets the spans, and one checkout's make one trace from the HTTP request to the provider call;
 // the JSON log lines of the checkout all carry its id, and no secret.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Worker } from "@temporalio/worker";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { logTo } from "../observability/logger.ts";
 import { activeTracing } from "../observability/tracing.ts";
+import { dataConverter } from "../wiring.ts";
 import { call, startCheckout, until, validCheckout, waitForCheckout } from "./support/http.ts";
 import { type OtlpCollector, type ReceivedSpan, startOtlpCollector } from "./support/otlp-collector.ts";
 import { startTestStack, type TestStack } from "./support/stack.ts";
@@ -138,6 +140,16 @@ describe("traces", () => {
     expect(named("POST /checkouts").attributes).toMatchObject({ "http.route": "/checkouts", "http.response.status_code": 202 });
     expect(new Set(spans.map((s) => s.service))).toEqual(new Set(["checkout-test"]));
     expect(collector.refused).toEqual([]);
+  });
+
+  it("leave no trace in the workflow's commands: a traced run replays without the interceptors", async () => {
+    const id = await startCheckout(stack.url, validCheckout("tok_approve"));
+    expect((await waitForCheckout(stack.url, id)).status).toBe("COMPLETED");
+    const workflowId = `checkout-${id}`;
+    const history = await stack.temporal.workflow.getHandle(workflowId).fetchHistory();
+    // The run's own bundle, built without them (test/global-setup.ts), as a worker with tracing off runs.
+    const replay = { workflowBundle: { codePath: inject("workflowBundlePath") }, dataConverter: dataConverter(stack.codec) };
+    await Worker.runReplayHistory(replay, history, workflowId);
   });
 
   it("never carry a client secret from a query string", async () => {
