@@ -11,7 +11,7 @@ import { createNatsPublisher, natsSecurity } from "./activities/broker.ts";
 import { type ActivityDeps, createActivities } from "./activities/index.ts";
 import { smtpSender } from "./activities/smtp-sender.ts";
 import { ensureArchiveSchedule } from "./archive/schedule.ts";
-import { type Config, required } from "./config.ts";
+import { type Config, ConfigError, required } from "./config.ts";
 import { ensureEventRelay } from "./infra/background-workflows.ts";
 import { ensureSearchAttributes } from "./infra/search-attributes.ts";
 import { temporalSecurity } from "./infra/temporal-tls.ts";
@@ -59,13 +59,23 @@ export async function setUpObservability(config: Config, { worker }: { worker: b
   const tracing = startTracing(config.observability);
   if (!worker) return { tracing };
   const metrics = workerMetricsPort === undefined ? undefined : await workerMetrics(config.host, workerMetricsPort);
-  Runtime.install({
-    logger: temporalLogger(),
-    telemetryOptions: {
-      logging: { forward: {}, filter: { core: logLevel === "debug" || logLevel === "trace" ? "DEBUG" : "WARN", other: "ERROR" } },
-      ...(metrics ? { metrics: metrics.telemetry } : {}),
-    },
-  });
+  try {
+    Runtime.install({
+      logger: temporalLogger(),
+      telemetryOptions: {
+        logging: {
+          forward: {},
+          filter: { core: logLevel === "debug" || logLevel === "trace" ? "DEBUG" : "WARN", other: "ERROR" },
+        },
+        ...(metrics ? { metrics: metrics.telemetry } : {}),
+      },
+    });
+  } catch (err) {
+    if (!metrics || !/prometheus/i.test((err as Error).message)) throw err;
+    throw new ConfigError(
+      `WORKER_METRICS_PORT: cannot serve the worker's metrics on ${metrics.bindAddress} (${(err as Error).message}); set another port, or off`,
+    );
+  }
   return { tracing, workerMetricsUrl: metrics?.url };
 }
 

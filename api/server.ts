@@ -5,7 +5,7 @@ import { pathToFileURL } from "node:url";
 import { serve } from "@hono/node-server";
 import type { Client } from "@temporalio/client";
 import { loadPayloadCodec } from "../codec/settings.ts";
-import { type Config, loadConfig, required } from "../config.ts";
+import { type Config, ConfigError, loadConfig, required } from "../config.ts";
 import { log } from "../observability/logger.ts";
 import { apiMetrics, type MetricsServer, serveMetrics } from "../observability/metrics.ts";
 import { createDb, type Db } from "../prisma/client.ts";
@@ -53,7 +53,9 @@ export async function startApiServer({ config, temporal, db, taskQueue }: ApiSet
     metricsServer = metrics && (await serveMetrics(metrics.registry, config.host, apiMetricsPort!));
   } catch (err) {
     server.close();
-    throw new Error(`API_METRICS_PORT: cannot listen on ${config.host}:${apiMetricsPort} (${(err as Error).message})`);
+    throw new ConfigError(
+      `API_METRICS_PORT: cannot serve the API's metrics on ${config.host}:${apiMetricsPort} (${(err as Error).message}); set another port, or off`,
+    );
   }
   app = createApp({
     temporal,

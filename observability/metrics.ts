@@ -14,6 +14,7 @@ import { routeOf } from "./request-log.ts";
 export interface WorkerMetrics {
   /** For Runtime.install's telemetryOptions. */
   telemetry: NonNullable<TelemetryOptions["metrics"]>;
+  bindAddress: string;
   url: string;
 }
 
@@ -24,10 +25,12 @@ export interface WorkerMetrics {
  */
 export async function workerMetrics(host: string, port: number): Promise<WorkerMetrics> {
   const bound = port || (await freePort(host));
+  const bindAddress = `${host.includes(":") ? `[${host}]` : host}:${bound}`;
   return {
+    bindAddress,
     telemetry: {
       prometheus: {
-        bindAddress: `${host.includes(":") ? `[${host}]` : host}:${bound}`,
+        bindAddress,
         countersTotalSuffix: true,
         unitSuffix: true,
         useSecondsForDurations: true,
