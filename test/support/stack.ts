@@ -113,11 +113,11 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
     WEBHOOK_SECRET_KEY: TEST_WEBHOOK_SECRET_KEY,
     // Closed checkouts archived within a second or two, not a minute.
     ARCHIVE_INTERVAL_SECONDS: "1",
-    // Quiet unless a test reads the logs (test/observability.test.ts).
-    LOG_LEVEL: "error",
     ...options.env,
   };
-  const config = loadConfig(env);
+  // This process's logs quiet unless a test reads them (test/observability.test.ts); the processes
+  // a test spawns with `env` log at the default level (their "worker polling" line says they are up).
+  const config = loadConfig({ LOG_LEVEL: "error", ...env });
   observability ??= setUpObservability(config, { worker: true });
   const { workerMetricsUrl } = await observability;
   const { codec } = await loadPayloadCodec(config.payloadEncryption, "external");
