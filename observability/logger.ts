@@ -78,10 +78,6 @@ export function addLogFields(fields: LogFields): void {
   if (store) Object.assign(store, fields);
 }
 
-export function logFields(): LogFields {
-  return { ...context.getStore() };
-}
-
 function traceIds(): LogFields {
   const span = trace.getActiveSpan()?.spanContext();
   return span ? { trace_id: span.traceId, span_id: span.spanId } : {};

@@ -6,7 +6,7 @@
 // OTLP/HTTP (JSON) in batches.
 import { createRequire } from "node:module";
 import { httpInstrumentationMiddleware } from "@hono/otel";
-import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { DiagLogLevel, diag, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { Resource } from "@opentelemetry/resources";
 import { BatchSpanProcessor, NodeTracerProvider, type Span, type SpanProcessor } from "@opentelemetry/sdk-trace-node";
@@ -21,7 +21,7 @@ import type { WorkerOptions } from "@temporalio/worker";
 import type { MiddlewareHandler } from "hono";
 import type { ObservabilitySettings } from "../config.ts";
 import type { PaymentGateway } from "../providers/types.ts";
-import { scrubText } from "./logger.ts";
+import { log, scrubText } from "./logger.ts";
 import { routeOf } from "./request-log.ts";
 
 /** The package's own workflow interceptors, bundled into the workflow code when tracing is on. */
@@ -56,6 +56,11 @@ export function startTracing(settings: ObservabilitySettings): Tracing | undefin
     }
     return active;
   }
+  // A collector that does not answer costs spans, never a checkout: it is said in the logs.
+  const say = (message: string, ...details: unknown[]) =>
+    log.warn(`OpenTelemetry: ${message}`, details.length ? { details } : {});
+  const quiet = () => {};
+  diag.setLogger({ error: say, warn: say, info: quiet, debug: quiet, verbose: quiet }, DiagLogLevel.WARN);
   const resource = Resource.default().merge(new Resource({ [ATTR_SERVICE_NAME]: settings.serviceName }));
   const exporter = new OTLPTraceExporter({ url: `${otlp.endpoint.replace(/\/+$/, "")}/v1/traces`, headers: otlp.headers });
   const processor = new BatchSpanProcessor(exporter);
