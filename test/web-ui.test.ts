@@ -1,6 +1,6 @@
 // The Temporal Web UI tells a checkout's story: in headless Chromium (Debian's package, driven by
 // playwright-core), the workflow list finds a completed checkout by a search attribute, and its
-// page shows the three activities and the checkout's input, the payloads (encrypted on the server)
+// page shows the three steps and the checkout's input, the payloads (encrypted on the server)
 // decoded through the codec server, as `npm start` wires it. The test runs its own dev server,
 // whose Web UI URL it knows.
 import { execFileSync } from "node:child_process";
@@ -86,7 +86,7 @@ describe.skipIf(!chromiumPath)("the Temporal Web UI", () => {
     if (profile) await rm(profile, { recursive: true, force: true });
   });
 
-  it("lists the completed checkout by CheckoutStatus and shows its three activities and its input, decoded", async () => {
+  it("lists the completed checkout by CheckoutStatus and shows its three steps and its input, decoded", async () => {
     const email = "ada.webui@example.com";
     const id = await startCheckout(stack.url, validCheckout("tok_approve", { customer: { id: "cus_1", email } }));
     expect((await waitForCheckout(stack.url, id)).status).toBe("COMPLETED");
@@ -105,9 +105,10 @@ describe.skipIf(!chromiumPath)("the Temporal Web UI", () => {
 
       await row.click();
       await page.waitForURL(new RegExp(`/workflows/${workflowId}/[^/]+/`));
-      // The timeline names each activity with its summary.
+      // The timeline names each activity with its summary; the order step, a local activity (a
+      // marker), by its name.
       const steps = [
-        "createOrder • create order",
+        "createOrder",
         "initiatePayment • charge 3998 USD via sandbox",
         "sendNotification • email order-paid to the customer",
       ];
