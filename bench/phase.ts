@@ -1,0 +1,116 @@
+// One phase of the bench: a load of bare or checkout workflows, and what it cost. CPU and memory
+// are read before the load and after its work has settled (the archivers and event workflows a
+// checkout leaves behind included), so that each phase pays for its own background work; the
+// throughput and latencies end with the last workflow's result.
+import type { Client } from "@temporalio/client";
+import type { Db } from "../prisma/client.ts";
+import { bareWorkflow, checkoutThroughApi, runLoad } from "./load.ts";
+import { CLOCK_TICKS, readProcesses, rssMiB, ticksByGroup } from "./proc.ts";
+import type { Stack } from "./stack.ts";
+import { type Summary, summarize } from "./stats.ts";
+import { archiveLagMs, type Started, sampleHistoryEvents, settle, startedWorkflows } from "./workflow-measures.ts";
+
+export type Kind = "bare" | "checkout";
+
+export interface PhaseSpec {
+  label: string;
+  kind: Kind;
+  count: number;
+  concurrency: number;
+  /** Worker processes polling the checkout task queue. */
+  workers: number;
+}
+
+export interface PhaseResult extends PhaseSpec {
+  seconds: number;
+  /** Workflows ended per second. */
+  throughput: number;
+  latencyMs: Summary;
+  postMs?: Summary;
+  archiveLagMs?: Summary;
+  /** CPU time per workflow of the phase, all measured processes, and per group (temporal, postgres, service, bare worker, extra workers). */
+  cpuMsPerWorkflow: { total: number; byGroup: Record<string, number> };
+  /** Events in the histories of a sample of the phase's own runs. */
+  historyEvents: number[];
+  /** Workflows started in the phase, per workflow of the phase and by type. */
+  started: Started & { perWorkflow: number; eventsPerWorkflow: number };
+  /** Resident memory before the load and after it settled, per process (MiB). */
+  memoryMiB: Record<string, { before: number; after: number }>;
+  /** False when some workflow of the phase still ran when the bench stopped waiting. */
+  settled: boolean;
+}
+
+export interface BenchContext {
+  stack: Stack;
+  /** The checkout's client (the service's payload codec) and the bare one's (none). */
+  checkoutClient: Client;
+  bareClient: Client;
+  apiKey: string;
+  db: Db;
+  paymentRetryWindowSeconds: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function runPhase(ctx: BenchContext, spec: PhaseSpec): Promise<PhaseResult> {
+  const { stack } = ctx;
+  await stack.scaleExtraWorkers(spec.kind === "checkout" ? spec.workers - 1 : 0);
+  await sleep(1000); // the start of the phase's window is well after the previous phase's last start
+  const processes = (): Array<[string, number]> => [
+    ["service", stack.service.pid],
+    ["bare worker", stack.bareWorker.pid],
+    ...stack.extraWorkers.map((w): [string, number] => ["extra workers", w.pid]),
+  ];
+  const memory = async () =>
+    Object.fromEntries(await Promise.all(memoryOf(stack).map(async ([name, pid]) => [name, await rssMiB(pid)] as const)));
+  const memoryBefore = await memory();
+  const cpuBefore = ticksByGroup(await readProcesses(), processes());
+  const from = new Date(Date.now() - 500);
+
+  const taskQueue = spec.kind === "bare" ? stack.bareQueue : stack.checkoutQueue;
+  const client = spec.kind === "bare" ? ctx.bareClient : ctx.checkoutClient;
+  const one =
+    spec.kind === "bare"
+      ? bareWorkflow(ctx.bareClient, taskQueue, ctx.paymentRetryWindowSeconds)
+      : checkoutThroughApi(stack.apiUrl, ctx.apiKey, ctx.checkoutClient);
+  const load = await runLoad(spec.count, spec.concurrency, one);
+  const settled = await settle(client, taskQueue);
+
+  const cpuAfter = ticksByGroup(await readProcesses(), processes());
+  const memoryAfter = await memory();
+  const to = new Date();
+  const workflowIds = load.timed.map((t) => t.workflowId);
+  const started = await startedWorkflows(client, taskQueue, from, to);
+  const perWorkflowMs = (ticks: number) => (ticks / CLOCK_TICKS / spec.count) * 1000;
+  const byGroup = Object.fromEntries(
+    Object.keys(cpuAfter).map((group) => [group, perWorkflowMs(cpuAfter[group] - (cpuBefore[group] ?? 0))]),
+  );
+  return {
+    ...spec,
+    seconds: load.seconds,
+    throughput: spec.count / load.seconds,
+    latencyMs: summarize(load.timed.map((t) => t.latencyMs)),
+    ...(spec.kind === "checkout"
+      ? {
+          postMs: summarize(load.timed.map((t) => t.postMs ?? Number.NaN)),
+          archiveLagMs: summarize(await archiveLagMs(ctx.db, workflowIds)),
+        }
+      : {}),
+    cpuMsPerWorkflow: { total: Object.values(byGroup).reduce((a, b) => a + b, 0), byGroup },
+    historyEvents: await sampleHistoryEvents(client, workflowIds),
+    started: { ...started, perWorkflow: started.total / spec.count, eventsPerWorkflow: started.historyEvents / spec.count },
+    memoryMiB: Object.fromEntries(
+      Object.keys(memoryAfter).map((name) => [name, { before: memoryBefore[name] ?? Number.NaN, after: memoryAfter[name] }]),
+    ),
+    settled,
+  };
+}
+
+/** The node processes whose memory is reported: the service (worker and API), the bare worker, each extra worker. */
+function memoryOf(stack: Stack): Array<[string, number]> {
+  return [
+    ["service", stack.service.pid],
+    ["bare worker", stack.bareWorker.pid],
+    ...stack.extraWorkers.map((w, i): [string, number] => [`worker ${i + 2}`, w.pid]),
+  ];
+}
