@@ -10,7 +10,7 @@ export interface ChartPoint {
 
 const WIDTH = 960;
 const HEIGHT = 420;
-const PANEL = { width: 360, height: 250, top: 90 };
+const PANEL = { width: 360, height: 250, top: 100 };
 const LEFTS = [90, 560];
 const SERIES = [
   { key: "bare", label: "bare reference (3 no-op activities)", color: "#1b9e77", dash: "6 4" },
@@ -101,7 +101,7 @@ function panel(
   }).join("");
   return [
     `<g transform="translate(${left},${PANEL.top})">`,
-    `<text x="0" y="-12" font-weight="bold">${xml(title)}</text>`,
+    `<text x="0" y="-18" font-weight="bold">${xml(title)}</text>`,
     grid,
     `<line x1="0" y1="${PANEL.height}" x2="${PANEL.width}" y2="${PANEL.height}" stroke="#999"/>`,
     xLabels,

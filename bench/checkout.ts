@@ -138,7 +138,8 @@ try {
   printResult(result);
   const chart = options.chart && path.resolve(projectRoot, options.chart);
   const written = await writeResult(result, path.join(projectRoot, "bench", "results"), chart);
-  console.log(`\nwritten: ${written.map((f) => path.relative(projectRoot, f)).join(", ")}`);
+  const shown = (file: string) => (file.startsWith(projectRoot) ? path.relative(projectRoot, file) : file);
+  console.log(`\nwritten: ${written.map(shown).join(", ")}`);
 } finally {
   await db.$disconnect();
   await connection.close();

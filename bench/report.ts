@@ -57,14 +57,14 @@ export function printResult(result: BenchResult, print: (line: string) => void =
     ["CPU per workflow (ms), all", ...cells((p) => cpu(p.cpuMsPerWorkflow.total)), ratioOf("cpuPerWorkflow")],
     ...GROUPS.filter(([g]) => table.some((p) => p.cpuMsPerWorkflow.byGroup[g] !== undefined)).map(([g, label]) => [
       label,
-      ...cells((p) => cpu(p.cpuMsPerWorkflow.byGroup[g])),
+      ...cells((p) => (p.cpuMsPerWorkflow.byGroup[g] === undefined ? "" : cpu(p.cpuMsPerWorkflow.byGroup[g]))),
       "",
     ]),
     ["history events (own, sampled)", ...cells((p) => range(p.historyEvents)), ""],
     ["workflows started per workflow", ...cells((p) => p.started.perWorkflow.toFixed(2)), ""],
     ["history events, all started", ...cells((p) => p.started.eventsPerWorkflow.toFixed(1)), ""],
     ...memoryNames(table).map((name) => [
-      `RSS ${name} (MiB)`,
+      `RSS ${name === "service" ? "worker + API" : name} (MiB)`,
       ...cells((p) => (p.memoryMiB[name] ? `${mib(p.memoryMiB[name].before)} → ${mib(p.memoryMiB[name].after)}` : "")),
       "",
     ]),
@@ -113,7 +113,7 @@ export function printResult(result: BenchResult, print: (line: string) => void =
     const m = result.memory;
     print(
       `\nWorker memory (the service's process): ${mib(m.warmMiB)} MiB warm, ${mib(m.afterMiB)} MiB after ${m.checkouts} more checkouts ` +
-        `(${(m.checkouts / m.cacheSize).toFixed(1)}× a cache of ${m.cacheSize})`,
+        `(${multiple(m.checkouts / m.cacheSize)} a cache of ${m.cacheSize})`,
     );
   }
 }
@@ -181,6 +181,7 @@ export function columns(rows: string[][], left = 1): string {
 }
 
 const finite = (v: number | undefined, f: (v: number) => string) => (v !== undefined && Number.isFinite(v) ? f(v) : "n/a");
+const multiple = (v: number) => `${v < 1 ? v.toPrecision(2) : v.toFixed(1)}×`;
 const times = (v: number) => finite(v, (x) => `${x.toFixed(2)}×`);
 const rate = (v: number) => finite(v, (x) => x.toFixed(x < 10 ? 2 : 1));
 const ms = (v: number) => finite(v, (x) => String(Math.round(x)));

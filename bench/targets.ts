@@ -107,6 +107,6 @@ function memoryRow(memory: MemoryCheck | undefined): TargetRow {
   const multiple = memory.checkouts / memory.cacheSize;
   const measured = `${change >= 0 ? "+" : ""}${(change * 100).toFixed(1)}% (${Math.round(memory.warmMiB)} → ${Math.round(
     memory.afterMiB,
-  )} MiB after ${memory.checkouts} checkouts, ${multiple.toFixed(1)}× a cache of ${memory.cacheSize})`;
+  )} MiB after ${memory.checkouts} checkouts, ${multiple < 1 ? multiple.toPrecision(2) : multiple.toFixed(1)}× a cache of ${memory.cacheSize})`;
   return { ...row, measured, met: multiple >= 10 ? check(change, (c) => Math.abs(c) <= 0.1) : undefined };
 }
