@@ -104,6 +104,7 @@ try {
 
   const ratios = compare(checkout, bares);
   const result: BenchResult = {
+    command: commandLine(),
     startedAt,
     finishedAt: new Date().toISOString(),
     machine: {
@@ -159,4 +160,13 @@ async function workerCache(): Promise<{ size: number; source: string }> {
     options.maxCachedWorkflows = undefined;
   }
   return { size: sdkDefaultMaxCachedWorkflows(), source: "the SDK's default for this heap" };
+}
+
+/** `npm run bench` with the options it was given, as a label for its figures. */
+function commandLine(): string {
+  const given = Object.entries(process.env)
+    .filter(([name]) => name.startsWith("BENCH_") || name === "WORKER_MAX_CACHED_WORKFLOWS")
+    .map(([name, value]) => `${name}=${(value ?? "").replace(/\/\/[^@/]*@/, "//***@")}`)
+    .sort();
+  return [...given, "npm run bench"].join(" ");
 }

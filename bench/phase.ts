@@ -23,8 +23,12 @@ export interface PhaseSpec {
 
 export interface PhaseResult extends PhaseSpec {
   seconds: number;
-  /** Workflows ended per second. */
+  /** Workflows completed per second. */
   throughput: number;
+  /** Workflows that did not complete (left out of the latencies and the throughput), with the first reason. */
+  failed: { count: number; first?: string };
+  /** POSTs retried after a 503, a 429 or no answer. */
+  postRetries: number;
   latencyMs: Summary;
   postMs?: Summary;
   archiveLagMs?: Summary;
@@ -80,6 +84,8 @@ export async function runPhase(ctx: BenchContext, spec: PhaseSpec): Promise<Phas
   const memoryAfter = await memory();
   const to = new Date();
   const workflowIds = load.timed.map((t) => t.workflowId);
+  const completed = load.timed.filter((t) => t.failure === undefined);
+  const failures = load.timed.filter((t) => t.failure !== undefined);
   const started = await startedWorkflows(client, taskQueue, from, to);
   const perWorkflowMs = (ticks: number) => (ticks / CLOCK_TICKS / spec.count) * 1000;
   const byGroup = Object.fromEntries(
@@ -88,8 +94,10 @@ export async function runPhase(ctx: BenchContext, spec: PhaseSpec): Promise<Phas
   return {
     ...spec,
     seconds: load.seconds,
-    throughput: spec.count / load.seconds,
-    latencyMs: summarize(load.timed.map((t) => t.latencyMs)),
+    throughput: completed.length / load.seconds,
+    failed: { count: failures.length, first: failures[0]?.failure },
+    postRetries: load.timed.reduce((sum, t) => sum + (t.retries ?? 0), 0),
+    latencyMs: summarize(completed.map((t) => t.latencyMs)),
     ...(spec.kind === "checkout"
       ? {
           postMs: summarize(load.timed.map((t) => t.postMs ?? Number.NaN)),
@@ -97,7 +105,10 @@ export async function runPhase(ctx: BenchContext, spec: PhaseSpec): Promise<Phas
         }
       : {}),
     cpuMsPerWorkflow: { total: Object.values(byGroup).reduce((a, b) => a + b, 0), byGroup },
-    historyEvents: await sampleHistoryEvents(client, workflowIds),
+    historyEvents: await sampleHistoryEvents(
+      client,
+      completed.map((t) => t.workflowId),
+    ),
     started: { ...started, perWorkflow: started.total / spec.count, eventsPerWorkflow: started.historyEvents / spec.count },
     memoryMiB: Object.fromEntries(
       Object.keys(memoryAfter).map((name) => [name, { before: memoryBefore[name] ?? Number.NaN, after: memoryAfter[name] }]),

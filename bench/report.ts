@@ -8,6 +8,8 @@ import type { PhaseResult } from "./phase.ts";
 import type { MemoryCheck, Ratios, TargetRow } from "./targets.ts";
 
 export interface BenchResult {
+  /** The command with the options it was given (a database URL's password left out). */
+  command: string;
   startedAt: string;
   finishedAt: string;
   machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; loadAverage: { start: number[]; end: number[] } };
@@ -41,8 +43,9 @@ const GROUPS: Array<[string, string]> = [
 export function printResult(result: BenchResult, print: (line: string) => void = console.log): void {
   const { table, settings } = result;
   const checkout = table.find((p) => p.kind === "checkout" && p.workers === 1);
+  print(`\n${result.command}`);
   print(
-    `\n${settings.checkouts} workflows per phase, ${settings.concurrency} in flight; Temporal: ${settings.temporal}, ` +
+    `${settings.checkouts} workflows per phase, ${settings.concurrency} in flight; Temporal: ${settings.temporal}, ` +
       `PostgreSQL: ${settings.postgres}; worker cache ${settings.workerCache.size} (${settings.workerCache.source}); ` +
       `${result.machine.cpus} CPUs, load average ${result.machine.loadAverage.start[0].toFixed(1)} at the start\n`,
   );
@@ -71,8 +74,15 @@ export function printResult(result: BenchResult, print: (line: string) => void =
     ["POST /checkouts answer p50/p99", ...cells((p) => (p.postMs ? `${ms(p.postMs.p50)}/${ms(p.postMs.p99)}` : "")), ""],
     ["close to archive record p50", ...cells((p) => (p.archiveLagMs?.n ? ms(p.archiveLagMs.p50) : "")), ""],
   ];
+  if (table.some((p) => p.failed.count || p.postRetries)) {
+    rows.push(["did not complete", ...cells((p) => String(p.failed.count)), ""]);
+    rows.push(["POSTs retried (503, 429)", ...cells((p) => (p.kind === "checkout" ? String(p.postRetries) : "")), ""]);
+  }
   print(columns(rows));
   if (checkout) print(`\nstarted in the checkout phase: ${types(checkout)}`);
+  for (const p of [...table, ...result.sweep.flatMap((s) => [s.bare, s.checkout])].filter((p) => p.failed.count)) {
+    print(`${p.label} at ${p.concurrency}: ${p.failed.count} did not complete, the first: ${p.failed.first}`);
+  }
   const unsettled = table.filter((p) => !p.settled).map((p) => p.label);
   if (unsettled.length) print(`some workflows still ran when the bench stopped waiting after: ${unsettled.join(", ")}`);
 

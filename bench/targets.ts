@@ -1,7 +1,7 @@
 // Issue #13's targets, measured in the same run: the checkout against the mean of the bare runs
 // before and after it. Information for the reader: the bench never fails on them.
 import type { PhaseResult } from "./phase.ts";
-import { mean, ratio } from "./stats.ts";
+import { mean, median, ratio } from "./stats.ts";
 
 export interface Ratios {
   throughput: number;
@@ -66,7 +66,13 @@ const times = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : "n/a");
 const check = (value: number, ok: (v: number) => boolean) => (Number.isFinite(value) ? ok(value) : undefined);
 
 export function evaluateTargets({ ratios, checkoutHistoryEvents, workflowsPerCheckout, memory }: TargetInput): TargetRow[] {
-  const mostEvents = checkoutHistoryEvents.length ? Math.max(...checkoutHistoryEvents) : Number.NaN;
+  // The median of the sample: under load a run may have a workflow task time out and retried,
+  // which adds events that the checkout's own code did not ask for; the range shows them.
+  const events = median(checkoutHistoryEvents);
+  const spread =
+    checkoutHistoryEvents.length > 1
+      ? ` (${Math.min(...checkoutHistoryEvents)}–${Math.max(...checkoutHistoryEvents)} in ${checkoutHistoryEvents.length} sampled)`
+      : "";
   const rows: TargetRow[] = [
     {
       name: "throughput",
@@ -85,8 +91,8 @@ export function evaluateTargets({ ratios, checkoutHistoryEvents, workflowsPerChe
     {
       name: "history events, happy checkout",
       target: "≤ 23",
-      measured: Number.isFinite(mostEvents) ? String(mostEvents) : "n/a",
-      met: check(mostEvents, (n) => n <= 23),
+      measured: Number.isFinite(events) ? `${events}${spread}` : "n/a",
+      met: check(events, (n) => n <= 23),
     },
     {
       name: "workflows started per checkout",

@@ -36,6 +36,8 @@ const phase = (throughput: number, p50: number, p99: number, cpu: number): Phase
   workers: 1,
   seconds: 10 / throughput,
   throughput,
+  failed: { count: 0 },
+  postRetries: 0,
   latencyMs: { p50, p95: p99, p99, max: p99, n: 10 },
   cpuMsPerWorkflow: { total: cpu, byGroup: {} },
   historyEvents: [],
