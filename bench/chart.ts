@@ -8,8 +8,9 @@ export interface ChartPoint {
   checkout: { throughput: number; p99Ms: number };
 }
 
+const TITLE = "npm run bench: bare workflow vs checkout, by concurrency";
 const WIDTH = 960;
-const HEIGHT = 420;
+const HEIGHT = 450;
 const PANEL = { width: 360, height: 250, top: 100 };
 const LEFTS = [90, 560];
 const SERIES = [
@@ -17,7 +18,8 @@ const SERIES = [
   { key: "checkout", label: "checkout through the API", color: "#d95f02", dash: "" },
 ] as const;
 
-export function renderChart(points: readonly ChartPoint[], caption: string): string {
+/** `caption`: lines under the chart (what was measured, where, when). */
+export function renderChart(points: readonly ChartPoint[], caption: readonly string[]): string {
   const sorted = [...points].sort((a, b) => a.concurrency - b.concurrency);
   const x = (i: number) => (sorted.length === 1 ? PANEL.width / 2 : 20 + (i * (PANEL.width - 40)) / (sorted.length - 1));
   const throughputMax = Math.max(...sorted.flatMap((p) => [p.bare.throughput, p.checkout.throughput]).filter(Number.isFinite), 0);
@@ -54,12 +56,15 @@ export function renderChart(points: readonly ChartPoint[], caption: string): str
       `<circle cx="14" cy="0" r="3.5" fill="${s.color}"/><text x="36" y="4">${xml(s.label)}</text></g>`,
   ).join("");
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12" role="img">`,
+    `<title>${xml(`${TITLE}: throughput and p99 against concurrency. ${caption.join("; ")}`)}</title>`,
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="#fff"/>`,
-    `<text x="${LEFTS[0]}" y="26" font-size="15" font-weight="bold">npm run bench: bare workflow vs checkout, by concurrency</text>`,
+    `<text x="${LEFTS[0]}" y="26" font-size="15" font-weight="bold">${TITLE}</text>`,
     legend,
     ...panels,
-    `<text x="${LEFTS[0]}" y="${HEIGHT - 14}" fill="#555">${xml(caption)}</text>`,
+    ...caption.map(
+      (line, i) => `<text x="${LEFTS[0]}" y="${HEIGHT - 12 - 16 * (caption.length - 1 - i)}" fill="#555">${xml(line)}</text>`,
+    ),
     "</svg>",
     "",
   ].join("\n");

@@ -5,8 +5,9 @@
 // checkout again with BENCH_WORKERS worker processes when that is above 1, and the bare workflow
 // again; then the sweep over BENCH_SWEEP for the chart, and BENCH_MEMORY's phase. Prints each
 // phase's figures, the ratios to the mean of the two bare runs and issue #13's targets; writes
-// bench/results/<time>.json, latest.json and the chart (BENCH_CHART, docs/bench.svg). Numbers, not
-// verdicts: nothing here fails on a speed. Every option is in bench/options.ts.
+// bench/results/<time>.json, latest.json and the chart (BENCH_CHART, docs/bench.svg; BENCH_REDRAW
+// draws it again from a result file, nothing run). Numbers, not verdicts: nothing here fails on a
+// speed. Every option is in bench/options.ts.
 import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -20,12 +21,18 @@ import { createDb } from "../prisma/client.ts";
 import { connectClient } from "../wiring.ts";
 import { loadBenchOptions, sdkDefaultMaxCachedWorkflows } from "./options.ts";
 import { type BenchContext, type PhaseResult, type PhaseSpec, runPhase } from "./phase.ts";
-import { type BenchResult, printResult, writeResult } from "./report.ts";
+import { type BenchResult, printResult, redraw, writeResult } from "./report.ts";
 import { startStack } from "./stack.ts";
 import { compare, evaluateTargets, type MemoryCheck } from "./targets.ts";
 
 const options = loadBenchOptions();
 const log = (line: string) => console.error(`[bench] ${line}`);
+if (options.redraw) {
+  const chart = path.resolve(projectRoot, options.chart ?? "docs/bench.svg");
+  await redraw(path.resolve(projectRoot, options.redraw), chart);
+  console.log(`drew ${path.relative(projectRoot, chart)} again from ${options.redraw}`);
+  process.exit(0);
+}
 const startedAt = new Date().toISOString();
 const loadStart = os.loadavg();
 const cache = await workerCache();

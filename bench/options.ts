@@ -14,6 +14,7 @@
 //   BENCH_DATABASE_URL       a PostgreSQL of your own instead of the embedded one (a scratch database:
 //                            migrations are applied, the bench's checkouts stay in it)
 //   BENCH_CHART              where the sweep's SVG goes (docs/bench.svg; "off": only bench/results/)
+//   BENCH_REDRAW             a result file (docs/bench.json): only draws its chart again, to BENCH_CHART
 //   WORKER_MAX_CACHED_WORKFLOWS  the workers' sticky cache, passed to the service and the bare worker
 import v8 from "node:v8";
 
@@ -28,6 +29,7 @@ export interface BenchOptions {
   temporalAddress?: string;
   databaseUrl?: string;
   chart?: string;
+  redraw?: string;
   maxCachedWorkflows?: number;
 }
 
@@ -47,6 +49,7 @@ export function loadBenchOptions(env: Env = process.env): BenchOptions {
     temporalAddress: env.BENCH_TEMPORAL_ADDRESS || undefined,
     databaseUrl: env.BENCH_DATABASE_URL || undefined,
     chart: env.BENCH_CHART === "off" ? undefined : env.BENCH_CHART || "docs/bench.svg",
+    redraw: env.BENCH_REDRAW || undefined,
     maxCachedWorkflows: positive(env, "WORKER_MAX_CACHED_WORKFLOWS"),
   };
 }

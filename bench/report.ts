@@ -1,7 +1,7 @@
 // The bench's result: what is printed (the table with its ratios, the targets, the scale-out
 // comparison, the sweep, the memory check) and what is written (bench/results/<time>.json and
 // latest.json; the sweep's chart).
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { type ChartPoint, renderChart } from "./chart.ts";
 import type { PhaseResult } from "./phase.ts";
@@ -146,9 +146,12 @@ export async function writeResult(result: BenchResult, resultsDir: string, chart
       await mkdir(path.dirname(file), { recursive: true });
       await writeFile(file, svg);
     }
-    // The figures the committed chart was drawn from, beside it.
-    if (chartPath) await writeFile(`${chartPath.replace(/\.svg$/, "")}.json`, json);
     written.push(...charts);
+    // The figures the committed chart was drawn from, beside it.
+    if (chartPath) {
+      written.push(`${chartPath.replace(/\.svg$/, "")}.json`);
+      await writeFile(written[written.length - 1], json);
+    }
   }
   return written;
 }
@@ -161,9 +164,18 @@ export function chartPoints(result: BenchResult): ChartPoint[] {
   }));
 }
 
-function chartCaption({ startedAt, machine, sweep }: BenchResult): string {
+export function chartCaption({ command, startedAt, machine, sweep }: BenchResult): string[] {
   const counts = sweep.map((s) => s.checkout.count).join("/");
-  return `${startedAt.slice(0, 10)}, ${machine.cpus} CPUs (${machine.cpuModel}), ${counts} workflows per point, one worker; start to end of each workflow`;
+  return [
+    `${command}, ${startedAt.slice(0, 10)}: ${machine.cpus} CPUs, load average ${machine.loadAverage.start[0].toFixed(1)} at the start`,
+    `${counts} workflows per point, one worker; p99 of each workflow from its start to its result`,
+  ];
+}
+
+/** The chart again from a result file (BENCH_REDRAW), after a change to the drawing: the figures stay those measured. */
+export async function redraw(resultFile: string, chartPath: string): Promise<void> {
+  const result = JSON.parse(await readFile(resultFile, "utf8")) as BenchResult;
+  await writeFile(chartPath, renderChart(chartPoints(result), chartCaption(result)));
 }
 
 function memoryNames(table: PhaseResult[]): string[] {

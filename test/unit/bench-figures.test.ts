@@ -119,26 +119,27 @@ describe("the chart", () => {
     expect(logDecades([100])).toEqual([2, 3]);
   });
 
-  it("draws both series in both panels, with no NaN, and escapes its caption", () => {
+  it("draws both series in both panels, with no NaN, and escapes its caption lines", () => {
     const svg = renderChart(
       [1, 8, 32, 128].map((concurrency, i) => ({
         concurrency,
         bare: { throughput: 5 * (i + 1), p99Ms: 100 * (i + 1) },
         checkout: { throughput: 1 + i / 10, p99Ms: 1000 * (i + 1) },
       })),
-      "a <caption> & more",
+      ["a <caption> & more", "a second line"],
     );
     expect(svg.startsWith("<svg")).toBe(true);
     expect(svg.match(/<polyline/g)).toHaveLength(4);
     expect(svg.match(/<circle[^>]*r="3.5"[^>]*><title>/g)).toHaveLength(16);
     expect(svg).not.toContain("NaN");
-    expect(svg).toContain("a &lt;caption&gt; &amp; more");
+    expect(svg).toContain(">a &lt;caption&gt; &amp; more</text>");
+    expect(svg).toContain(">a second line</text>");
   });
 
   it("leaves out what was not measured", () => {
     const svg = renderChart(
       [{ concurrency: 1, bare: { throughput: 5, p99Ms: Number.NaN }, checkout: { throughput: 1, p99Ms: 900 } }],
-      "",
+      [],
     );
     expect(svg).not.toContain("NaN");
   });
