@@ -66,13 +66,11 @@ const times = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : "n/a");
 const check = (value: number, ok: (v: number) => boolean) => (Number.isFinite(value) ? ok(value) : undefined);
 
 export function evaluateTargets({ ratios, checkoutHistoryEvents, workflowsPerCheckout, memory }: TargetInput): TargetRow[] {
-  // The median of the sample: under load a run may have a workflow task time out and retried,
-  // which adds events that the checkout's own code did not ask for; the range shows them.
+  // The median of the sample: under load a workflow task may time out and run again, which adds
+  // events that the checkout's own code did not ask for; the range shows them.
   const events = median(checkoutHistoryEvents);
-  const spread =
-    checkoutHistoryEvents.length > 1
-      ? ` (${Math.min(...checkoutHistoryEvents)}–${Math.max(...checkoutHistoryEvents)} in ${checkoutHistoryEvents.length} sampled)`
-      : "";
+  const [least, most, n] = [Math.min(...checkoutHistoryEvents), Math.max(...checkoutHistoryEvents), checkoutHistoryEvents.length];
+  const spread = n < 2 ? "" : least === most ? ` (all ${n} sampled)` : ` (${least}–${most} in ${n} sampled)`;
   const rows: TargetRow[] = [
     {
       name: "throughput",
