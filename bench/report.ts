@@ -79,6 +79,12 @@ export function printResult(result: BenchResult, print: (line: string) => void =
     rows.push(["POSTs retried (503, 429)", ...cells((p) => (p.kind === "checkout" ? String(p.postRetries) : "")), ""]);
   }
   print(columns(rows));
+  const external = [settings.temporal === "external" && "the Temporal server", settings.postgres === "external" && "PostgreSQL"];
+  if (external.some(Boolean)) {
+    print(
+      `\nCPU: ${external.filter(Boolean).join(" and ")} not measured (external): the ratios are of the processes the bench started`,
+    );
+  }
   if (checkout) print(`\nstarted in the checkout phase: ${types(checkout)}`);
   for (const p of [...table, ...result.sweep.flatMap((s) => [s.bare, s.checkout])].filter((p) => p.failed.count)) {
     print(`${p.label} at ${p.concurrency}: ${p.failed.count} did not complete, the first: ${p.failed.first}`);
