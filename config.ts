@@ -19,7 +19,16 @@ export interface Config {
   host: string;
   port: number;
   dataDir: string;
-  temporal: { address?: string; namespace: string; taskQueue: string; uiUrl?: string; devPort: number; devUiPort: number };
+  temporal: {
+    address?: string;
+    namespace: string;
+    taskQueue: string;
+    uiUrl?: string;
+    devPort: number;
+    devUiPort: number;
+    /** `npm start`'s dev server only (TEMPORAL_DEV_SQLITE_PRAGMAS). */
+    devSqlitePragmas: string[];
+  };
   databaseUrl?: string;
   embeddedPostgresPort: number;
   smtpUrl?: string;
@@ -54,6 +63,8 @@ export interface Config {
    * `windowSeconds` hold their new checkouts for `holdSeconds` (429). 0 failures turns it off.
    */
   risk: RiskPolicy;
+  /** The archiving schedule (archive/schedule.ts): how often it runs, and how many runs one activity copies at most. */
+  archive: { intervalSeconds: number; batchSize: number };
   /** How payloads are encrypted (codec/): see PayloadEncryption. */
   payloadEncryption: PayloadEncryption;
   /**
@@ -66,6 +77,8 @@ export interface Config {
   webhooks: WebhookSettings;
   /** Where `npm run worker` answers health checks (200 while it polls); off when absent. */
   workerHealthPort?: number;
+  /** The worker's slots and sticky cache; absent values take the SDK's defaults. */
+  workerTuning: WorkerTuning;
   /** The whole environment, for the payment providers' own variables (providers/). */
   env: Env;
 }
@@ -126,8 +139,23 @@ export interface WebhookSettings {
   fanoutBatchSize: number;
 }
 
+/** Worker options the README's "Worker tuning" section explains (WORKER_* variables). */
+export interface WorkerTuning {
+  maxCachedWorkflows?: number;
+  maxConcurrentWorkflowTaskExecutions?: number;
+  maxConcurrentActivityTaskExecutions?: number;
+  maxConcurrentLocalActivityExecutions?: number;
+}
+
+/** Runs one archiving activity copies at most: a few minutes of work, well inside its timeout. */
+export const MAX_ARCHIVE_BATCH_SIZE = 1000;
+
 /** Temporal refuses a workflow more than 2,000 activities in flight: a batch stays well under it. */
 export const MAX_FANOUT_BATCH_SIZE = 1000;
+
+function optionalInt(env: Env, name: string, min: number, max: number): number | undefined {
+  return env[name] === undefined || env[name] === "" ? undefined : int(env, name, min, min, max);
+}
 
 function int(env: Env, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const raw = env[name];
@@ -229,6 +257,7 @@ export function loadConfig(env: Env = process.env, { embedded = false }: LoadOpt
       uiUrl: url(env, "TEMPORAL_UI_URL"),
       devPort: int(env, "TEMPORAL_DEV_PORT", 7233, 1, 65535),
       devUiPort: int(env, "TEMPORAL_DEV_UI_PORT", 8233, 1, 65535),
+      devSqlitePragmas: sqlitePragmas(env, "TEMPORAL_DEV_SQLITE_PRAGMAS", ["journal_mode=wal", "synchronous=normal"]),
     },
     databaseUrl: url(env, "DATABASE_URL", ["postgresql", "postgres"]),
     embeddedPostgresPort: int(env, "EMBEDDED_POSTGRES_PORT", 54329, 1, 65535),
@@ -269,6 +298,10 @@ export function loadConfig(env: Env = process.env, { embedded = false }: LoadOpt
       windowSeconds: int(env, "RISK_WINDOW_SECONDS", 3600, 1),
       holdSeconds: int(env, "RISK_HOLD_SECONDS", 900, 1),
     },
+    archive: {
+      intervalSeconds: int(env, "ARCHIVE_INTERVAL_SECONDS", 60, 1, 24 * 3600),
+      batchSize: int(env, "ARCHIVE_BATCH_SIZE", 200, 1, MAX_ARCHIVE_BATCH_SIZE),
+    },
     payloadEncryption: loadPayloadEncryption(env),
     codecServer: {
       token: codecToken(env, "CODEC_SERVER_TOKEN"),
@@ -285,8 +318,29 @@ export function loadConfig(env: Env = process.env, { embedded = false }: LoadOpt
       fanoutBatchSize: int(env, "WEBHOOK_FANOUT_BATCH_SIZE", 100, 1, MAX_FANOUT_BATCH_SIZE),
     },
     workerHealthPort: env.WORKER_HEALTH_PORT ? int(env, "WORKER_HEALTH_PORT", 0, 1, 65535) : undefined,
+    workerTuning: {
+      maxCachedWorkflows: optionalInt(env, "WORKER_MAX_CACHED_WORKFLOWS", 0, 1_000_000),
+      // The SDK refuses fewer than 2 workflow task slots while it caches workflows.
+      maxConcurrentWorkflowTaskExecutions: optionalInt(env, "WORKER_MAX_CONCURRENT_WORKFLOW_TASKS", 2, 10_000),
+      maxConcurrentActivityTaskExecutions: optionalInt(env, "WORKER_MAX_CONCURRENT_ACTIVITIES", 1, 100_000),
+      maxConcurrentLocalActivityExecutions: optionalInt(env, "WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES", 1, 100_000),
+    },
     env,
   };
+}
+
+/** Comma-separated `name=value` SQLite pragmas; "none" for the server's own defaults. */
+function sqlitePragmas(env: Env, name: string, fallback: string[]): string[] {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === "") return fallback;
+  if (raw === "none") return [];
+  return raw.split(",").map((entry) => {
+    const pragma = entry.trim();
+    if (!/^[a-z_]+=[A-Za-z0-9_-]+$/.test(pragma)) {
+      throw new ConfigError(`${name} must be comma-separated pragmas like journal_mode=wal, or "none"; "${pragma}" is not one`);
+    }
+    return pragma;
+  });
 }
 
 /**

@@ -19,7 +19,7 @@ import { dataFolderSecretKey } from "./infra/webhook-secret-key.ts";
 import { developmentKeysFile, ensureDevelopmentKeys } from "./merchants/development-keys.ts";
 import { createDb } from "./prisma/client.ts";
 import { applyMigrations } from "./prisma/migrations.ts";
-import { connectClient, registerSearchAttributes, Shutdown, startWorker } from "./wiring.ts";
+import { connectClient, ensureBackgroundWorkflows, registerSearchAttributes, Shutdown, startWorker } from "./wiring.ts";
 
 const log = (line: string) => console.log(`[checkout] ${line}`);
 const shutdown = new Shutdown((line) => console.error(`[checkout] ${line}`));
@@ -71,6 +71,7 @@ async function main() {
       uiPort: config.temporal.devUiPort,
       namespace: config.temporal.namespace,
       dbFile: path.join(config.dataDir, "temporal", "dev.sqlite"),
+      sqlitePragmas: config.temporal.devSqlitePragmas,
       codecEndpoint: codecServer?.uiEndpoint,
       log,
     });
@@ -110,6 +111,7 @@ async function main() {
   shutdown.add("Temporal client", temporal.close);
   // The dev server got them as flags; a server of your own (TEMPORAL_ADDRESS) gets them here.
   if (config.temporal.address) await registerSearchAttributes(temporal.connection, target.namespace, log);
+  await ensureBackgroundWorkflows(temporal.client, config, log);
 
   // An embedded database is a development one: it gets a development merchant's keys.
   const keys = config.databaseUrl ? undefined : await ensureDevelopmentKeys(db, config.dataDir);

@@ -1,7 +1,8 @@
 // The one place where the processes are wired: every entry point (npm start, npm run worker,
 // npm run api, the CLI, the tests, the bench) connects to Temporal, registers the search
-// attributes, builds the worker and stops things through here. The data converter (every payload
-// encrypted, codec/), TLS or metrics for the Temporal connection are added here once, for all of them.
+// attributes and the background workflows, builds the worker and stops things through here. The
+// data converter (every payload encrypted, codec/), TLS or metrics for the Temporal connection are
+// added here once, for all of them.
 import { fileURLToPath } from "node:url";
 import { Client, Connection } from "@temporalio/client";
 import type { DataConverter, PayloadCodec } from "@temporalio/common";
@@ -9,7 +10,9 @@ import { NativeConnection, Worker, type WorkerOptions } from "@temporalio/worker
 import { createNatsPublisher, natsSecurity } from "./activities/broker.ts";
 import { type ActivityDeps, createActivities } from "./activities/index.ts";
 import { smtpSender } from "./activities/smtp-sender.ts";
+import { ensureArchiveSchedule } from "./archive/schedule.ts";
 import { type Config, required } from "./config.ts";
+import { ensureEventRelay } from "./infra/background-workflows.ts";
 import { ensureSearchAttributes } from "./infra/search-attributes.ts";
 import { temporalSecurity } from "./infra/temporal-tls.ts";
 import { createDb } from "./prisma/client.ts";
@@ -71,6 +74,20 @@ export async function registerSearchAttributes(connection: Connection, namespace
   } catch (err) {
     log(`could not register search attributes (${(err as Error).message}); register them as the README says`);
   }
+}
+
+/**
+ * The background workflows the service needs running, made sure of at every start (the worker,
+ * `npm start`, the test stack), for the task queue's workers to run: the relay that hands out the
+ * events in the outbox (infra/background-workflows.ts), and the schedule that archives closed
+ * checkouts. Idempotent; a failure is fatal, since without them events would not go out and closed
+ * histories would not outlive the retention.
+ */
+export async function ensureBackgroundWorkflows(client: Client, config: Config, log: (line: string) => void = () => {}) {
+  const { taskQueue } = config.temporal;
+  await ensureEventRelay(client, taskQueue);
+  const archive = await ensureArchiveSchedule(client, { taskQueue, ...config.archive });
+  if (archive !== "unchanged") log(`archiving schedule ${archive}: every ${config.archive.intervalSeconds} s on "${taskQueue}"`);
 }
 
 export interface ActivityEndpoints {
@@ -136,6 +153,7 @@ export async function startWorker(setup: WorkerSetup): Promise<RunningWorker> {
     // The activities' Context.current().client gets it too (the archiver reads histories with it).
     dataConverter: dataConverter(setup.target.codec),
     activities: createActivities(deps),
+    ...definedOnly(setup.config.workerTuning),
     ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath }),
   });
   const running = worker.run();
@@ -184,4 +202,9 @@ export class Shutdown {
       await stop().catch((err) => this.log(`stopping ${name}: ${(err as Error).message}`));
     }
   }
+}
+
+/** Leaves out unset options, so that the SDK's defaults apply. */
+function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

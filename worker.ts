@@ -1,12 +1,13 @@
 // `npm run worker`: polls the checkout task queue against TEMPORAL_ADDRESS, DATABASE_URL and
 // SMTP_URL (npm start runs the same worker inside the embedded stack). Registers the search
-// attributes, answers health checks on WORKER_HEALTH_PORT, stops gracefully on SIGINT/SIGTERM,
-// and exits 1 with the reason on a fatal error, for its supervisor to restart it.
+// attributes and the archiving schedule, answers health checks on WORKER_HEALTH_PORT, stops
+// gracefully on SIGINT/SIGTERM, and exits 1 with the reason on a fatal error, for its supervisor
+// to restart it.
 import { createServer } from "node:http";
 import { pathToFileURL } from "node:url";
 import { loadPayloadCodec } from "./codec/settings.ts";
 import { loadConfig, required } from "./config.ts";
-import { connectClient, registerSearchAttributes, startWorker } from "./wiring.ts";
+import { connectClient, ensureBackgroundWorkflows, registerSearchAttributes, startWorker } from "./wiring.ts";
 
 async function main() {
   const config = loadConfig();
@@ -21,7 +22,7 @@ async function main() {
   required(config.webhooks.secretKey, "WEBHOOK_SECRET_KEY");
   const admin = await connectClient(target);
   await registerSearchAttributes(admin.connection, target.namespace, console.log);
-  await admin.close();
+  await ensureBackgroundWorkflows(admin.client, config, console.log).finally(() => admin.close());
 
   const { worker, running, stop } = await startWorker({ config, target, taskQueue: config.temporal.taskQueue, endpoints });
   console.log(`worker polling task queue "${config.temporal.taskQueue}" on ${target.address}`);

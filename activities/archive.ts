@@ -1,13 +1,15 @@
-// Copies a closed run's history into the archive (archive/chain.ts), its payloads decrypted with
-// the worker's codec (codec/history.ts) and then its secrets removed (archive/redact.ts). Started by workflows/archive.ts just before the run closes: until it has
-// closed, this fails with RunNotClosedYet and Temporal retries it a moment later.
+// The archive's two activities, one copy (archive/copy-run.ts) behind both:
+// - archiveHistory: a run's own archiver (workflows/archive.ts), started by the run just before it
+//   closes (checkouts started before the schedule, `npx checkout archive`): until the run has
+//   closed it fails with RunNotClosedYet and Temporal retries it a moment later.
+// - archiveNextBatch: the schedule's batch (workflows/archive-batch.ts, archive/batch.ts), which
+//   finds the closed runs the archive lacks itself.
 import { Context } from "@temporalio/activity";
 import { ApplicationFailure, WorkflowNotFoundError } from "@temporalio/common";
-import { appendToArchive } from "../archive/chain.ts";
-import { historyToText } from "../archive/history-json.ts";
-import { redactHistory } from "../archive/redact.ts";
-import { fetchDecodedHistory } from "../codec/history.ts";
+import { archiveClosedBatch, type BatchOutcome } from "../archive/batch.ts";
+import { copyRunToArchive } from "../archive/copy-run.ts";
 import type { Db } from "../prisma/client.ts";
+import { whileHeartbeating } from "./heartbeat.ts";
 
 export interface ArchiveTarget {
   workflowId: string;
@@ -20,31 +22,45 @@ export interface ArchivedRecord {
   hash: string;
 }
 
+export interface BatchRequest {
+  taskQueue: string;
+  batchSize: number;
+}
+
 export function archiveActivities(db: Db) {
   return {
     async archiveHistory({ workflowId, runId, checkoutId }: ArchiveTarget): Promise<ArchivedRecord> {
       const client = Context.current().client;
-      const handle = client.workflow.getHandle(workflowId, runId);
-      const description = await handle.describe().catch((err) => {
-        if (err instanceof WorkflowNotFoundError)
-          throw ApplicationFailure.nonRetryable(`${workflowId} run ${runId} was deleted before it could be archived`, "RunGone");
-        throw err;
-      });
+      const description = await client.workflow
+        .getHandle(workflowId, runId)
+        .describe()
+        .catch((err) => {
+          if (err instanceof WorkflowNotFoundError)
+            throw ApplicationFailure.nonRetryable(
+              `${workflowId} run ${runId} was deleted before it could be archived`,
+              "RunGone",
+            );
+          throw err;
+        });
       if (description.status.name === "RUNNING" || !description.closeTime) {
         throw ApplicationFailure.retryable(`${workflowId} has not closed yet`, "RunNotClosedYet");
       }
-      // Decrypted first: the redaction reads the JSON payloads, and the archive outlives any key.
-      const history = redactHistory(historyToText(await fetchDecodedHistory(client, workflowId, runId)));
-      const record = await appendToArchive(db, {
+      const { type: workflowType, status, closeTime } = description;
+      const record = await copyRunToArchive(client, db, {
         workflowId,
         runId,
         checkoutId,
-        workflowType: description.type,
-        status: description.status.name,
-        closedAt: description.closeTime,
-        history,
+        workflowType,
+        status: status.name,
+        closeTime,
       });
       return { seq: record.seq, hash: record.hash };
+    },
+
+    async archiveNextBatch({ taskQueue, batchSize }: BatchRequest): Promise<BatchOutcome> {
+      const { client, log } = Context.current();
+      // Heartbeats while it lists and copies: a worker that dies mid-batch is noticed in seconds.
+      return whileHeartbeating(() => archiveClosedBatch(client, db, { taskQueue, batchSize, log: (line) => log.warn(line) }));
     },
   };
 }

@@ -72,7 +72,15 @@ export function eventActivities(db: Db, settings: DeliverySettings, publisher?: 
     const id = eventId(input.sourceWorkflowId, input.type);
     const row = await db.event.upsert({
       where: { id },
-      create: { id, type: input.type, checkoutId: input.checkoutId, data: input.data as PrismaTypes.InputJsonValue },
+      // Dispatched by the workflow that stores it, not by the outbox relay.
+      create: {
+        id,
+        type: input.type,
+        checkoutId: input.checkoutId,
+        data: input.data as PrismaTypes.InputJsonValue,
+        sourceWorkflowId: input.sourceWorkflowId,
+        dispatchedAt: new Date(),
+      },
       update: {},
     });
     return {

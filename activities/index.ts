@@ -7,6 +7,7 @@ import { archiveActivities } from "./archive.ts";
 import { type DeliverySettings, type EventPublisher, eventActivities } from "./events.ts";
 import { type Mailer, notificationActivities } from "./notifications.ts";
 import { orderActivities } from "./orders.ts";
+import { outboxActivities } from "./outbox.ts";
 import { paymentActivities } from "./payments.ts";
 import { refundActivities } from "./refunds.ts";
 import { failFastOnRejectedWrites } from "./rejected-writes.ts";
@@ -27,8 +28,9 @@ export interface ActivityDeps {
 export function createActivities({ db, gateways, mailer, publisher, riskPolicy, webhooks }: ActivityDeps) {
   return failFastEverywhere({
     ...archiveActivities(db),
-    ...riskActivities(riskPolicy),
+    ...riskActivities(db, riskPolicy),
     ...eventActivities(db, webhooks, publisher),
+    ...outboxActivities(db, publisher),
     ...orderActivities(db),
     ...paymentActivities(db, gateways),
     ...refundActivities(db, gateways),

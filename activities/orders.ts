@@ -3,7 +3,8 @@
 import { DEFAULT_MERCHANT_ID } from "../merchants/merchants.ts";
 import { fromDb, lineTotal, orderTotal } from "../money/amounts.ts";
 import type { Db } from "../prisma/client.ts";
-import type { CheckoutInput, OrderSummary } from "../workflows/types.ts";
+import type { CheckoutInput, EventRequest, OrderSummary } from "../workflows/types.ts";
+import { withEvent } from "./outbox.ts";
 
 export function orderActivities(db: Db) {
   return {
@@ -45,25 +46,43 @@ export function orderActivities(db: Db) {
     },
 
     /** A cancelled or expired checkout: the order is cancelled and no charge stands. */
-    async cancelOrder({ checkoutId, reason }: { checkoutId: string; reason?: string }): Promise<void> {
-      await db.$transaction([
-        db.order.update({ where: { checkoutId }, data: { status: "CANCELLED" } }),
-        db.payment.updateMany({
+    async cancelOrder({
+      checkoutId,
+      reason,
+      event,
+    }: {
+      checkoutId: string;
+      reason?: string;
+      event?: EventRequest;
+    }): Promise<void> {
+      await withEvent(db, checkoutId, event, async (tx) => {
+        await tx.order.update({ where: { checkoutId }, data: { status: "CANCELLED" } });
+        await tx.payment.updateMany({
           where: { checkoutId, status: { not: "SUCCEEDED" } },
           data: { status: "CANCELLED", failureReason: reason ?? null },
-        }),
-      ]);
+        });
+      });
     },
 
     /** Compensation after a decline or a gateway that stayed down: no charge stands. */
-    async markPaymentFailed({ checkoutId, code, reason }: { checkoutId: string; code: string; reason: string }) {
-      await db.$transaction([
-        db.order.update({ where: { checkoutId }, data: { status: "PAYMENT_FAILED" } }),
-        db.payment.updateMany({
+    async markPaymentFailed({
+      checkoutId,
+      code,
+      reason,
+      event,
+    }: {
+      checkoutId: string;
+      code: string;
+      reason: string;
+      event?: EventRequest;
+    }) {
+      await withEvent(db, checkoutId, event, async (tx) => {
+        await tx.order.update({ where: { checkoutId }, data: { status: "PAYMENT_FAILED" } });
+        await tx.payment.updateMany({
           where: { checkoutId, status: { not: "SUCCEEDED" } },
           data: { status: "FAILED", failureCode: code, failureReason: reason, failedAt: new Date() },
-        }),
-      ]);
+        });
+      });
     },
   };
 }

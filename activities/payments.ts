@@ -9,8 +9,9 @@ import type { Db } from "../prisma/client.ts";
 import type { GatewayRegistry } from "../providers/registry.ts";
 import { type ChargeOutcome, GatewayRequestError, GatewayUnavailableError } from "../providers/types.ts";
 import { GATEWAY_OUTCOME_UNKNOWN, GATEWAY_REQUEST_REJECTED, PAYMENT_DECLINED } from "../workflows/definitions.ts";
-import type { CustomerAction, OrderSummary } from "../workflows/types.ts";
+import type { CustomerAction, EventRequest, OrderSummary } from "../workflows/types.ts";
 import { whileHeartbeating } from "./heartbeat.ts";
+import { withEvent } from "./outbox.ts";
 
 export interface PaymentRequest {
   checkoutId: string;
@@ -18,6 +19,8 @@ export interface PaymentRequest {
   /** `<workflowId>:payment` (or `…:payment:<provider>` for a fallback provider). */
   idempotencyKey: string;
   order: OrderSummary;
+  /** payment.succeeded, written in the transaction that records the success. */
+  eventOnSuccess?: EventRequest;
 }
 
 export interface InitiatePaymentInput extends PaymentRequest {
@@ -78,8 +81,8 @@ export function paymentActivities(db: Db, gateways: GatewayRegistry) {
     const { checkoutId, provider } = request;
     switch (outcome.status) {
       case "succeeded":
-        await db.$transaction([
-          db.payment.update({
+        await withEvent(db, checkoutId, request.eventOnSuccess, async (tx) => {
+          await tx.payment.update({
             where: { checkoutId },
             data: {
               status: "SUCCEEDED",
@@ -91,9 +94,9 @@ export function paymentActivities(db: Db, gateways: GatewayRegistry) {
               outcomeUnknownAt: null,
               succeededAt: new Date(),
             },
-          }),
-          db.order.update({ where: { checkoutId }, data: { status: "PAID" } }),
-        ]);
+          });
+          await tx.order.update({ where: { checkoutId }, data: { status: "PAID" } });
+        });
         return { status: "succeeded", provider, reference: outcome.reference, attempts: attempt };
       case "declined":
         await db.payment.update({

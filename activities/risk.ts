@@ -3,6 +3,7 @@
 // checkout once.
 import { Context } from "@temporalio/activity";
 import { DEFAULT_MERCHANT_ID } from "../merchants/merchants.ts";
+import type { Db } from "../prisma/client.ts";
 import type { customerRisk } from "../workflows/customer-risk.ts";
 import { customerRiskWorkflowId, paymentFailedSignal, searchAttributes } from "../workflows/definitions.ts";
 import type { PaymentFailureReport, RiskPolicy } from "../workflows/types.ts";
@@ -16,7 +17,7 @@ export interface PaymentFailureInput {
   reason: string;
 }
 
-export function riskActivities(policy: RiskPolicy) {
+export function riskActivities(db: Db, policy: RiskPolicy) {
   return {
     async reportPaymentFailure({
       merchantId = DEFAULT_MERCHANT_ID,
@@ -27,6 +28,11 @@ export function riskActivities(policy: RiskPolicy) {
     }: PaymentFailureInput): Promise<void> {
       if (policy.maxFailedPayments === 0) return; // RISK_MAX_FAILED_PAYMENTS=0: no holds, nothing to count
       const { client, info } = Context.current();
+      // Before the signal: the API asks the risk workflow of customers with a recent decline only.
+      await db.customer.updateMany({
+        where: { merchantId, externalId: customerId },
+        data: { lastDeclineReportedAt: new Date() },
+      });
       await client.workflow.signalWithStart<typeof customerRisk, [PaymentFailureReport]>("customerRisk", {
         workflowId: customerRiskWorkflowId(merchantId, customerId),
         taskQueue: info.taskQueue,

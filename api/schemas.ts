@@ -297,6 +297,16 @@ export const AuditTimeline = z
         errorMessage: z.string().nullable(),
       }),
     ),
+    events: z
+      .array(
+        z.object({
+          id: z.string(),
+          type: z.string().openapi({ example: "payment.succeeded" }),
+          createdAt: z.string(),
+          dispatchedAt: z.string().nullable().openapi({ description: "When the relay handed it out; null while it waits." }),
+        }),
+      )
+      .openapi({ description: "The events the checkout published, from the outbox." }),
     signals: z.array(
       z.object({
         name: z.string(),

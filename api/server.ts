@@ -49,7 +49,10 @@ export async function startApiServer({ config, temporal, db, taskQueue }: ApiSet
     refundRetryWindowSeconds: config.refundRetryWindowSeconds,
     paymentActionTimeoutSeconds: config.paymentActionTimeoutSeconds,
     returnUrl: config.returnUrl,
-    riskChecks: config.risk.maxFailedPayments > 0,
+    riskChecks: config.risk.maxFailedPayments > 0 && {
+      // A decline older than both the window and the hold can neither hold nor count.
+      declinesMatterForSeconds: Math.max(config.risk.windowSeconds, config.risk.holdSeconds),
+    },
     origin: config.origin,
     limits: config.api,
     webhooks: {

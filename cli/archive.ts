@@ -1,7 +1,7 @@
-// `checkout archive <id> | --query Q`: archives closed checkout runs the archive lacks: one an
-// operator terminated (its code never ran to start the archiver), or one that closed before
-// archiving shipped. It starts the archiver a checkout starts itself (workflows/archive.ts), under
-// the same workflow ID, so a run already archived or being archived is not archived twice.
+// `checkout archive <id> | --query Q`: archives closed checkout runs now, without waiting for the
+// archiving schedule's next batch (or ones of a queue no schedule serves). It starts the archiver
+// a checkout starts itself (workflows/archive.ts), under the same workflow ID, and a run already
+// archived, by either, keeps its one record.
 import { WorkflowExecutionAlreadyStartedError } from "@temporalio/common";
 import type { ArchivedRecord } from "../activities/archive.ts";
 import type { archiveCheckoutHistory } from "../workflows/archive.ts";

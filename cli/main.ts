@@ -53,9 +53,9 @@ export const USAGE = `Usage: checkout <command> [options]
       Cancels a checkout whose payment has not started (as POST /checkouts/{id}/cancel does).
 
   archive <id> | archive --query Q [filters] [--limit N]
-      Copies closed checkout runs that the archive lacks (a terminated run, one that closed before
-      archiving shipped) into it, as a closing checkout does itself, and waits for each record.
-      Runs already archived are left as they are. The worker on TEMPORAL_TASK_QUEUE does the work.
+      Copies closed checkout runs into the archive now (the archiving schedule does it within
+      ARCHIVE_INTERVAL_SECONDS), as a run's own archiver does, and waits for each record. Runs
+      already archived are left as they are. The worker on TEMPORAL_TASK_QUEUE does the work.
 
   history <id>
       The checkout's history as the replay corpus keeps it ({"workflowId", "history"}): save it
@@ -292,7 +292,7 @@ async function archiveCommand(args: string[], connected: () => Promise<Temporal>
   if (positionals.length) {
     const { description } = await findCheckout(temporal, oneId(positionals, "archive"));
     if (description.status.name === "RUNNING") {
-      throw new CliError(`Not archived: ${description.workflowId} is still running; it archives itself when it closes.`);
+      throw new CliError(`Not archived: ${description.workflowId} is still running; it is archived once it closes.`);
     }
     runs = [rowOf(description)];
   } else {

@@ -88,6 +88,11 @@ export function renderAudit(t: CheckoutAudit): string {
   for (const child of t.children) {
     lines.push({ at: child.initiatedAt, kind: "event", text: `${child.workflowType} ${child.workflowId}` });
   }
+  // A lean run's events are in the outbox, not children of its own (activities/outbox.ts).
+  for (const event of t.events) {
+    const handedOut = event.dispatchedAt ? "handed out" : "waiting for the relay";
+    lines.push({ at: event.createdAt, kind: "event", text: `${event.type} ${event.id} (${handedOut})` });
+  }
   if (t.outcome) {
     const o = t.outcome;
     lines.push({

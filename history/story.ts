@@ -5,7 +5,7 @@
 import { orderTotal } from "../money/amounts.ts";
 import { cancelUpdate, paymentEventSignal } from "../workflows/definitions.ts";
 import type { CheckoutInput, CheckoutState, PaymentEvent } from "../workflows/types.ts";
-import { decode, type Failure, iso, stateOfFailure } from "./events.ts";
+import { decode, type Failure, type HistoryEvent, iso, stateOfFailure, type Timestamp } from "./events.ts";
 import type { HistorySource } from "./sources.ts";
 
 export interface StoryFailure {
@@ -88,7 +88,7 @@ export function readCheckoutHistory(checkoutId: string, workflowId: string, sour
   for (const id of [started?.firstExecutionRunId, started?.originalExecutionRunId, started?.continuedExecutionRunId])
     if (id) runIds.add(id);
 
-  const steps = new Map<string, StoryStep>(); // by scheduled event id
+  const steps = new Map<string, StoryStep>(); // by scheduled event id, or local-<id> for a local activity
   const updates = new Map<string, StoryUpdate>(); // by update id
   const timers = new Map<string, StoryTimer>(); // by timer id
   const signals: StorySignal[] = [];
@@ -133,6 +133,8 @@ export function readCheckoutHistory(checkoutId: string, workflowId: string, sour
       ends(a.scheduledEventId, "timed out", a.failure);
     } else if (event.activityTaskCanceledEventAttributes) {
       ends(event.activityTaskCanceledEventAttributes.scheduledEventId, "cancelled");
+    } else if (event.markerRecordedEventAttributes?.markerName === LOCAL_ACTIVITY_MARKER) {
+      recordLocalStep(steps, event.markerRecordedEventAttributes, at);
     } else if (event.workflowExecutionSignaledEventAttributes) {
       const a = event.workflowExecutionSignaledEventAttributes;
       const name = a.signalName ?? "";
@@ -274,6 +276,54 @@ export function readCheckoutHistory(checkoutId: string, workflowId: string, sour
     outcome,
     source: { kind: source.archive ? "archive" : "temporal", archive: source.archive },
   };
+}
+
+/** What the SDK records for each run of a local activity (the checkout's create-order step). */
+const LOCAL_ACTIVITY_MARKER = "core_local_activity";
+
+interface LocalActivityRun {
+  activity_id?: string;
+  activity_type?: string;
+  attempt?: number;
+  complete_time?: { seconds?: number; nanos?: number } | null;
+  original_schedule_time?: { seconds?: number; nanos?: number } | null;
+  /** Set when it failed and is retried later (after a timer). */
+  backoff?: unknown;
+}
+
+type Marker = NonNullable<HistoryEvent["markerRecordedEventAttributes"]>;
+
+/**
+ * A local activity is one marker per run, not scheduled, started and closed events: one step,
+ * whose attempts and result the latest marker tells.
+ */
+function recordLocalStep(steps: Map<string, StoryStep>, marker: Marker, at: string) {
+  const run = decode<LocalActivityRun>(marker.details?.data?.payloads?.[0]);
+  if (!run?.activity_id) return;
+  const key = `local-${run.activity_id}`;
+  const ended = iso(run.complete_time as Timestamp) ?? at;
+  const step = steps.get(key) ?? {
+    activityId: run.activity_id,
+    activityType: run.activity_type ?? "",
+    scheduledAt: iso(run.original_schedule_time as Timestamp) ?? at,
+    startedAt: null,
+    endedAt: null,
+    result: "scheduled" as StoryStep["result"],
+    attempts: 0,
+    failure: null,
+  };
+  step.attempts = Math.max(step.attempts, run.attempt ?? 1);
+  step.startedAt = step.startedAt ?? step.scheduledAt;
+  if (marker.failure) {
+    step.failure = failureView(marker.failure);
+    step.result = run.backoff ? "running" : "failed";
+    step.endedAt = run.backoff ? null : ended;
+  } else {
+    step.result = "completed";
+    step.endedAt = ended;
+    step.failure = null;
+  }
+  steps.set(key, step);
 }
 
 /** The secrets of a checkout, which no story may tell (an error message may quote them). */

@@ -17,6 +17,11 @@ export interface DevServerOptions {
   dbFile?: string;
   /** The codec server the Web UI decodes payloads with (`--ui-codec-endpoint`; codec/server.ts). */
   codecEndpoint?: string;
+  /**
+   * `PRAGMA=VALUE` settings of the SQLite file (`--sqlite-pragma`): `npm start` asks for WAL with
+   * synchronous=normal (TEMPORAL_DEV_SQLITE_PRAGMAS), which the README weighs against durability.
+   */
+  sqlitePragmas?: string[];
   log?: (line: string) => void;
 }
 
@@ -64,6 +69,7 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<De
     "--log-level",
     "warn",
     ...(opts.dbFile ? ["--db-filename", opts.dbFile] : []),
+    ...(opts.dbFile ? (opts.sqlitePragmas ?? []).flatMap((pragma) => ["--sqlite-pragma", pragma]) : []),
     ...(opts.codecEndpoint ? ["--ui-codec-endpoint", opts.codecEndpoint] : []),
     ...searchAttributeFlags(),
   ];

@@ -1,8 +1,8 @@
 // Replay: closed histories recorded with earlier versions of the workflows (test/histories/*.json:
 // completed, flaky, declined, outage, failover, 3-D Secure, expired, cancelled, refunds, a risk hold,
-// an event sent to two subscribers) replayed against the current workflow code. A change to a
-// running workflow's commands that is not behind patched() makes them fail; the last test proves it
-// by removing one guard.
+// an event sent to two subscribers, and checkouts whose events went through the outbox) replayed against the current workflow code. A change to a
+// running workflow's commands that is not behind patched() makes them fail; the last tests prove it
+// by removing guards.
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from "@temporalio/worker";
@@ -42,21 +42,35 @@ describe("a change to a running workflow's commands without patched()", () => {
   const mutant = path.join(projectRoot, "test-results", "replay-mutant");
   afterAll(() => rmSync(mutant, { recursive: true, force: true }));
 
-  it("fails the replay of a history that ran before it", async () => {
-    // Old runs failed over from a provider that refused every connection; the guard keeps them so.
+  // Each guard, taken away, breaks the replay of a run from before it: old runs failed over from
+  // a provider that refused every connection; old runs started a workflow per event and archived
+  // themselves.
+  it.each([
+    {
+      file: "payment-step.ts",
+      guarded: "return unavailable(patched(FAILOVER_ONLY_AFTER_LOOKUP) ? false : !check.outcomeUnknown);",
+      unguarded: "return unavailable(false);",
+      history: "checkout-failover-unreachable-completed.json",
+    },
+    {
+      file: "checkout.ts",
+      guarded: "const lean = patched(ONE_WORKFLOW_PER_CHECKOUT);",
+      unguarded: "const lean = true;",
+      history: "checkout-completed.json",
+    },
+  ])("fails the replay of a history that ran before it: $file", async ({ file, guarded, unguarded, history }) => {
     rmSync(mutant, { recursive: true, force: true });
     mkdirSync(mutant, { recursive: true });
     cpSync(path.join(projectRoot, "workflows"), path.join(mutant, "workflows"), { recursive: true });
-    const file = path.join(mutant, "workflows", "payment-step.ts");
-    const guarded = "return unavailable(patched(FAILOVER_ONLY_AFTER_LOOKUP) ? false : !check.outcomeUnknown);";
-    const source = readFileSync(file, "utf8");
+    const mutated = path.join(mutant, "workflows", file);
+    const source = readFileSync(mutated, "utf8");
     expect(source).toContain(guarded);
-    writeFileSync(file, source.replace(guarded, "return unavailable(false);"));
+    writeFileSync(mutated, source.replace(guarded, unguarded));
     const bundle = await bundleWorkflowCode({ workflowsPath: path.join(mutant, "workflows", "index.ts"), logger: quiet });
     const codePath = path.join(mutant, "bundle.js");
     writeFileSync(codePath, bundle.code);
 
-    const recorded = histories.find((h) => h.file === "checkout-failover-unreachable-completed.json")!;
+    const recorded = histories.find((h) => h.file === history)!;
     await expect(replay(recorded, inject("workflowBundlePath"))).resolves.toBeUndefined();
     await expect(replay(recorded, codePath)).rejects.toThrow(/[Nn]ondeterminism/);
   });

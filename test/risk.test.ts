@@ -169,7 +169,7 @@ describe("unusual activity", () => {
     });
   });
 
-  it("a hold carried over by continue-as-new ends on time; a quiet window then ends the workflow, LOW", async () => {
+  it("a hold carried over by continue-as-new ends on time; a quiet window then ends the workflow, LOW (asked only for a customer with a decline on record)", async () => {
     const customerId = newCustomer();
     const since = new Date(Date.now() - 1_000).toISOString();
     const until = new Date(Date.now() + 2_000).toISOString();
@@ -185,6 +185,15 @@ describe("unusual activity", () => {
       workflowId: customerRiskWorkflowId(stack.merchantId, customerId),
       taskQueue: stack.taskQueue,
       args: [{ customerId, policy: { maxFailedPayments: 2, windowSeconds: 1, holdSeconds: 2 }, state: carried }],
+    });
+    // Not reported by a checkout: without the mark the decline report leaves, the API does not ask.
+    const customer = { merchantId: stack.merchantId, externalId: customerId, email: "risk@example.com" };
+    const unasked = await post(bodyFor(customerId, "tok_approve"), key("unreported"));
+    expect(unasked.status, unasked.text).toBe(202);
+    await stack.db.customer.upsert({
+      where: { merchantId_externalId: { merchantId: customer.merchantId, externalId: customerId } },
+      create: { ...customer, lastDeclineReportedAt: new Date(since) },
+      update: { lastDeclineReportedAt: new Date(since) },
     });
     const held = await post(bodyFor(customerId, "tok_approve"), key("carried"));
     expect(held.status, held.text).toBe(429);

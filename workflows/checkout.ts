@@ -11,6 +11,7 @@ import {
   condition,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -31,11 +32,17 @@ import {
 } from "./definitions.ts";
 import { emitEvent } from "./events.ts";
 import { errorMessage, failureType, type PaymentResult, pay } from "./payment-step.ts";
-import { notificationActivityOptions, orderActivityOptions, riskReportActivityOptions } from "./retry-policies.ts";
+import {
+  notificationActivityOptions,
+  orderActivityOptions,
+  orderLocalActivityOptions,
+  riskReportActivityOptions,
+} from "./retry-policies.ts";
 import type {
   CheckoutInput,
   CheckoutState,
   CheckoutStatus,
+  EventRequest,
   EventType,
   NotificationRequest,
   OrderSummary,
@@ -47,21 +54,31 @@ export const CHECKOUT_FAILED = "CheckoutFailed";
 const ARCHIVE_ON_CLOSE = "archive-history-on-close";
 const REPORT_DECLINES = "report-declines-to-risk";
 const FAIL_CLEANLY_WITHOUT_ORDER = "fail-cleanly-without-order";
+/**
+ * Runs from before it start a workflow per event and one to archive them, and create the order in
+ * an activity task of its own. Since: the activities write the events to the outbox
+ * (activities/outbox.ts), closed runs are archived in batches, and the order is created by a local
+ * activity, in the first workflow task. Asked once, in that first task, so a run keeps one way.
+ */
+const ONE_WORKFLOW_PER_CHECKOUT = "one-workflow-per-checkout";
 
 const orders = proxyActivities<Activities>(orderActivityOptions);
+const localOrders = proxyLocalActivities<Activities>(orderLocalActivityOptions);
 const notifications = proxyActivities<Activities>(notificationActivityOptions);
 const risk = proxyActivities<Activities>(riskReportActivityOptions);
 
 export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
+  const lean = patched(ONE_WORKFLOW_PER_CHECKOUT);
   try {
-    return await runCheckout(input);
+    return await runCheckout(input, lean);
   } finally {
-    // However the run ends (even cancelled), its history is copied to the archive once closed.
-    if (patched(ARCHIVE_ON_CLOSE)) await CancellationScope.nonCancellable(() => startArchive(input.checkoutId));
+    // However the run ends (even cancelled), its history is copied to the archive once closed:
+    // by the batch archiver, or, for runs from before it, by a workflow of their own.
+    if (!lean && patched(ARCHIVE_ON_CLOSE)) await CancellationScope.nonCancellable(() => startArchive(input.checkoutId));
   }
 }
 
-async function runCheckout(input: CheckoutInput): Promise<CheckoutState> {
+async function runCheckout(input: CheckoutInput, lean: boolean): Promise<CheckoutState> {
   const { workflowId } = workflowInfo();
   const state: CheckoutState = {
     checkoutId: input.checkoutId,
@@ -110,10 +127,13 @@ async function runCheckout(input: CheckoutInput): Promise<CheckoutState> {
     state.step = "DONE";
     setStatus(status);
   };
-  const notify = (template: NotificationRequest["template"], order: OrderSummary, reason?: string) =>
+  const notify = (template: NotificationRequest["template"], order: OrderSummary, reason?: string, event?: EventRequest) =>
     notifications.sendNotification.executeWithOptions({ summary: `email ${template} to the customer` }, [
-      { checkoutId: input.checkoutId, template, recipient: input.customer.email, order, items: input.items, reason },
+      { checkoutId: input.checkoutId, template, recipient: input.customer.email, order, items: input.items, reason, event },
     ]);
+  /** The event an activity writes with its change (a lean run's); older runs emit their own. */
+  const eventFor = (type: EventType, status: CheckoutStatus): EventRequest | undefined =>
+    lean ? { sourceWorkflowId: workflowId, type, status } : undefined;
 
   /** Tells subscribers and the broker; never waits for them (see workflows/events.ts). */
   const emit = async (type: EventType) => {
@@ -148,20 +168,25 @@ async function runCheckout(input: CheckoutInput): Promise<CheckoutState> {
     event: EventType;
     order: OrderSummary;
     reason?: string;
-    compensate?: () => Promise<unknown>;
+    /** Given the event to write with the compensation (a lean run's). */
+    compensate?: (event?: EventRequest) => Promise<unknown>;
   }): Promise<CheckoutState> {
     state.step = "COMPENSATING";
-    await ending.compensate?.();
+    const event = ending.compensate ? eventFor(ending.event, ending.status) : undefined;
+    await ending.compensate?.(event);
     await notify(ending.template, ending.order, ending.reason);
     finish(ending.status);
-    await emit(ending.event);
+    // Without an order there was no database write to carry the event: it gets its own workflow.
+    if (!event) await emit(ending.event);
     if (ending.status === "FAILED") throw ApplicationFailure.nonRetryable(ending.reason ?? "", CHECKOUT_FAILED, state);
     return state;
   }
 
   let order: OrderSummary;
   try {
-    order = await orders.createOrder.executeWithOptions({ summary: "create order" }, [input]);
+    order = lean
+      ? await localOrders.createOrder.executeWithOptions({ summary: "create order" }, [input])
+      : await orders.createOrder.executeWithOptions({ summary: "create order" }, [input]);
   } catch (err) {
     if (!(err instanceof ActivityFailure) || !patched(FAIL_CLEANLY_WITHOUT_ORDER)) throw err;
     // The order could not be recorded (the database refused it, or stayed down for the step's
@@ -186,16 +211,19 @@ async function runCheckout(input: CheckoutInput): Promise<CheckoutState> {
       event: "checkout.cancelled",
       order,
       reason,
-      async compensate() {
+      async compensate(event) {
         await orders.cancelOrder.executeWithOptions({ summary: "cancel the order: cancelled before payment" }, [
-          { checkoutId: input.checkoutId, reason },
+          { checkoutId: input.checkoutId, reason, event },
         ]);
         state.payment.status = "CANCELLED";
       },
     });
   }
 
-  const outcome = await pay({ input, order, state, pendingEvents, setStatus }, workflowId);
+  const outcome = await pay(
+    { input, order, state, pendingEvents, setStatus, eventOnSuccess: eventFor("payment.succeeded", "RUNNING") },
+    workflowId,
+  );
 
   if (outcome.kind === "paid") {
     const paid = outcome.result;
@@ -209,11 +237,12 @@ async function runCheckout(input: CheckoutInput): Promise<CheckoutState> {
     };
     state.lastError = undefined;
     if (state.status === "REQUIRES_ACTION") setStatus("RUNNING");
-    await emit("payment.succeeded");
+    if (!lean) await emit("payment.succeeded");
     state.step = "SENDING_NOTIFICATION";
-    await notify("order-paid", order);
+    const completed = eventFor("checkout.completed", "COMPLETED");
+    await notify("order-paid", order, undefined, completed);
     finish("COMPLETED");
-    await emit("checkout.completed");
+    if (!completed) await emit("checkout.completed");
     return state;
   }
 
@@ -227,9 +256,9 @@ async function runCheckout(input: CheckoutInput): Promise<CheckoutState> {
       event: "checkout.expired",
       order,
       reason,
-      compensate: () =>
+      compensate: (event) =>
         orders.cancelOrder.executeWithOptions({ summary: "cancel the order: not paid in time" }, [
-          { checkoutId: input.checkoutId, reason },
+          { checkoutId: input.checkoutId, reason, event },
         ]),
     });
   }
@@ -255,9 +284,9 @@ async function runCheckout(input: CheckoutInput): Promise<CheckoutState> {
     event: "payment.failed",
     order,
     reason,
-    async compensate() {
+    async compensate(event) {
       await orders.markPaymentFailed.executeWithOptions({ summary: `mark the order payment failed (${code})` }, [
-        { checkoutId: input.checkoutId, code, reason },
+        { checkoutId: input.checkoutId, code, reason, event },
       ]);
       // A decline (not an outage: that is nobody's doing) counts towards the customer's risk hold.
       if (declined && patched(REPORT_DECLINES)) {

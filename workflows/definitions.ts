@@ -15,6 +15,11 @@ export function checkoutWorkflowId(checkoutId: string): string {
   return `checkout-${checkoutId}`;
 }
 
+/** The checkout ID in a checkout's workflow ID (checkoutWorkflowId undone); null for an ID of another shape. */
+export function checkoutIdOfWorkflow(workflowId: string): string | null {
+  return workflowId.startsWith("checkout-") ? workflowId.slice("checkout-".length) : null;
+}
+
 /**
  * The key a gateway receives: workflow ID plus step, never the run ID (a reset changes that).
  * A fallback provider gets its own step name, so each provider sees one key per checkout.
@@ -24,6 +29,11 @@ export function paymentIdempotencyKey(workflowId: string, fallbackProvider?: str
 }
 
 /** One publishing workflow per (source workflow, event type): a retry or reset never publishes twice. */
+/** The event relay of a task queue (workflows/event-relay.ts). */
+export function eventRelayWorkflowId(taskQueue: string): string {
+  return `event-relay-${taskQueue}`;
+}
+
 export function eventWorkflowId(sourceWorkflowId: string, type: string): string {
   return `event-${sourceWorkflowId}-${type}`;
 }
@@ -46,6 +56,15 @@ export const EVENT_TYPES = [
 /** One archiving workflow per closed run: a reset run is archived as a record of its own. */
 export function archiveWorkflowId(workflowId: string, runId: string): string {
   return `archive-${workflowId}-${runId}`;
+}
+
+/**
+ * The schedule that archives the closed checkouts of a task queue (workflows/archive-batch.ts):
+ * one per queue, since its workers hold the keys those runs were encrypted with. The default
+ * queue's is plain `archive-closed-checkouts`.
+ */
+export function archiveScheduleId(taskQueue: string): string {
+  return taskQueue === TASK_QUEUE ? "archive-closed-checkouts" : `archive-closed-checkouts-${taskQueue}`;
 }
 
 /** One risk workflow per customer: it counts the customer's failed payments and decides holds. */

@@ -1,4 +1,4 @@
-// Publishing one event: record it, hand its subscribers out in pages, one batch workflow per page
+// Publishing one event: record it (or take it from the outbox relay, workflows/event-relay.ts), hand its subscribers out in pages, one batch workflow per page
 // (deliverEventBatch: its endpoints in parallel, each delivery retried for up to a day), and
 // publish it to the broker when one is configured. Started by the checkout and refund workflows
 // as an abandoned child, so nothing here can slow them down.
@@ -38,7 +38,7 @@ const BATCHES_PER_RUN = 100;
 /** Where a publication that continued as new goes on from. */
 export interface FanoutProgress {
   event: CheckoutEvent;
-  /** The last endpoint handed to a batch. */
+  /** The last endpoint handed to a batch ("" for none yet: the relay's fan-outs start so). */
   after: string;
   batches: number;
   endpoints: number;
@@ -136,10 +136,15 @@ async function publishFromHere(input: RecordEventInput): Promise<PublishResult> 
 
 /** Starts the publication of an event and returns at once; a second start (retry, reset) is a no-op. */
 export async function emitEvent(sourceWorkflowId: string, type: EventType, checkoutId: string, data: Record<string, unknown>) {
+  await startFanout({ workflowId: eventWorkflowId(sourceWorkflowId, type), sourceWorkflowId, type, checkoutId, data });
+}
+
+/** Starts an event's publication workflow (abandoned: it outlives whoever started it), once. */
+export async function startFanout({ workflowId, ...input }: PublishEventInput & { workflowId: string }) {
   try {
     await startChild(publishEvent, {
-      workflowId: eventWorkflowId(sourceWorkflowId, type),
-      args: [{ sourceWorkflowId, type, checkoutId, data }],
+      workflowId,
+      args: [input],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     });

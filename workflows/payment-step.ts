@@ -23,7 +23,7 @@ import {
   searchAttributes,
 } from "./definitions.ts";
 import { paymentActivityOptions, reconcileActivityOptions } from "./retry-policies.ts";
-import type { CheckoutInput, CheckoutState, CheckoutStatus, OrderSummary, PaymentEvent } from "./types.ts";
+import type { CheckoutInput, CheckoutState, CheckoutStatus, EventRequest, OrderSummary, PaymentEvent } from "./types.ts";
 
 const DEFAULT_ACTION_TIMEOUT_SECONDS = 900;
 /** patched() ids: each adds commands to histories that ran before it shipped. */
@@ -51,9 +51,17 @@ export interface PaymentContext {
   /** Webhooks received and not yet acted on: each makes the step ask the provider. */
   pendingEvents: PaymentEvent[];
   setStatus(status: CheckoutStatus): void;
+  /** payment.succeeded, for the activity that records the success to write with it (a lean run's). */
+  eventOnSuccess?: EventRequest;
 }
 
-type ChargeRef = { checkoutId: string; provider: string; idempotencyKey: string; order: OrderSummary };
+type ChargeRef = {
+  checkoutId: string;
+  provider: string;
+  idempotencyKey: string;
+  order: OrderSummary;
+  eventOnSuccess?: EventRequest;
+};
 
 /** The payment step, provider after provider: the first one, then each fallback in turn. */
 export async function pay(ctx: PaymentContext, workflowId: string): Promise<PaymentResult> {
@@ -83,7 +91,13 @@ async function payWith(ctx: PaymentContext, provider: string, idempotencyKey: st
   state.step = "PROCESSING_PAYMENT";
   state.payment.provider = provider;
   state.payment.status = "PROCESSING";
-  const request: ChargeRef = { checkoutId: input.checkoutId, provider, idempotencyKey, order };
+  const request: ChargeRef = {
+    checkoutId: input.checkoutId,
+    provider,
+    idempotencyKey,
+    order,
+    eventOnSuccess: ctx.eventOnSuccess,
+  };
   let step: PaymentStepResult;
   try {
     step = await payments.initiatePayment.executeWithOptions({ summary: `charge ${amountOf(order)} via ${provider}` }, [

@@ -8,8 +8,8 @@
 // a decline, a request the provider refused (a 4xx that is not a decline), a write the database
 // refused (a constraint or a value out of range; prisma/errors.ts tells them apart).
 // Where waiting is the design, the bound is long and says so: a customer's email and a
-// subscriber's webhook are worth a day of retries; the archiver waits for its run to close.
-import type { ActivityOptions } from "@temporalio/workflow";
+// subscriber's webhook are worth a day of retries; a run's own archiver waits for it to close.
+import type { ActivityOptions, LocalActivityOptions } from "@temporalio/workflow";
 import { DATABASE_REJECTED, GATEWAY_REQUEST_REJECTED, PAYMENT_DECLINED, REFUND_NOT_ALLOWED } from "./definitions.ts";
 
 /** Database writes: quick and idempotent; a database that is down is retried for up to a day. */
@@ -22,6 +22,17 @@ export const orderActivityOptions: ActivityOptions = {
     maximumInterval: "1 minute",
     nonRetryableErrorTypes: [DATABASE_REJECTED],
   },
+};
+
+/**
+ * Creating the order, in the checkout's first workflow task (a local activity: no task of its own
+ * to schedule, poll and record). The same bounds; past a minute of failures, its retries wait on
+ * timers in the history.
+ */
+export const orderLocalActivityOptions: LocalActivityOptions = {
+  startToCloseTimeout: orderActivityOptions.startToCloseTimeout,
+  scheduleToCloseTimeout: orderActivityOptions.scheduleToCloseTimeout,
+  retry: orderActivityOptions.retry,
 };
 
 /**
@@ -110,15 +121,48 @@ export const riskReportActivityOptions: ActivityOptions = {
 };
 
 /**
- * Archiving a closed history. Waiting is the design: the activity fails (and is retried) until the
- * run has closed, so the pause between attempts bounds how long after the close the archive is
- * written; a run that never closes in a week is left to `npx checkout archive`.
+ * A run's own archiver (workflows/archive.ts). Waiting is the design: the activity fails (and is
+ * retried) until the run has closed, so the pause between attempts bounds how long after the close
+ * the archive is written; a run that never closes in a week is left to the schedule's batches.
  */
 export const archiveActivityOptions: ActivityOptions = {
   startToCloseTimeout: "1 minute",
   scheduleToCloseTimeout: "7 days",
   retry: {
     initialInterval: "200 milliseconds",
+    backoffCoefficient: 2,
+    maximumInterval: "1 minute",
+    nonRetryableErrorTypes: [DATABASE_REJECTED],
+  },
+};
+
+/**
+ * A round of the event relay: it waits up to 30 s for events, heartbeating. A database or broker
+ * that is down is retried for ten minutes; the relay then pauses and starts a new round.
+ */
+export const relayActivityOptions: ActivityOptions = {
+  startToCloseTimeout: "2 minutes",
+  heartbeatTimeout: "15 seconds",
+  scheduleToCloseTimeout: "10 minutes",
+  retry: {
+    initialInterval: "500 milliseconds",
+    backoffCoefficient: 2,
+    maximumInterval: "30 seconds",
+    nonRetryableErrorTypes: [DATABASE_REJECTED],
+  },
+};
+
+/**
+ * One batch of the archiving schedule (workflows/archive-batch.ts): a few seconds of copying,
+ * heartbeating as it goes. A database or a Temporal that is down is retried for up to an hour;
+ * then the run fails, and the schedule's next tick starts from the watermark again.
+ */
+export const archiveBatchActivityOptions: ActivityOptions = {
+  startToCloseTimeout: "10 minutes",
+  heartbeatTimeout: "30 seconds",
+  scheduleToCloseTimeout: "1 hour",
+  retry: {
+    initialInterval: "1 second",
     backoffCoefficient: 2,
     maximumInterval: "1 minute",
     nonRetryableErrorTypes: [DATABASE_REJECTED],

