@@ -1,9 +1,10 @@
 // The bare reference's worker, a process of its own so that its CPU and memory are measured as
 // the service's worker's are. Polls BENCH_BARE_TASK_QUEUE on TEMPORAL_ADDRESS (TLS as every
-// worker: infra/temporal-tls.ts), with WORKER_MAX_CACHED_WORKFLOWS when set; no payload codec.
-// SIGTERM stops it (the SDK shuts the worker down).
+// worker: infra/temporal-tls.ts), with the service's WORKER_* tuning (config.ts), so that both
+// keep the same cache and slots; no payload codec. SIGTERM stops it (the SDK shuts the worker down).
 import { fileURLToPath } from "node:url";
 import { DefaultLogger, NativeConnection, Runtime, Worker } from "@temporalio/worker";
+import { loadConfig } from "../config.ts";
 import { temporalSecurity } from "../infra/temporal-tls.ts";
 import { bareActivities } from "./bare-activities.ts";
 
@@ -11,7 +12,7 @@ async function main() {
   const address = process.env.TEMPORAL_ADDRESS;
   const taskQueue = process.env.BENCH_BARE_TASK_QUEUE;
   if (!address || !taskQueue) throw new Error("Set TEMPORAL_ADDRESS and BENCH_BARE_TASK_QUEUE");
-  const cache = process.env.WORKER_MAX_CACHED_WORKFLOWS;
+  const tuning = Object.entries(loadConfig().workerTuning).filter(([, value]) => value !== undefined);
   Runtime.install({ logger: new DefaultLogger("WARN") });
   const connection = await NativeConnection.connect({ address, ...temporalSecurity() });
   const worker = await Worker.create({
@@ -20,7 +21,7 @@ async function main() {
     taskQueue,
     workflowsPath: fileURLToPath(new URL("./bare-workflow.ts", import.meta.url)),
     activities: bareActivities,
-    ...(cache ? { maxCachedWorkflows: Number(cache) } : {}),
+    ...Object.fromEntries(tuning), // unset ones take the SDK's defaults, as the service's worker does
   });
   console.log(`bare worker polling "${taskQueue}" on ${address}`); // bench/stack.ts waits for this line
   try {

@@ -8,7 +8,6 @@
 // bench/results/<time>.json, latest.json and the chart (BENCH_CHART, docs/bench.svg; BENCH_REDRAW
 // draws it again from a result file, nothing run). Numbers, not verdicts: nothing here fails on a
 // speed. Every option is in bench/options.ts.
-import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { Client } from "@temporalio/client";
@@ -35,7 +34,7 @@ if (options.redraw) {
 }
 const startedAt = new Date().toISOString();
 const loadStart = os.loadavg();
-const cache = await workerCache();
+const cache = workerCache();
 
 log(
   `starting the stack (${options.temporalAddress ? `Temporal at ${options.temporalAddress}` : "embedded Temporal"}, ${options.databaseUrl ? "external" : "embedded"} PostgreSQL)`,
@@ -101,7 +100,8 @@ try {
 
   let memory: BenchResult["memory"];
   if (options.memory) {
-    const checkouts = options.memoryCheckouts ?? 10 * cache.size;
+    // A cache of 0 (none) has no multiple to run: BENCH_MEMORY_CHECKOUTS says how many then.
+    const checkouts = options.memoryCheckouts ?? Math.max(10 * cache.size, options.checkouts);
     log(`memory phase: ${checkouts} checkouts (worker cache ${cache.size}, ${cache.source})`);
     const result = await phase({ label: "memory", kind: "checkout", count: checkouts, concurrency, workers: 1 });
     const service = result.memoryMiB.service;
@@ -154,25 +154,18 @@ try {
   await stack.stop();
 }
 
-/**
- * The workers' sticky cache: WORKER_MAX_CACHED_WORKFLOWS once the service reads it (config.ts
- * names it), else the SDK's default, which the bare worker is then left at too.
- */
-async function workerCache(): Promise<{ size: number; source: string }> {
-  const serviceReadsIt = (await readFile(path.join(projectRoot, "config.ts"), "utf8")).includes("WORKER_MAX_CACHED_WORKFLOWS");
-  if (options.maxCachedWorkflows && serviceReadsIt)
-    return { size: options.maxCachedWorkflows, source: "WORKER_MAX_CACHED_WORKFLOWS" };
-  if (options.maxCachedWorkflows) {
-    log("WORKER_MAX_CACHED_WORKFLOWS is not read by the service yet (config.ts): both workers keep the SDK's default");
-    options.maxCachedWorkflows = undefined;
-  }
-  return { size: sdkDefaultMaxCachedWorkflows(), source: "the SDK's default for this heap" };
+/** The workers' sticky cache: WORKER_MAX_CACHED_WORKFLOWS (config.ts), else the SDK's default. */
+function workerCache(): { size: number; source: string } {
+  const set = loadConfig(process.env).workerTuning.maxCachedWorkflows;
+  return set === undefined
+    ? { size: sdkDefaultMaxCachedWorkflows(), source: "the SDK's default for this heap" }
+    : { size: set, source: "WORKER_MAX_CACHED_WORKFLOWS" };
 }
 
 /** `npm run bench` with the options it was given, as a label for its figures. */
 function commandLine(): string {
   const given = Object.entries(process.env)
-    .filter(([name]) => name.startsWith("BENCH_") || name === "WORKER_MAX_CACHED_WORKFLOWS")
+    .filter(([name]) => name.startsWith("BENCH_") || name.startsWith("WORKER_"))
     .map(([name, value]) => `${name}=${(value ?? "").replace(/\/\/[^@/]*@/, "//***@")}`)
     .sort();
   return [...given, "npm run bench"].join(" ");

@@ -15,7 +15,8 @@
 //                            migrations are applied, the bench's checkouts stay in it)
 //   BENCH_CHART              where the sweep's SVG goes (docs/bench.svg; "off": only bench/results/)
 //   BENCH_REDRAW             a result file (docs/bench.json): only draws its chart again, to BENCH_CHART
-//   WORKER_MAX_CACHED_WORKFLOWS  the workers' sticky cache, passed to the service and the bare worker
+//   WORKER_MAX_CACHED_WORKFLOWS and the other WORKER_* tuning settings (config.ts) go to every
+//   worker: the service's, the extra ones and the bare one
 import v8 from "node:v8";
 
 export interface BenchOptions {
@@ -30,7 +31,6 @@ export interface BenchOptions {
   databaseUrl?: string;
   chart?: string;
   redraw?: string;
-  maxCachedWorkflows?: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -50,7 +50,6 @@ export function loadBenchOptions(env: Env = process.env): BenchOptions {
     databaseUrl: env.BENCH_DATABASE_URL || undefined,
     chart: env.BENCH_CHART === "off" ? undefined : env.BENCH_CHART || "docs/bench.svg",
     redraw: env.BENCH_REDRAW || undefined,
-    maxCachedWorkflows: positive(env, "WORKER_MAX_CACHED_WORKFLOWS"),
   };
 }
 

@@ -1,14 +1,15 @@
 // One phase of the bench: a load of bare or checkout workflows, and what it cost. CPU and memory
-// are read before the load and after its work has settled (the archivers and event workflows a
-// checkout leaves behind included), so that each phase pays for its own background work; the
-// throughput and latencies end with the last workflow's result.
+// are read before the load and after its work has settled (for checkouts: every event relayed
+// from the outbox and every run archived by the schedule's batches), so that each phase pays for
+// the background work it caused; the throughput and latencies end with the last workflow's result.
 import type { Client } from "@temporalio/client";
 import type { Db } from "../prisma/client.ts";
+import { archiveScheduleId, eventRelayWorkflowId } from "../workflows/definitions.ts";
 import { bareWorkflow, checkoutThroughApi, runLoad } from "./load.ts";
 import { CLOCK_TICKS, readProcesses, rssMiB, ticksByGroup } from "./proc.ts";
 import type { Stack } from "./stack.ts";
 import { type Summary, summarize } from "./stats.ts";
-import { archiveLagMs, type Started, sampleHistoryEvents, settle, startedWorkflows } from "./workflow-measures.ts";
+import { archiveLagMs, noneRunning, type Started, sampleHistoryEvents, settle, startedWorkflows } from "./workflow-measures.ts";
 
 export type Kind = "bare" | "checkout";
 
@@ -36,11 +37,11 @@ export interface PhaseResult extends PhaseSpec {
   cpuMsPerWorkflow: { total: number; byGroup: Record<string, number> };
   /** Events in the histories of a sample of the phase's own runs. */
   historyEvents: number[];
-  /** Workflows started in the phase, per workflow of the phase and by type. */
+  /** Workflows started in the phase, by type; per workflow of the phase, the background runs left out. */
   started: Started & { perWorkflow: number; eventsPerWorkflow: number };
   /** Resident memory before the load and after it settled, per process (MiB). */
   memoryMiB: Record<string, { before: number; after: number }>;
-  /** False when some workflow of the phase still ran when the bench stopped waiting. */
+  /** False when the phase's work had not settled when the bench stopped waiting (5 minutes). */
   settled: boolean;
 }
 
@@ -78,15 +79,29 @@ export async function runPhase(ctx: BenchContext, spec: PhaseSpec): Promise<Phas
       ? bareWorkflow(ctx.bareClient, taskQueue, ctx.paymentRetryWindowSeconds)
       : checkoutThroughApi(stack.apiUrl, ctx.apiKey, ctx.checkoutClient);
   const load = await runLoad(spec.count, spec.concurrency, one);
-  const settled = await settle(client, taskQueue);
+  const workflowIds = load.timed.map((t) => t.workflowId);
+  const relay = eventRelayWorkflowId(taskQueue);
+  const settled = await settle([
+    noneRunning(client, taskQueue, [relay]),
+    ...(spec.kind === "checkout"
+      ? [
+          async () => (await ctx.db.event.count({ where: { dispatchedAt: null } })) === 0,
+          async () => (await ctx.db.historyArchive.count({ where: { workflowId: { in: workflowIds } } })) >= workflowIds.length,
+        ]
+      : []),
+  ]);
 
   const cpuAfter = ticksByGroup(await readProcesses(), processes());
   const memoryAfter = await memory();
   const to = new Date();
-  const workflowIds = load.timed.map((t) => t.workflowId);
   const completed = load.timed.filter((t) => t.failure === undefined);
   const failures = load.timed.filter((t) => t.failure !== undefined);
-  const started = await startedWorkflows(client, taskQueue, from, to);
+  const started = await startedWorkflows(
+    client,
+    taskQueue,
+    { from, to },
+    (id) => id === relay || id.startsWith(`${archiveScheduleId(taskQueue)}-`),
+  );
   const perWorkflowMs = (ticks: number) => (ticks / CLOCK_TICKS / spec.count) * 1000;
   const byGroup = Object.fromEntries(
     Object.keys(cpuAfter).map((group) => [group, perWorkflowMs(cpuAfter[group] - (cpuBefore[group] ?? 0))]),
@@ -109,7 +124,11 @@ export async function runPhase(ctx: BenchContext, spec: PhaseSpec): Promise<Phas
       client,
       completed.map((t) => t.workflowId),
     ),
-    started: { ...started, perWorkflow: started.total / spec.count, eventsPerWorkflow: started.historyEvents / spec.count },
+    started: {
+      ...started,
+      perWorkflow: (started.total - started.background) / spec.count,
+      eventsPerWorkflow: started.historyEvents / spec.count,
+    },
     memoryMiB: Object.fromEntries(
       Object.keys(memoryAfter).map((name) => [name, { before: memoryBefore[name] ?? Number.NaN, after: memoryAfter[name] }]),
     ),

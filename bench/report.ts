@@ -64,7 +64,7 @@ export function printResult(result: BenchResult, print: (line: string) => void =
       "",
     ]),
     ["history events (own, sampled)", ...cells((p) => range(p.historyEvents)), ""],
-    ["workflows started per workflow", ...cells((p) => p.started.perWorkflow.toFixed(2)), ""],
+    ["workflows started per workflow*", ...cells((p) => p.started.perWorkflow.toFixed(2)), ""],
     ["history events, all started", ...cells((p) => p.started.eventsPerWorkflow.toFixed(1)), ""],
     ...memoryNames(table).map((name) => [
       `RSS ${name === "service" ? "worker + API" : name} (MiB)`,
@@ -79,13 +79,22 @@ export function printResult(result: BenchResult, print: (line: string) => void =
     rows.push(["POSTs retried (503, 429)", ...cells((p) => (p.kind === "checkout" ? String(p.postRetries) : "")), ""]);
   }
   print(columns(rows));
+  print("* the service's background runs (the event relay, the archive schedule) left out");
   const external = [settings.temporal === "external" && "the Temporal server", settings.postgres === "external" && "PostgreSQL"];
   if (external.some(Boolean)) {
     print(
       `\nCPU: ${external.filter(Boolean).join(" and ")} not measured (external): the ratios are of the processes the bench started`,
     );
   }
-  if (checkout) print(`\nstarted in the checkout phase: ${types(checkout)}`);
+  if (checkout) {
+    const { background } = checkout.started;
+    print(
+      `\nstarted in the checkout phase: ${types(checkout)}` +
+        (background
+          ? `; ${background} of them the relay's and the archive schedule's (per queue and time, not counted per checkout)`
+          : ""),
+    );
+  }
   for (const p of [...table, ...result.sweep.flatMap((s) => [s.bare, s.checkout])].filter((p) => p.failed.count)) {
     print(`${p.label} at ${p.concurrency}: ${p.failed.count} did not complete, the first: ${p.failed.first}`);
   }

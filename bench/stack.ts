@@ -54,17 +54,15 @@ export async function startStack(options: BenchOptions): Promise<Stack> {
   const checkoutQueue = `bench-checkout-${run}`;
   const bareQueue = `bench-bare-${run}`;
   // A developer's own service URLs must not leak in: whatever the bench is not told runs embedded,
-  // and no broker is published to (the checkouts have no subscribers). The cache size is passed
-  // only when bench/checkout.ts found that the service reads it, so both workers keep the same.
-  const { TEMPORAL_ADDRESS, DATABASE_URL, SMTP_URL, SANDBOX_URL, EVENTS_URL, WORKER_MAX_CACHED_WORKFLOWS, ...inherited } =
-    process.env;
+  // and no broker is published to (the checkouts have no subscribers). The WORKER_* tuning
+  // settings pass on to every worker, the bare one included.
+  const { TEMPORAL_ADDRESS, DATABASE_URL, SMTP_URL, SANDBOX_URL, EVENTS_URL, ...inherited } = process.env;
   const shared = {
     ...inherited,
     TEMPORAL_TASK_QUEUE: checkoutQueue,
     PAYLOAD_ENCRYPTION_KEYS: process.env.PAYLOAD_ENCRYPTION_KEYS || formatKeys([generateKey(`bench-${run}`)]),
     WEBHOOK_SECRET_KEY: process.env.WEBHOOK_SECRET_KEY || randomBytes(32).toString("base64"),
     SANDBOX_WEBHOOK_SECRET: `whsec_bench_${randomBytes(12).toString("hex")}`,
-    ...(options.maxCachedWorkflows ? { WORKER_MAX_CACHED_WORKFLOWS: String(options.maxCachedWorkflows) } : {}),
   };
   const serviceEnv = {
     ...shared,

@@ -108,9 +108,11 @@ function memoryRow(memory: MemoryCheck | undefined): TargetRow {
   const row = { name: "worker memory after 10× its cache", target: "within 10% of warm" };
   if (!memory) return { ...row, measured: "not measured (BENCH_MEMORY=1)", met: undefined };
   const change = memory.afterMiB / memory.warmMiB - 1;
-  const multiple = memory.checkouts / memory.cacheSize;
-  const measured = `${change >= 0 ? "+" : ""}${(change * 100).toFixed(1)}% (${Math.round(memory.warmMiB)} → ${Math.round(
-    memory.afterMiB,
-  )} MiB after ${memory.checkouts} checkouts, ${multiple < 1 ? multiple.toPrecision(2) : multiple.toFixed(1)}× a cache of ${memory.cacheSize})`;
+  const multiple = memory.cacheSize > 0 ? memory.checkouts / memory.cacheSize : Number.NaN; // 0: no cache
+  const ofCache = Number.isNaN(multiple)
+    ? "no workflow cache"
+    : `${multiple < 1 ? multiple.toPrecision(2) : multiple.toFixed(1)}× a cache of ${memory.cacheSize}`;
+  const mib = (v: number) => Math.round(v);
+  const measured = `${change >= 0 ? "+" : ""}${(change * 100).toFixed(1)}% (${mib(memory.warmMiB)} → ${mib(memory.afterMiB)} MiB after ${memory.checkouts} checkouts, ${ofCache})`;
   return { ...row, measured, met: multiple >= 10 ? check(change, (c) => Math.abs(c) <= 0.1) : undefined };
 }

@@ -41,7 +41,7 @@ const phase = (throughput: number, p50: number, p99: number, cpu: number): Phase
   latencyMs: { p50, p95: p99, p99, max: p99, n: 10 },
   cpuMsPerWorkflow: { total: cpu, byGroup: {} },
   historyEvents: [],
-  started: { total: 10, byType: {}, historyEvents: 0, perWorkflow: 1, eventsPerWorkflow: 0 },
+  started: { total: 10, background: 0, byType: {}, historyEvents: 0, perWorkflow: 1, eventsPerWorkflow: 0 },
   memoryMiB: {},
   settled: true,
 });
