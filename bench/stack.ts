@@ -13,6 +13,7 @@ import { formatKeys, generateKey } from "../codec/keys.ts";
 import { projectRoot } from "../config.ts";
 import { freePort } from "../infra/free-port.ts";
 import type { BenchOptions } from "./options.ts";
+import { readProcesses, tree } from "./proc.ts";
 
 export interface NodeProcess {
   child: ChildProcess;
@@ -131,6 +132,17 @@ export async function startStack(options: BenchOptions): Promise<Stack> {
   }
 }
 
+async function killTree(pid: number | undefined): Promise<void> {
+  if (pid === undefined) return;
+  for (const p of tree(await readProcesses(), pid).reverse()) {
+    try {
+      process.kill(p.pid, "SIGKILL");
+    } catch {
+      // gone already
+    }
+  }
+}
+
 /** A node process run as `npm start` runs one (tsx), ready once it prints `ready`. */
 function startNode(
   name: string,
@@ -151,7 +163,9 @@ function startNode(
     stopping ??= (async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+      // A process that does not stop in time is killed with everything under it: its own dev
+      // server and PostgreSQL must not outlive the run.
+      const timer = setTimeout(() => void killTree(child.pid), 60_000);
       await exited;
       clearTimeout(timer);
     })();
