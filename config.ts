@@ -79,6 +79,8 @@ export interface Config {
   workerHealthPort?: number;
   /** The worker's slots and sticky cache; absent values take the SDK's defaults. */
   workerTuning: WorkerTuning;
+  /** Logs, metrics and traces (observability/). */
+  observability: ObservabilitySettings;
   /** The whole environment, for the payment providers' own variables (providers/). */
   env: Env;
 }
@@ -98,6 +100,26 @@ export interface ApiLimits {
   corsOrigins: string[] | "*";
   /** Provider webhooks signalled to one checkout; later ones are recorded and acknowledged, not signalled. */
   maxSignalsPerCheckout: number;
+}
+
+export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * Metrics are served on their own ports, on HOST, and only when asked for (`npm start` asks);
+ * traces go out over OTLP/HTTP only when an endpoint is set.
+ */
+export interface ObservabilitySettings {
+  /** The JSON logs' threshold; the Temporal SDK's own logs show from `warn` (every one with `debug`). */
+  logLevel: LogLevel;
+  /** The worker's Temporal SDK metrics (Prometheus `/metrics`); off when absent, 0: any free port. */
+  workerMetricsPort?: number;
+  /** The API's request metrics (Prometheus `/metrics`); off when absent, 0: any free port. */
+  apiMetricsPort?: number;
+  /** Spans go to `<endpoint>/v1/traces` (OTLP/HTTP, JSON), with these headers; no tracing when absent. */
+  otlp?: { endpoint: string; headers: Record<string, string> };
+  /** The `service.name` of the spans. */
+  serviceName: string;
 }
 
 export interface LoadOptions {
@@ -325,6 +347,14 @@ export function loadConfig(env: Env = process.env, { embedded = false }: LoadOpt
       maxConcurrentActivityTaskExecutions: optionalInt(env, "WORKER_MAX_CONCURRENT_ACTIVITIES", 1, 100_000),
       maxConcurrentLocalActivityExecutions: optionalInt(env, "WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES", 1, 100_000),
     },
+    observability: {
+      logLevel: logLevel(env, "LOG_LEVEL"),
+      // npm start serves them on fixed ports, as its other embedded services; elsewhere only when set.
+      workerMetricsPort: metricsPort(env, "WORKER_METRICS_PORT", embedded ? 9465 : undefined),
+      apiMetricsPort: metricsPort(env, "API_METRICS_PORT", embedded ? 9464 : undefined),
+      otlp: otlpExporter(env),
+      serviceName: env.OTEL_SERVICE_NAME || "checkout",
+    },
     env,
   };
 }
@@ -442,6 +472,55 @@ function headerName(env: Env, name: string): string | undefined {
     throw new ConfigError(`${name} must be an HTTP header name, like cf-ipcountry; got "${raw}"`);
   }
   return raw.trim().toLowerCase();
+}
+
+function logLevel(env: Env, name: string): LogLevel {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === "") return "info";
+  if (!(LOG_LEVELS as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${name} must be one of ${LOG_LEVELS.join(", ")}; got "${env[name]}"`);
+  }
+  return raw as LogLevel;
+}
+
+/** A port, `off`, or unset (the fallback). */
+function metricsPort(env: Env, name: string, fallback: number | undefined): number | undefined {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === "off") return undefined;
+  if (raw === undefined || raw === "") return fallback;
+  return int(env, name, 0, 0, 65535);
+}
+
+/**
+ * OTEL_EXPORTER_OTLP_ENDPOINT (the collector's base URL, as the OpenTelemetry specification
+ * defines it) and OTEL_EXPORTER_OTLP_HEADERS (`name=value,…`, URL-encoded values: often a
+ * collector's API key, so never echoed in an error).
+ */
+function otlpExporter(env: Env): ObservabilitySettings["otlp"] {
+  const endpoint = url(env, "OTEL_EXPORTER_OTLP_ENDPOINT", ["http", "https"]);
+  const raw = env.OTEL_EXPORTER_OTLP_HEADERS?.trim();
+  const headers: Record<string, string> = {};
+  for (const [position, entry] of (raw ? raw.split(",") : []).entries()) {
+    const at = entry.indexOf("=");
+    const name = at > 0 ? entry.slice(0, at).trim() : "";
+    let value: string | undefined;
+    try {
+      value = decodeURIComponent(entry.slice(at + 1).trim());
+    } catch {
+      value = undefined;
+    }
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || value === undefined) {
+      throw new ConfigError(
+        `OTEL_EXPORTER_OTLP_HEADERS must be name=value pairs separated by commas; entry ${position + 1} is not one`,
+      );
+    }
+    headers[name] = value;
+  }
+  if (!endpoint) {
+    if (raw) throw new ConfigError("OTEL_EXPORTER_OTLP_HEADERS is set but OTEL_EXPORTER_OTLP_ENDPOINT is not: set it too");
+    return undefined;
+  }
+  return { endpoint, headers };
 }
 
 /** A required setting, for processes that do not start embedded services (worker, api). */

@@ -3,9 +3,9 @@
 // PostgreSQL, an SMTP catcher; then the migrations, the worker and the API. Payloads are
 // encrypted (codec/): with PAYLOAD_ENCRYPTION_KEYS, else, with the embedded dev server, a key made
 // once in the data folder; the codec server starts first, so that the dev server's Web UI reads
-// the histories through it. Ctrl-C or SIGTERM stops everything, in reverse order.
+// the histories through it. Metrics are served (WORKER_METRICS_PORT, API_METRICS_PORT); logs are
+// JSON lines; the banner at the end is for a person. Ctrl-C or SIGTERM stops everything, in reverse order.
 import path from "node:path";
-import { DefaultLogger, Runtime } from "@temporalio/worker";
 import { startApiServer } from "./api/server.ts";
 import { devSecretFiles } from "./codec/dev-secrets.ts";
 import { type CodecServer, startCodecServer } from "./codec/server.ts";
@@ -17,18 +17,27 @@ import { findTemporalCli } from "./infra/temporal-cli.ts";
 import { startTemporalDevServer } from "./infra/temporal-dev-server.ts";
 import { dataFolderSecretKey } from "./infra/webhook-secret-key.ts";
 import { developmentKeysFile, ensureDevelopmentKeys } from "./merchants/development-keys.ts";
+import { log as json } from "./observability/logger.ts";
 import { createDb } from "./prisma/client.ts";
 import { applyMigrations } from "./prisma/migrations.ts";
-import { connectClient, ensureBackgroundWorkflows, registerSearchAttributes, Shutdown, startWorker } from "./wiring.ts";
+import {
+  connectClient,
+  ensureBackgroundWorkflows,
+  registerSearchAttributes,
+  Shutdown,
+  setUpObservability,
+  startWorker,
+} from "./wiring.ts";
 
-const log = (line: string) => console.log(`[checkout] ${line}`);
-const shutdown = new Shutdown((line) => console.error(`[checkout] ${line}`));
+const log = (line: string) => json.info(line);
+const shutdown = new Shutdown();
 
 async function main() {
   // The development mode: the sandbox on by default (its webhook secret kept in the data folder), CORS
   // open, and webhooks may go to local test servers over http.
   const loaded = loadConfig(process.env, { embedded: true });
-  Runtime.install({ logger: new DefaultLogger(process.env.LOG_LEVEL === "debug" ? "DEBUG" : "WARN") });
+  const { tracing, workerMetricsUrl } = await setUpObservability(loaded, { worker: true });
+  if (tracing) shutdown.add("tracing", tracing.shutdown); // stopped last: the others' last spans go out
 
   // The embedded database's endpoint secrets are sealed with a key kept beside it; a database of
   // your own goes with a key of your own.
@@ -136,6 +145,8 @@ async function main() {
     Temporal     ${temporalAddress} (namespace ${config.temporal.namespace})
     Codec server ${codecServer ? codecLine(codecServer.endpoint, config.codecServer.token ? undefined : devSecretFiles(config.dataDir).codecServerToken) : "(off)"}
     Mail         ${mailDir ? `caught in ${mailDir}` : smtpUrl.replace(/\/\/[^@/]*@/, "//***@")}
+    Metrics      ${metricsLine(api.metricsUrl, workerMetricsUrl)}
+    Traces       ${tracing ? `OTLP to ${tracing.endpoint}` : "(off: set OTEL_EXPORTER_OTLP_ENDPOINT to send them to a collector)"}
     Database     ${config.databaseUrl ? databaseUrl.replace(/\/\/[^@/]*@/, "//***@") : `${databaseUrl} (embedded: DATABASE_URL for \`npx checkout show\` and \`verify-archive\`)`}
 ${
   keys
@@ -151,10 +162,16 @@ ${
   Ctrl-C stops everything.
 `);
   await worker.running.catch(async (err) => {
-    console.error(`[checkout] worker stopped: ${err.message}`);
+    json.error(`worker stopped: ${err.message}`);
     await shutdown.run();
     process.exit(1);
   });
+}
+
+/** Where Prometheus scrapes the API and the worker (each on its own port). */
+function metricsLine(api: string | undefined, worker: string | undefined): string {
+  if (!api && !worker) return "(off: set API_METRICS_PORT and WORKER_METRICS_PORT)";
+  return `API ${api ?? "(off: API_METRICS_PORT)"}  worker ${worker ?? "(off: WORKER_METRICS_PORT)"}`;
 }
 
 /** How to reach the codec server from the temporal CLI, naming where the token is, never the token. */
@@ -174,7 +191,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 }
 
 main().catch(async (err) => {
-  console.error(`[checkout] ${err instanceof ConfigError ? "configuration: " : ""}${err instanceof Error ? err.message : err}`);
+  json.error(`${err instanceof ConfigError ? "configuration: " : ""}${err instanceof Error ? err.message : err}`);
   await shutdown.run();
   process.exit(1);
 });

@@ -1,20 +1,23 @@
 // The one place where the processes are wired: every entry point (npm start, npm run worker,
 // npm run api, the CLI, the tests, the bench) connects to Temporal, registers the search
 // attributes and the background workflows, builds the worker and stops things through here. The
-// data converter (every payload encrypted, codec/), TLS or metrics for the Temporal connection are
-// added here once, for all of them.
+// data converter (every payload encrypted, codec/), TLS, metrics, traces and logs (observability/)
+// are added here once, for all of them.
 import { fileURLToPath } from "node:url";
 import { Client, Connection } from "@temporalio/client";
 import type { DataConverter, PayloadCodec } from "@temporalio/common";
-import { NativeConnection, Worker, type WorkerOptions } from "@temporalio/worker";
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from "@temporalio/worker";
 import { createNatsPublisher, natsSecurity } from "./activities/broker.ts";
 import { type ActivityDeps, createActivities } from "./activities/index.ts";
 import { smtpSender } from "./activities/smtp-sender.ts";
 import { ensureArchiveSchedule } from "./archive/schedule.ts";
-import { type Config, required } from "./config.ts";
+import { type Config, ConfigError, required } from "./config.ts";
 import { ensureEventRelay } from "./infra/background-workflows.ts";
 import { ensureSearchAttributes } from "./infra/search-attributes.ts";
 import { temporalSecurity } from "./infra/temporal-tls.ts";
+import { log, setLogLevel, temporalLogger } from "./observability/logger.ts";
+import { workerMetrics } from "./observability/metrics.ts";
+import { clientTracingInterceptors, startTracing, type Tracing, workerTracingOptions } from "./observability/tracing.ts";
 import { createDb } from "./prisma/client.ts";
 import { createGatewayRegistry } from "./providers/index.ts";
 import { sealLegacySecrets } from "./webhooks/secrets.ts";
@@ -37,6 +40,45 @@ export function dataConverter(codec: PayloadCodec): DataConverter {
   return { payloadCodecs: [codec] };
 }
 
+export interface Observability {
+  /** Where the worker's Prometheus metrics are scraped, when WORKER_METRICS_PORT is set. */
+  workerMetricsUrl?: string;
+  /** Present when OTEL_EXPORTER_OTLP_ENDPOINT is set: stop it last, to send the last spans. */
+  tracing?: Tracing;
+}
+
+/**
+ * Once per process, first thing: the log level, the tracer (when OTEL_EXPORTER_OTLP_ENDPOINT is
+ * set), and for a process that runs a worker the Temporal SDK's runtime, which must be installed
+ * before any worker connection: its logs as JSON (the SDK's own from warn, core's forwarded) and
+ * its Prometheus exporter (when WORKER_METRICS_PORT is set).
+ */
+export async function setUpObservability(config: Config, { worker }: { worker: boolean }): Promise<Observability> {
+  const { logLevel, workerMetricsPort } = config.observability;
+  setLogLevel(logLevel);
+  const tracing = startTracing(config.observability);
+  if (!worker) return { tracing };
+  const metrics = workerMetricsPort === undefined ? undefined : await workerMetrics(config.host, workerMetricsPort);
+  try {
+    Runtime.install({
+      logger: temporalLogger(),
+      telemetryOptions: {
+        logging: {
+          forward: {},
+          filter: { core: logLevel === "debug" || logLevel === "trace" ? "DEBUG" : "WARN", other: "ERROR" },
+        },
+        ...(metrics ? { metrics: metrics.telemetry } : {}),
+      },
+    });
+  } catch (err) {
+    if (!metrics || !/prometheus/i.test((err as Error).message)) throw err;
+    throw new ConfigError(
+      `WORKER_METRICS_PORT: cannot serve the worker's metrics on ${metrics.bindAddress} (${(err as Error).message}); set another port, or off`,
+    );
+  }
+  return { tracing, workerMetricsUrl: metrics?.url };
+}
+
 export interface TemporalClient {
   client: Client;
   connection: Connection;
@@ -53,11 +95,13 @@ export async function connectClient(
     ...temporalSecurity(),
     ...(options.connectTimeoutMs ? { connectTimeout: options.connectTimeoutMs } : {}),
   });
+  const tracing = clientTracingInterceptors(); // the API's workflow starts continue its request's trace
   const client = new Client({
     connection,
     namespace: target.namespace,
     dataConverter: dataConverter(target.codec),
     ...(options.identity ? { identity: options.identity } : {}),
+    ...(tracing ? { interceptors: tracing } : {}),
   });
   return { client, connection, close: () => connection.close() };
 }
@@ -155,6 +199,8 @@ export async function startWorker(setup: WorkerSetup): Promise<RunningWorker> {
     activities: createActivities(deps),
     ...definedOnly(setup.config.workerTuning),
     ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath }),
+    // While tracing: the workflow interceptors (bundled with workflowsPath; a prebuilt bundle must hold them), their sink, the activities'.
+    ...workerTracingOptions(),
   });
   const running = worker.run();
   let stopped: Promise<void> | undefined;
@@ -176,12 +222,16 @@ export async function startWorker(setup: WorkerSetup): Promise<RunningWorker> {
  * (the API and the worker both do it when they start; until then deliveries read them as they
  * are). Best effort: a database that does not answer yet does not stop a start.
  */
-export async function sealClearSecrets(db: ActivityDeps["db"], key: Buffer, log: (line: string) => void = console.warn) {
+export async function sealClearSecrets(
+  db: ActivityDeps["db"],
+  key: Buffer,
+  warn: (line: string) => void = (line) => log.warn(line),
+) {
   try {
     const sealed = await sealLegacySecrets(db, key);
-    if (sealed) log(`sealed the signing secrets of ${sealed} webhook endpoint(s) made before secrets were sealed`);
+    if (sealed) warn(`sealed the signing secrets of ${sealed} webhook endpoint(s) made before secrets were sealed`);
   } catch (err) {
-    log(
+    warn(
       `could not seal the clear webhook secrets yet (${(err as Error).message.split("\n").at(-1)}); the next start tries again`,
     );
   }
@@ -191,7 +241,7 @@ export async function sealClearSecrets(db: ActivityDeps["db"], key: Buffer, log:
 export class Shutdown {
   private readonly steps: Array<[string, () => Promise<unknown>]> = [];
 
-  constructor(private readonly log: (line: string) => void = console.error) {}
+  constructor(private readonly report: (line: string) => void = (line) => log.error(line)) {}
 
   add(name: string, stop: () => Promise<unknown>): void {
     this.steps.push([name, stop]);
@@ -199,7 +249,7 @@ export class Shutdown {
 
   async run(): Promise<void> {
     for (const [name, stop] of this.steps.splice(0).reverse()) {
-      await stop().catch((err) => this.log(`stopping ${name}: ${(err as Error).message}`));
+      await stop().catch((err) => this.report(`stopping ${name}: ${(err as Error).message}`));
     }
   }
 }

@@ -181,11 +181,13 @@ async function pendingOrWait(db: Db) {
     // Written between the first look and the LISTEN: seen now.
     const raced = await pending();
     if (raced.length > 0) return raced;
+    // Context.sleep ends at once when the activity is cancelled (a worker shutting down).
+    const context = Context.current();
     const deadline = Date.now() + IDLE_WAIT_MS;
     while (Date.now() < deadline) {
-      const woke = await Promise.race([notified.then(() => true), sleep(5_000).then(() => false)]);
+      const woke = await Promise.race([notified.then(() => true), context.sleep(5_000).then(() => false)]);
       if (woke) break;
-      Context.current().heartbeat();
+      context.heartbeat();
     }
     return await pending();
   } finally {
@@ -194,5 +196,3 @@ async function pendingOrWait(db: Db) {
     listener.release();
   }
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

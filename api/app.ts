@@ -1,7 +1,10 @@
 // The Hono app: what every request passes first (api/limits/: security headers, CORS, body size,
 // rate limits), one router per resource, one error handler, the OpenAPI document.
 import { OpenAPIHono } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
 import { type ApiLimits, loadConfig } from "../config.ts";
+import { requestLog } from "../observability/request-log.ts";
+import { httpTracing } from "../observability/tracing.ts";
 import { poolOf } from "../prisma/client.ts";
 import type { SandboxLedger } from "../sandbox/ledger.ts";
 import { authenticate } from "./auth.ts";
@@ -31,6 +34,8 @@ export interface AppDeps extends ServiceDeps {
   sandbox?: SandboxLedger;
   /** Body sizes, rate limits, waiting requests, CORS origins; config.ts's defaults for what is absent. */
   limits?: Partial<ApiLimits>;
+  /** Counts and times each request (observability/metrics.ts), when the API's metrics are served. */
+  metrics?: MiddlewareHandler;
 }
 
 export function createApp(deps: AppDeps) {
@@ -39,6 +44,11 @@ export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono();
   app.onError(onError);
   app.notFound((c) => c.json(errorBody("not_found", `No route ${c.req.method} ${c.req.path}.`), 404));
+  // First of all, so that every request is traced (when tracing is on), logged and counted, whatever answers it.
+  const tracing = httpTracing();
+  if (tracing) app.use("*", tracing);
+  app.use("*", requestLog());
+  if (deps.metrics) app.use("*", deps.metrics);
   // Before the key is checked: a 401 carries the security headers too, and a browser's CORS
   // preflight (which carries no key) is answered.
   app.use("*", securityHeaders());

@@ -4,6 +4,8 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ZodError } from "zod";
+import { log } from "../observability/logger.ts";
+import { routeOf } from "../observability/request-log.ts";
 import { ErrorResponse, json } from "./schemas.ts";
 import { unavailableDependency } from "./unavailable-dependency.ts";
 
@@ -81,13 +83,15 @@ export function onError(err: Error, c: Context) {
   }
   const dependency = unavailableDependency(err);
   if (dependency) {
-    console.warn(`${c.req.method} ${c.req.path}: the ${dependency} is unavailable: ${err.message.split("\n").at(-1)}`);
+    log.warn(`${c.req.method} ${routeOf(c)}: the ${dependency} is unavailable: ${err.message.split("\n").at(-1)}`, {
+      dependency,
+    });
     c.header("Retry-After", String(DEPENDENCY_RETRY_AFTER_SECONDS));
     return c.json(
       { error: { code: "dependency_unavailable", message: `The ${dependency} is not answering; retry shortly.`, dependency } },
       503,
     );
   }
-  console.error(`${c.req.method} ${c.req.path} failed:`, err);
+  log.error(`${c.req.method} ${routeOf(c)} failed: ${err.message}`, { error: err });
   return c.json(errorBody("internal_error", "Something went wrong on our side; the request may be retried."), 500);
 }

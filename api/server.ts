@@ -5,16 +5,20 @@ import { pathToFileURL } from "node:url";
 import { serve } from "@hono/node-server";
 import type { Client } from "@temporalio/client";
 import { loadPayloadCodec } from "../codec/settings.ts";
-import { type Config, loadConfig, required } from "../config.ts";
+import { type Config, ConfigError, loadConfig, required } from "../config.ts";
+import { log } from "../observability/logger.ts";
+import { apiMetrics, type MetricsServer, serveMetrics } from "../observability/metrics.ts";
 import { createDb, type Db } from "../prisma/client.ts";
 import { createGatewayRegistry } from "../providers/index.ts";
 import { createSandboxLedger } from "../sandbox/ledger.ts";
-import { connectClient, Shutdown, sealClearSecrets } from "../wiring.ts";
+import { connectClient, Shutdown, sealClearSecrets, setUpObservability } from "../wiring.ts";
 import { createApp } from "./app.ts";
 
 export interface ApiServer {
   url: string;
   port: number;
+  /** Where its Prometheus metrics are scraped, when API_METRICS_PORT is set. */
+  metricsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -41,9 +45,22 @@ export async function startApiServer({ config, temporal, db, taskQueue }: ApiSet
   const host = config.host === "0.0.0.0" ? "127.0.0.1" : config.host;
   const url = `http://${host}:${port}`;
   const sandboxUrl = config.sandbox.url ?? `${url}/sandbox`;
+  // Its own port, never a route of the API: a scraper needs no API key, and the world no metrics.
+  const { apiMetricsPort } = config.observability;
+  const metrics = apiMetricsPort === undefined ? undefined : apiMetrics();
+  let metricsServer: MetricsServer | undefined;
+  try {
+    metricsServer = metrics && (await serveMetrics(metrics.registry, config.host, apiMetricsPort!));
+  } catch (err) {
+    server.close();
+    throw new ConfigError(
+      `API_METRICS_PORT: cannot serve the API's metrics on ${config.host}:${apiMetricsPort} (${(err as Error).message}); set another port, or off`,
+    );
+  }
   app = createApp({
     temporal,
     db,
+    metrics: metrics?.middleware,
     taskQueue: taskQueue ?? config.temporal.taskQueue,
     paymentRetryWindowSeconds: config.paymentRetryWindowSeconds,
     refundRetryWindowSeconds: config.refundRetryWindowSeconds,
@@ -81,7 +98,11 @@ export async function startApiServer({ config, temporal, db, taskQueue }: ApiSet
   return {
     url,
     port,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    metricsUrl: metricsServer?.url,
+    close: async () => {
+      await metricsServer?.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
 }
 
@@ -89,12 +110,14 @@ async function main() {
   const config = loadConfig();
   const address = required(config.temporal.address, "TEMPORAL_ADDRESS");
   required(config.webhooks.secretKey, "WEBHOOK_SECRET_KEY");
+  const { tracing } = await setUpObservability(config, { worker: false });
   const { codec } = await loadPayloadCodec(config.payloadEncryption, "external");
   const db = createDb(required(config.databaseUrl, "DATABASE_URL"));
   const temporal = await connectClient({ address, namespace: config.temporal.namespace, codec });
   const api = await startApiServer({ config, temporal: temporal.client, db });
-  console.log(`API on ${api.url} (docs: ${api.url}/docs)`);
+  log.info(`API on ${api.url} (docs: ${api.url}/docs)`, { url: api.url, metricsUrl: api.metricsUrl });
   const shutdown = new Shutdown();
+  if (tracing) shutdown.add("tracing", tracing.shutdown); // last: the spans of the others' stops go out
   shutdown.add("database client", () => db.$disconnect());
   shutdown.add("Temporal client", temporal.close);
   shutdown.add("API", api.close);
@@ -108,7 +131,7 @@ async function main() {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main().catch((err) => {
-    console.error(err instanceof Error ? err.message : err);
+    log.error(err instanceof Error ? err.message : String(err));
     process.exit(1);
   });
 }

@@ -5,6 +5,7 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.ts";
+import { log } from "../observability/logger.ts";
 
 export type Db = InstanceType<typeof PrismaClient>;
 export { Prisma } from "../generated/prisma/client.ts";
@@ -20,7 +21,7 @@ export function createDb(databaseUrl: string): Db {
   const pool = new pg.Pool({ connectionString: databaseUrl });
   // The pool opens a new connection for the next query: a line to say so is all it takes.
   const onError = (err: Error) =>
-    console.warn(`database connection lost (${(err as { code?: string }).code ?? err.name}): ${err.message}`);
+    log.warn(`database connection lost (${(err as { code?: string }).code ?? err.name}): ${err.message}`);
   pool.on("error", onError);
   pool.on("connect", (client) => client.on("error", onError));
   const db = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });

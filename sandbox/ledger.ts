@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { signPayload } from "../activities/signature.ts";
 import { fromDb } from "../money/amounts.ts";
+import { log } from "../observability/logger.ts";
 import type { Db } from "../prisma/client.ts";
 import { scenarioFor } from "./scenarios.ts";
 
@@ -209,7 +210,7 @@ export function createSandboxLedger(db: Db, opts: SandboxOptions) {
       }
       await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
     }
-    console.warn(`sandbox: webhook ${type} for ${charge.id} was not accepted by ${opts.webhookUrl}`);
+    log.warn(`sandbox: webhook ${type} for ${charge.id} was not accepted by ${opts.webhookUrl}`);
   }
 
   async function findByKey(idempotencyKey: string): Promise<SandboxCharge | null> {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { applyMigrations } from "../prisma/migrations.ts";
 import { type FakeStripe, startFakeStripe, stripeEnv } from "./fakes/stripe.ts";
 import { createScratchDatabase, dropDatabase } from "./support/databases.ts";
+import { LOCAL_ACTIVITY_MARKER, stepTypes } from "./support/history-steps.ts";
 import { chargesFor, startCheckout, validCheckout, waitForCheckout } from "./support/http.ts";
 import { startTestStack, type TestStack } from "./support/stack.ts";
 
@@ -46,13 +47,7 @@ afterAll(async () => {
   if (databaseUrl) await dropDatabase(admin, databaseUrl);
 });
 
-type History = Awaited<ReturnType<ReturnType<TestStack["temporal"]["workflow"]["getHandle"]>["fetchHistory"]>>;
 const history = (id: string) => stack.temporal.workflow.getHandle(`checkout-${id}`).fetchHistory();
-function activityTypes(events: History["events"]): string[] {
-  return (events ?? []).flatMap((e) =>
-    e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : [],
-  );
-}
 const mailsFor = (id: string) => stack.mail.messages.filter((m) => m.raw.includes(id));
 
 describe("an error that no retry can fix", () => {
@@ -71,15 +66,18 @@ describe("an error that no retry can fix", () => {
     expect(done.failureReason).toBe("We could not record your order, so no payment was taken.");
     expect(await chargesFor(stack.url, id)).toEqual([]);
 
-    // One attempt, failed as non-retryable: no retry loop, and no payment step.
+    // One attempt (a local activity's: one marker), failed as non-retryable: no retry loop, and no payment step.
     const { events } = await history(id);
-    const failed = (events ?? []).filter((e) => e.activityTaskFailedEventAttributes);
-    expect(failed).toHaveLength(1);
-    expect(failed[0].activityTaskFailedEventAttributes?.failure?.applicationFailureInfo).toMatchObject({
+    const runs = (events ?? []).filter((e) => e.markerRecordedEventAttributes?.markerName === LOCAL_ACTIVITY_MARKER);
+    expect(runs).toHaveLength(1);
+    expect(
+      runs[0].markerRecordedEventAttributes?.failure?.cause?.applicationFailureInfo ??
+        runs[0].markerRecordedEventAttributes?.failure?.applicationFailureInfo,
+    ).toMatchObject({
       type: "DatabaseRejected",
       nonRetryable: true,
     });
-    expect(activityTypes(events)).toEqual(["createOrder", "sendNotification"]);
+    expect(stepTypes(events)).toEqual(["createOrder", "sendNotification"]);
 
     await expect.poll(() => mailsFor(id).map((m) => m.subject), { timeout: 10_000 }).toEqual(["We could not take your order"]);
     expect(mailsFor(id)[0].raw).toContain("You have not been charged.");
@@ -107,7 +105,7 @@ describe("an error that no retry can fix", () => {
     expect(fake.paymentIntents().filter((pi) => pi.metadata?.checkout_id === id)).toEqual([]);
     expect(fake.requestCount - before).toBe(1);
     expect(await chargesFor(stack.url, id)).toEqual([]);
-    expect(activityTypes((await history(id)).events)).toEqual([
+    expect(stepTypes((await history(id)).events)).toEqual([
       "createOrder",
       "initiatePayment",
       "markPaymentFailed",

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { fetchDecodedHistory } from "../codec/history.ts";
 import { ensureSearchAttributes } from "../infra/search-attributes.ts";
 import { searchAttributes } from "../workflows/definitions.ts";
+import { stepTypeOf } from "./support/history-steps.ts";
 import { startCheckout, validCheckout, waitForCheckout } from "./support/http.ts";
 import { startTestStack, type TestStack } from "./support/stack.ts";
 import { listWorkflowIds } from "./support/workflow-list.ts";
@@ -102,14 +103,16 @@ describe("a checkout's search attributes and activity summaries", () => {
     ]);
   });
 
-  /** [activity type, summary] of each ActivityTaskScheduled event; no summary may hold an "@". */
+  /**
+   * [activity type, summary] of each ActivityTaskScheduled event and each local activity's marker
+   * (the order step); no summary may hold an "@".
+   */
   async function activitySummaries(checkoutId: string): Promise<Array<[string, string]>> {
     const history = await fetchDecodedHistory(stack.temporal, `checkout-${checkoutId}`);
-    const scheduled = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes);
-    const summaries = scheduled.map((e): [string, string] => [
-      e.activityTaskScheduledEventAttributes?.activityType?.name ?? "",
-      defaultPayloadConverter.fromPayload<string>(e.userMetadata?.summary ?? {}),
-    ]);
+    const summaries = (history.events ?? []).flatMap((e): Array<[string, string]> => {
+      const type = stepTypeOf(e);
+      return type === undefined ? [] : [[type, defaultPayloadConverter.fromPayload<string>(e.userMetadata?.summary ?? {})]];
+    });
     for (const [, summary] of summaries) expect(summary).not.toContain("@");
     return summaries;
   }

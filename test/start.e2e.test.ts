@@ -1,5 +1,5 @@
 // `npm start` as a newcomer runs it: the whole embedded stack comes up, a checkout completes and
-// shows in Temporal (three activities, its payloads encrypted with the data folder's development
+// shows in Temporal (its three steps, its payloads encrypted with the data folder's development
 // key, read through the codec server), SIGTERM stops everything with no process left behind, and a
 // second start finds the earlier checkout (with the same key).
 import { type ChildProcess, execFile, spawn } from "node:child_process";
@@ -11,13 +11,22 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { devSecretFiles } from "../codec/dev-secrets.ts";
 import { projectRoot } from "../config.ts";
 import { freePort } from "../infra/free-port.ts";
-import { call, startCheckout, useKeyFor, validCheckout, waitForCheckout } from "./support/http.ts";
+import { call, startCheckout, until, useKeyFor, validCheckout, waitForCheckout } from "./support/http.ts";
 import { readable } from "./support/payload-text.ts";
 
 const run = promisify(execFile);
 let dataDir: string;
 let env: NodeJS.ProcessEnv;
-let ports: { api: number; temporal: number; ui: number; pg: number; smtp: number; codec: number };
+let ports: {
+  api: number;
+  temporal: number;
+  ui: number;
+  pg: number;
+  smtp: number;
+  codec: number;
+  apiMetrics: number;
+  workerMetrics: number;
+};
 const started: ChildProcess[] = [];
 
 beforeAll(async () => {
@@ -30,6 +39,8 @@ beforeAll(async () => {
     pg: await freePort(),
     smtp: await freePort(),
     codec: await freePort(),
+    apiMetrics: await freePort(),
+    workerMetrics: await freePort(),
   };
   const { TEMPORAL_ADDRESS, DATABASE_URL, SMTP_URL, PAYLOAD_ENCRYPTION_KEYS, CODEC_SERVER_TOKEN, ...rest } = process.env;
   env = {
@@ -41,6 +52,8 @@ beforeAll(async () => {
     EMBEDDED_POSTGRES_PORT: String(ports.pg),
     SMTP_CATCHER_PORT: String(ports.smtp),
     CODEC_SERVER_PORT: String(ports.codec),
+    API_METRICS_PORT: String(ports.apiMetrics),
+    WORKER_METRICS_PORT: String(ports.workerMetrics),
     TEMPORAL_CLI_PATH: inject("temporalCli"),
   };
 });
@@ -101,7 +114,7 @@ describe("npm start", () => {
   const api = () => `http://127.0.0.1:${ports.api}`;
   let checkoutId: string;
 
-  it("brings the stack up; a checkout completes and its history shows the three activities", { timeout: 180_000 }, async () => {
+  it("brings the stack up; a checkout completes and its history shows the three steps", { timeout: 180_000 }, async () => {
     const { child, output } = await npmStart();
     expect(output()).toContain(`API docs     ${api()}/docs`);
     expect(output()).toContain(`Temporal UI  http://127.0.0.1:${ports.ui}`);
@@ -119,6 +132,21 @@ describe("npm start", () => {
     expect((await fetch(`http://127.0.0.1:${ports.ui}/`)).status).toBe(200);
     expect((await readdir(path.join(dataDir, "mail"))).filter((f) => f.endsWith(".eml"))).toHaveLength(1);
 
+    // Metrics on their own ports, printed in the banner; the request lines are JSON with the checkout's id.
+    const metrics = {
+      api: `http://127.0.0.1:${ports.apiMetrics}/metrics`,
+      worker: `http://127.0.0.1:${ports.workerMetrics}/metrics`,
+    };
+    expect(output()).toContain(`Metrics      API ${metrics.api}  worker ${metrics.worker}`);
+    const posted = /^http_requests_total\{method="POST",route="\/checkouts",status="202"\} 1$/m;
+    expect(await (await fetch(metrics.api)).text()).toMatch(posted);
+    const completed = /^temporal_workflow_completed_total\{[^}]*workflow_type="checkout"[^}]*\} 1$/m;
+    await until(async () => (completed.test(await (await fetch(metrics.worker)).text()) ? true : undefined));
+    const requestLine = output()
+      .split("\n")
+      .find((line) => line.includes(`"checkoutId":"${checkoutId}"`) && line.includes(`"msg":"request"`));
+    expect(JSON.parse(requestLine!)).toMatchObject({ level: "info", method: "POST", route: "/checkouts", status: 202 });
+
     const { stdout } = await run(inject("temporalCli"), [
       "workflow",
       "show",
@@ -129,8 +157,10 @@ describe("npm start", () => {
       "-o",
       "json",
     ]);
+    // The order step is a local activity (a marker in the history), the charge and the email activities.
+    expect(stdout).toMatch(/"markerName":\s*"core_local_activity"/);
     const activities = [...stdout.matchAll(/"activityType":\s*\{\s*"name":\s*"(\w+)"/g)].map((m) => m[1]);
-    expect(activities).toEqual(["createOrder", "initiatePayment", "sendNotification"]);
+    expect(activities).toEqual(["initiatePayment", "sendNotification"]);
 
     // Encrypted with a development key made in the data folder; the codec server reads it back,
     // with the token kept there too (never printed), and the dev server's Web UI is pointed at it.

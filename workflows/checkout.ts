@@ -13,6 +13,7 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  TemporalFailure,
   upsertSearchAttributes,
   workflowInfo,
 } from "@temporalio/workflow";
@@ -188,7 +189,9 @@ async function runCheckout(input: CheckoutInput, lean: boolean): Promise<Checkou
       ? await localOrders.createOrder.executeWithOptions({ summary: "create order" }, [input])
       : await orders.createOrder.executeWithOptions({ summary: "create order" }, [input]);
   } catch (err) {
-    if (!(err instanceof ActivityFailure) || !patched(FAIL_CLEANLY_WITHOUT_ORDER)) throw err;
+    // A local activity fails with its own failure (an ApplicationFailure, a timeout), not an ActivityFailure.
+    const stepFailed = err instanceof ActivityFailure || (lean && err instanceof TemporalFailure);
+    if (!stepFailed || !patched(FAIL_CLEANLY_WITHOUT_ORDER)) throw err;
     // The order could not be recorded (the database refused it, or stayed down for the step's
     // whole time): nothing was charged. The customer is told, the history keeps why.
     state.lastError = { type: failureType(err) ?? "OrderNotRecorded", message: errorMessage(err) };

@@ -11,6 +11,7 @@ import {
   patched,
   proxyActivities,
   sleep,
+  type TemporalFailure,
   upsertSearchAttributes,
 } from "@temporalio/workflow";
 import type { Activities } from "../activities/index.ts";
@@ -261,12 +262,14 @@ function rejectionOf(err: ActivityFailure): Extract<PaymentResult, { kind: "reje
   return undefined;
 }
 
-export function failureType(err: ActivityFailure): string | undefined {
-  return err.cause instanceof ApplicationFailure ? (err.cause.type ?? undefined) : undefined;
+/** A step's failure: an activity's (the cause inside an ActivityFailure), or a local activity's own. */
+export function failureType(err: TemporalFailure): string | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
 }
 
-export function errorMessage(err: ActivityFailure): string {
-  return err.cause?.message ?? err.message;
+export function errorMessage(err: TemporalFailure): string {
+  return (err instanceof ActivityFailure ? err.cause?.message : undefined) ?? err.message;
 }
 
 function failoverReason(outcome: PaymentResult): string {

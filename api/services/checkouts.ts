@@ -10,6 +10,7 @@ import {
   WorkflowNotFoundError,
 } from "@temporalio/common";
 import { fromDb, orderTotal } from "../../money/amounts.ts";
+import { noteCheckout } from "../../observability/request-log.ts";
 import type { Db } from "../../prisma/client.ts";
 import type { checkout } from "../../workflows/checkout.ts";
 import {
@@ -63,6 +64,7 @@ export function checkoutService(temporal: Client, db: Db, runs: CheckoutRuns, se
     const { checkoutId, claimed } = idempotencyKey
       ? await claimKey(db, merchantId, idempotencyKey, hash)
       : { checkoutId: newCheckoutId(), claimed: true };
+    noteCheckout(checkoutId);
     const workflowId = checkoutWorkflowId(checkoutId);
     // A client retrying its POST gets its checkout, even while the customer is held, and even
     // after retention deleted its workflow (starting it again could charge twice).

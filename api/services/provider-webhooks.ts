@@ -8,6 +8,8 @@
 // history).
 import type { Client } from "@temporalio/client";
 import { WorkflowNotFoundError } from "@temporalio/common";
+import { log } from "../../observability/logger.ts";
+import { noteCheckout } from "../../observability/request-log.ts";
 import { type Db, Prisma } from "../../prisma/client.ts";
 import type { GatewayRegistry } from "../../providers/registry.ts";
 import { GatewayUnavailableError, type WebhookEvent, WebhookVerificationError } from "../../providers/types.ts";
@@ -47,7 +49,7 @@ export function providerWebhookService(
       // Verifying needed the provider (PayPal's API, a Mercado Pago lookup): let it redeliver. Its
       // error (an address, the provider's own answer) goes to the log, not to whoever posted.
       if (err instanceof GatewayUnavailableError) {
-        console.warn(`webhook ${provider}: verifying needed the provider, which did not answer: ${err.message}`);
+        log.warn(`webhook ${provider}: verifying needed the provider, which did not answer: ${err.message}`, { provider });
         throw new ApiError(
           503,
           "provider_unavailable",
@@ -71,17 +73,20 @@ export function providerWebhookService(
 
   async function receive(provider: string, rawBody: string, headers: Record<string, string>): Promise<WebhookReceipt> {
     const event = await verify(provider, rawBody, headers);
+    if (event.checkoutId) noteCheckout(event.checkoutId);
     if (!(await recordOnce(provider, event))) return { received: true, duplicate: true };
 
     if (!event.checkoutId) {
-      console.warn(`webhook ${provider} ${event.id} (${event.providerType}) is about no checkout we know; acknowledged`);
+      log.warn(`webhook ${provider} ${event.id} (${event.providerType}) is about no checkout we know; acknowledged`, {
+        provider,
+      });
       return { received: true, matched: false };
     }
     // Counted after recording, this event included: of events recorded at once, no more than the
     // cap ever see a count within it.
     const events = await db.webhookEvent.count({ where: { checkoutId: event.checkoutId } });
     if (events > maxSignalsPerCheckout) {
-      console.warn(
+      log.warn(
         `webhook ${provider} ${event.id} for checkout ${event.checkoutId}: ${events} events, more than the ${maxSignalsPerCheckout} ` +
           "a checkout takes (WEBHOOK_SIGNALS_PER_CHECKOUT); recorded and acknowledged, not signalled",
       );
@@ -102,12 +107,12 @@ export function providerWebhookService(
       }
       if (event.kind === "payment.succeeded") {
         // Money arrived for a checkout that has ended (expired, cancelled): someone must refund it.
-        console.error(
+        log.error(
           `webhook ${provider} ${event.id}: payment ${event.reference} succeeded for ended checkout ${event.checkoutId}; refund it`,
         );
       }
       // Unknown or already finished checkout: nothing to wake, but the provider must not retry forever.
-      console.warn(`webhook ${provider} ${event.id} for checkout ${event.checkoutId}: no running checkout; acknowledged`);
+      log.warn(`webhook ${provider} ${event.id} for checkout ${event.checkoutId}: no running checkout; acknowledged`);
       return { received: true, matched: false };
     }
     return { received: true, matched: true };

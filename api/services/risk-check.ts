@@ -6,6 +6,7 @@
 // round trip to Temporal.
 import type { Client } from "@temporalio/client";
 import { WorkflowNotFoundError } from "@temporalio/common";
+import { log } from "../../observability/logger.ts";
 import type { Db } from "../../prisma/client.ts";
 import type { customerRisk } from "../../workflows/customer-risk.ts";
 import { assessCheckoutUpdate, customerRiskWorkflowId } from "../../workflows/definitions.ts";
@@ -56,7 +57,7 @@ export async function assessCheckout(
     // Fail open: a risk check that cannot answer (no worker, Temporal slow) must not stop honest
     // customers from paying; the checkout goes through marked MEDIUM, and says why in its input.
     const message = err instanceof Error ? err.message : String(err);
-    console.warn(`risk check for customer ${customerId} unavailable, letting checkout ${checkoutId} through: ${message}`);
+    log.warn(`risk check for customer ${customerId} unavailable, letting checkout ${checkoutId} through: ${message}`);
     return {
       level: "MEDIUM",
       hold: false,

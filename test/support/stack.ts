@@ -3,7 +3,7 @@
 // Temporal server and database, with the run's payload encryption keys.
 import { randomBytes } from "node:crypto";
 import type { Client } from "@temporalio/client";
-import { DefaultLogger, Runtime, type Worker } from "@temporalio/worker";
+import type { Worker } from "@temporalio/worker";
 import { inject } from "vitest";
 import { SCOPES } from "../../api/caller.ts";
 import { type ApiServer, startApiServer } from "../../api/server.ts";
@@ -17,7 +17,14 @@ import { createApiKey } from "../../merchants/api-keys.ts";
 import { createMerchant } from "../../merchants/merchants.ts";
 import { createDb, type Db } from "../../prisma/client.ts";
 import { isDatabaseUnavailable } from "../../prisma/errors.ts";
-import { connectClient, ensureBackgroundWorkflows, type RunningWorker, startWorker } from "../../wiring.ts";
+import {
+  connectClient,
+  ensureBackgroundWorkflows,
+  type Observability,
+  type RunningWorker,
+  setUpObservability,
+  startWorker,
+} from "../../wiring.ts";
 import { useKeyFor } from "./http.ts";
 
 export interface StackOptions {
@@ -48,6 +55,8 @@ export interface TestStack {
   temporal: Client;
   /** The codec of its client and worker (the run's keys, unless `env` gives others). */
   codec: EncryptionCodec;
+  /** Where Prometheus would scrape them, when `env` sets API_METRICS_PORT / WORKER_METRICS_PORT. */
+  metricsUrls: { api?: string; worker?: string };
   mail: SmtpCatcher;
   env: Record<string, string>;
   /** Starts the in-process worker; `smtpUrl` sends its emails elsewhere than `mail`. */
@@ -62,7 +71,8 @@ export const runCodec = () => new EncryptionCodec(parseKeys(inject("payloadEncry
 /** The key every test stack seals webhook secrets with (32 bytes in base64). */
 export const TEST_WEBHOOK_SECRET_KEY = Buffer.alloc(32, "test-webhook-secret-key").toString("base64");
 
-let runtimeInstalled = false;
+/** Logs, tracer and the SDK's runtime: once per process (each test file runs in its own), by the first stack's settings. */
+let observability: Promise<Observability> | undefined;
 
 /** This stack's own merchant, with a secret key of every scope and a publishable key. */
 async function stackKeys(db: Db, name: string) {
@@ -73,10 +83,6 @@ async function stackKeys(db: Db, name: string) {
 }
 
 export async function startTestStack(options: StackOptions = {}): Promise<TestStack> {
-  if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger("ERROR") });
-    runtimeInstalled = true;
-  }
   const taskQueue = `test-${randomBytes(6).toString("hex")}`;
   const temporalAddress = options.temporalAddress ?? inject("temporalAddress");
   const databaseUrl = options.databaseUrl ?? inject("databaseUrl");
@@ -109,7 +115,11 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
     ARCHIVE_INTERVAL_SECONDS: "1",
     ...options.env,
   };
-  const config = loadConfig(env);
+  // This process's logs quiet unless a test reads them (test/observability.test.ts); the processes
+  // a test spawns with `env` log at the default level (their "worker polling" line says they are up).
+  const config = loadConfig({ LOG_LEVEL: "error", ...env });
+  observability ??= setUpObservability(config, { worker: true });
+  const { workerMetricsUrl } = await observability;
   const { codec } = await loadPayloadCodec(config.payloadEncryption, "external");
   const mail = await startSmtpCatcher({ port: 0 });
   const db = createDb(databaseUrl);
@@ -140,6 +150,7 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
     temporal: temporal.client,
     codec,
     mail,
+    metricsUrls: { api: api.metricsUrl, worker: workerMetricsUrl },
     env: workerEnv,
     async startWorker({ smtpUrl = mail.url } = {}) {
       worker = await startWorker({
@@ -147,7 +158,8 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
         target,
         taskQueue,
         endpoints: { databaseUrl, smtpUrl, sandboxUrl: `${api.url}/sandbox` },
-        workflowBundle: { codePath: inject("workflowBundlePath") },
+        // The run's bundle has no tracing interceptors: with tracing on, the workflows are bundled with them.
+        workflowBundle: config.observability.otlp ? undefined : { codePath: inject("workflowBundlePath") },
       });
       return worker.worker;
     },
