@@ -74,6 +74,9 @@ export async function startStack(options: BenchOptions): Promise<Stack> {
     EMBEDDED_POSTGRES_PORT: String(ports.pg),
     SMTP_CATCHER_PORT: String(ports.smtp),
     CODEC_SERVER_PORT: "0",
+    // Metrics served as `npm start` serves them, on ports of the run's own (its defaults may be taken).
+    API_METRICS_PORT: String(await freePort()),
+    WORKER_METRICS_PORT: String(await freePort()),
     ...(options.temporalAddress ? { TEMPORAL_ADDRESS: options.temporalAddress } : {}),
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
   };
@@ -119,7 +122,8 @@ export async function startStack(options: BenchOptions): Promise<Stack> {
       async scaleExtraWorkers(count) {
         while (extraWorkers.length > count) await extraWorkers.pop()?.stop();
         while (extraWorkers.length < count) {
-          const worker = await startNode(`worker ${extraWorkers.length + 2}`, ["worker.ts"], workerEnv, "worker polling");
+          const env = { ...workerEnv, WORKER_METRICS_PORT: String(await freePort()) }; // as the service's worker
+          const worker = await startNode(`worker ${extraWorkers.length + 2}`, ["worker.ts"], env, "worker polling");
           extraWorkers.push(worker);
           started.push(worker);
         }
