@@ -1,151 +1,172 @@
-// `npm run bench`: the whole embedded stack (`npm start`'s start.ts, on free ports and a scratch
-// data folder) under a load of sandbox checkouts. Reports how long POST /checkouts takes to
-// answer, how long a checkout takes from POST to its workflow's end, the throughput, how long
-// after its close a history is archived, and the service process's memory. Numbers, not
-// verdicts: compare them across changes on the same machine.
-//   BENCH_CHECKOUTS (default 100)  BENCH_CONCURRENCY (default 10)
-import { type ChildProcess, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+// `npm run bench`: the checkout against a bare reference, in the same run, on the same Temporal
+// server. Starts the embedded stack (bench/stack.ts) and the bare reference's worker, warms both
+// up, then runs at BENCH_CONCURRENCY: the bare workflow (three no-op activities with the
+// checkout's activity options, bench/bare-workflow.ts), the checkout through the API, the
+// checkout again with BENCH_WORKERS worker processes when that is above 1, and the bare workflow
+// again; then the sweep over BENCH_SWEEP for the chart, and BENCH_MEMORY's phase. Prints each
+// phase's figures, the ratios to the mean of the two bare runs and issue #13's targets; writes
+// bench/results/<time>.json, latest.json and the chart (BENCH_CHART, docs/bench.svg; BENCH_REDRAW
+// draws it again from a result file, nothing run). Numbers, not verdicts: nothing here fails on a
+// speed. Every option is in bench/options.ts.
+import os from "node:os";
 import path from "node:path";
+import { Client } from "@temporalio/client";
+import { SCOPES } from "../api/caller.ts";
 import { loadPayloadCodec } from "../codec/settings.ts";
-import { loadPayloadEncryption, projectRoot } from "../config.ts";
-import { freePort } from "../infra/free-port.ts";
-import { type DevelopmentKeys, developmentKeysFile } from "../merchants/development-keys.ts";
+import { loadConfig, loadPayloadEncryption, projectRoot } from "../config.ts";
+import { createApiKey } from "../merchants/api-keys.ts";
+import { DEFAULT_MERCHANT_ID } from "../merchants/merchants.ts";
 import { createDb } from "../prisma/client.ts";
 import { connectClient } from "../wiring.ts";
-import { checkoutWorkflowId } from "../workflows/definitions.ts";
+import { loadBenchOptions, sdkDefaultMaxCachedWorkflows } from "./options.ts";
+import { type BenchContext, type PhaseResult, type PhaseSpec, runPhase } from "./phase.ts";
+import { type BenchResult, printResult, redraw, writeResult } from "./report.ts";
+import { startStack } from "./stack.ts";
+import { compare, evaluateTargets, type MemoryCheck } from "./targets.ts";
 
-const total = Number(process.env.BENCH_CHECKOUTS ?? 100);
-const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 10);
+const options = loadBenchOptions();
+const log = (line: string) => console.error(`[bench] ${line}`);
+if (options.redraw) {
+  const chart = path.resolve(projectRoot, options.chart ?? "docs/bench.svg");
+  await redraw(path.resolve(projectRoot, options.redraw), chart);
+  console.log(`drew ${path.relative(projectRoot, chart)} again from ${options.redraw}`);
+  process.exit(0);
+}
+const startedAt = new Date().toISOString();
+const loadStart = os.loadavg();
+const cache = workerCache();
 
-const dataDir = await mkdtemp(path.join(tmpdir(), "checkout-bench-"));
-const ports = {
-  api: await freePort(),
-  temporal: await freePort(),
-  ui: await freePort(),
-  pg: await freePort(),
-  smtp: await freePort(),
-};
-const { TEMPORAL_ADDRESS, DATABASE_URL, SMTP_URL, ...env } = process.env;
-const serviceEnv = {
-  ...env,
-  DATA_DIR: dataDir,
-  PORT: String(ports.api),
-  TEMPORAL_DEV_PORT: String(ports.temporal),
-  TEMPORAL_DEV_UI_PORT: String(ports.ui),
-  EMBEDDED_POSTGRES_PORT: String(ports.pg),
-  SMTP_CATCHER_PORT: String(ports.smtp),
-  CODEC_SERVER_PORT: "0",
-};
-const service = spawn(process.execPath, ["--import", "tsx", "start.ts"], {
-  cwd: projectRoot,
-  env: serviceEnv,
-  stdio: ["ignore", "pipe", "pipe"],
+log(
+  `starting the stack (${options.temporalAddress ? `Temporal at ${options.temporalAddress}` : "embedded Temporal"}, ${options.databaseUrl ? "external" : "embedded"} PostgreSQL)`,
+);
+const stack = await startStack(options);
+const connection = await connectClient({
+  address: stack.temporalAddress,
+  namespace: stack.namespace,
+  codec: (await loadPayloadCodec(loadPayloadEncryption(stack.env), "external")).codec,
 });
-
+const db = createDb(stack.databaseUrl);
 try {
-  const databaseUrl = await untilUp(service);
-  const api = `http://127.0.0.1:${ports.api}`;
-  const { secretKey } = JSON.parse(await readFile(developmentKeysFile(dataDir), "utf8")) as DevelopmentKeys;
-  // The development key the service made in its data folder (or the PAYLOAD_ENCRYPTION_KEYS it was given).
-  const { codec } = await loadPayloadCodec(loadPayloadEncryption(serviceEnv), "beside-dev-server");
-  const { client: temporal, close } = await connectClient({
-    address: `127.0.0.1:${ports.temporal}`,
-    namespace: "default",
-    codec,
+  const { key: apiKey } = await createApiKey(db, {
+    merchantId: DEFAULT_MERCHANT_ID,
+    type: "secret",
+    scopes: SCOPES.filter((s) => s.startsWith("checkouts:")),
+    name: "npm run bench",
   });
-  const rssBefore = await rssOf(service.pid);
+  const ctx: BenchContext = {
+    stack,
+    checkoutClient: connection.client,
+    bareClient: new Client({ connection: connection.connection, namespace: stack.namespace }),
+    apiKey,
+    db,
+    paymentRetryWindowSeconds: loadConfig(stack.env, { embedded: true }).paymentRetryWindowSeconds,
+  };
+  const phase = async (spec: PhaseSpec): Promise<PhaseResult> => {
+    const result = await runPhase(ctx, spec);
+    log(
+      `${spec.label} at ${spec.concurrency}: ${spec.count} in ${result.seconds.toFixed(1)} s, ${result.throughput.toFixed(2)}/s, ` +
+        `p50 ${Math.round(result.latencyMs.p50)} ms, p99 ${Math.round(result.latencyMs.p99)} ms, ` +
+        `${result.cpuMsPerWorkflow.total.toFixed(1)} ms CPU each`,
+    );
+    return result;
+  };
+  const { checkouts: count, concurrency } = options;
 
-  const posted: number[] = [];
-  const endToEnd: number[] = [];
-  const ids: string[] = [];
-  const started = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        next++;
-        const t0 = performance.now();
-        const res = await fetch(`${api}/checkouts`, {
-          method: "POST",
-          headers: {
-            "content-type": "application/json",
-            "idempotency-key": `bench-${randomBytes(8).toString("hex")}`,
-            authorization: `Bearer ${secretKey}`,
-          },
-          body: JSON.stringify({
-            customer: { id: `cus_bench_${next % 20}`, email: "bench@example.com" },
-            items: [{ sku: "tee", name: "T-shirt", quantity: 2, unitAmount: 1999 }],
-            currency: "USD",
-            payment: { provider: "sandbox", token: "tok_approve" },
-          }),
-        });
-        if (res.status !== 202) throw new Error(`POST /checkouts answered ${res.status}: ${await res.text()}`);
-        const { id } = (await res.json()) as { id: string };
-        posted.push(performance.now() - t0);
-        await temporal.workflow.getHandle(checkoutWorkflowId(id)).result();
-        endToEnd.push(performance.now() - t0);
-        ids.push(id);
-      }
+  // First runs pay for bundles, JIT and connections: not measured.
+  log("warming up");
+  await runPhase(ctx, { label: "warm-up", kind: "bare", count: 16, concurrency: 4, workers: 1 });
+  await runPhase(ctx, { label: "warm-up", kind: "checkout", count: 16, concurrency: 4, workers: 1 });
+
+  const table = [await phase({ label: "bare", kind: "bare", count, concurrency, workers: 1 })];
+  table.push(await phase({ label: "checkout", kind: "checkout", count, concurrency, workers: 1 }));
+  if (options.workers > 1) {
+    const label = `checkout, ${options.workers} workers`;
+    table.push(await phase({ label, kind: "checkout", count, concurrency, workers: options.workers }));
+  }
+  table.push(await phase({ label: "bare again", kind: "bare", count, concurrency, workers: 1 }));
+  const bares = table.filter((p) => p.kind === "bare");
+  const [checkout, scaled] = [table[1], options.workers > 1 ? table[2] : undefined];
+
+  const sweep: BenchResult["sweep"] = [];
+  for (const c of options.sweep) {
+    const n = options.sweepCheckouts(c);
+    const bare = await phase({ label: "sweep bare", kind: "bare", count: n, concurrency: c, workers: 1 });
+    sweep.push({
+      concurrency: c,
+      bare,
+      checkout: await phase({ label: "sweep checkout", kind: "checkout", count: n, concurrency: c, workers: 1 }),
+    });
+  }
+
+  let memory: BenchResult["memory"];
+  if (options.memory) {
+    // A cache of 0 (none) has no multiple to run: BENCH_MEMORY_CHECKOUTS says how many then.
+    const checkouts = options.memoryCheckouts ?? Math.max(10 * cache.size, options.checkouts);
+    log(`memory phase: ${checkouts} checkouts (worker cache ${cache.size}, ${cache.source})`);
+    const result = await phase({ label: "memory", kind: "checkout", count: checkouts, concurrency, workers: 1 });
+    const service = result.memoryMiB.service;
+    const check: MemoryCheck = { warmMiB: service.before, afterMiB: service.after, checkouts, cacheSize: cache.size };
+    memory = { ...check, phase: result };
+  }
+
+  const ratios = compare(checkout, bares);
+  const result: BenchResult = {
+    command: commandLine(),
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model.trim() ?? "unknown",
+      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      loadAverage: { start: loadStart, end: os.loadavg() },
+    },
+    settings: {
+      checkouts: count,
+      concurrency,
+      workers: options.workers,
+      temporal: stack.embedded.temporal ? "embedded dev server" : "external",
+      postgres: stack.embedded.postgres ? "embedded" : "external",
+      workerCache: cache,
+    },
+    table,
+    ratios,
+    targets: evaluateTargets({
+      ratios,
+      checkoutHistoryEvents: checkout.historyEvents,
+      workflowsPerCheckout: checkout.started.perWorkflow,
+      memory,
     }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  const rssAfter = await rssOf(service.pid);
-
-  // Archive lag: from each run's close to its record.
-  const db = createDb(databaseUrl);
-  const workflowIds = ids.map(checkoutWorkflowId);
-  const deadline = Date.now() + 120_000;
-  while ((await db.historyArchive.count({ where: { workflowId: { in: workflowIds } } })) < ids.length && Date.now() < deadline)
-    await new Promise((r) => setTimeout(r, 250));
-  const records = await db.historyArchive.findMany({ where: { workflowId: { in: workflowIds } } });
-  const archiveLag = records.map((r) => r.archivedAt.getTime() - r.closedAt.getTime());
-  await db.$disconnect();
-  await close();
-
-  console.log(`\n${total} sandbox checkouts, ${concurrency} at a time, on the embedded stack\n`);
-  console.table({
-    "POST /checkouts answer (ms)": summary(posted),
-    "POST to workflow end (ms)": summary(endToEnd),
-    "close to archive record (ms)": { ...summary(archiveLag), n: records.length },
-  });
-  console.log(`throughput: ${(total / seconds).toFixed(1)} checkouts/s over ${seconds.toFixed(1)} s`);
-  console.log(`service process RSS: ${rssBefore} MiB at rest, ${rssAfter} MiB after the load`);
+    ...(scaled
+      ? { scaleOut: { workers: options.workers, vsOneWorker: compare(scaled, [checkout]), vsBare: compare(scaled, bares) } }
+      : {}),
+    sweep,
+    ...(memory ? { memory } : {}),
+  };
+  printResult(result);
+  const chart = options.chart && path.resolve(projectRoot, options.chart);
+  const written = await writeResult(result, path.join(projectRoot, "bench", "results"), chart);
+  const shown = (file: string) => (file.startsWith(projectRoot) ? path.relative(projectRoot, file) : file);
+  console.log(`\nwritten: ${written.map(shown).join(", ")}`);
 } finally {
-  service.kill("SIGTERM");
-  await new Promise((resolve) => service.once("exit", resolve));
-  await rm(dataDir, { recursive: true, force: true });
+  await db.$disconnect();
+  await connection.close();
+  await stack.stop();
 }
 
-function summary(ms: number[]) {
-  const sorted = [...ms].sort((a, b) => a - b);
-  const at = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN);
-  return { p50: at(0.5), p95: at(0.95), max: at(1), n: sorted.length };
+/** The workers' sticky cache: WORKER_MAX_CACHED_WORKFLOWS (config.ts), else the SDK's default. */
+function workerCache(): { size: number; source: string } {
+  const set = loadConfig(process.env).workerTuning.maxCachedWorkflows;
+  return set === undefined
+    ? { size: sdkDefaultMaxCachedWorkflows(), source: "the SDK's default for this heap" }
+    : { size: set, source: "WORKER_MAX_CACHED_WORKFLOWS" };
 }
 
-async function rssOf(pid: number | undefined): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
-  const kib = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
-  return Math.round(kib / 1024);
-}
-
-/** Resolves with the embedded database's URL once start.ts says it is up. */
-function untilUp(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let output = "";
-    const timer = setTimeout(() => reject(new Error(`the service did not come up in 120 s:\n${output}`)), 120_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk;
-      const url = /Database\s+(postgres\S+)/.exec(output)?.[1];
-      if (output.includes("Checkout is up.") && url) {
-        clearTimeout(timer);
-        resolve(url);
-      }
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`the service exited (${code}):\n${output}`)));
-  });
+/** `npm run bench` with the options it was given, as a label for its figures. */
+function commandLine(): string {
+  const given = Object.entries(process.env)
+    .filter(([name]) => name.startsWith("BENCH_") || name.startsWith("WORKER_"))
+    .map(([name, value]) => `${name}=${(value ?? "").replace(/\/\/[^@/]*@/, "//***@")}`)
+    .sort();
+  return [...given, "npm run bench"].join(" ");
 }
