@@ -39,7 +39,12 @@ const codeVariables = new Set(
     ...gatewayFiles.flatMap((f) => [...read(f).matchAll(/env\.([A-Z][A-Z0-9_]+)|requiredVariables: \[([^\]]*)\]/g)]),
   ].flatMap((m) => (m[2] ? [...m[2].matchAll(/"([A-Z0-9_]+)"/g)].map((v) => v[1]) : [m[1]])),
 );
-const readmeVariables = new Set([...read("README.md").matchAll(/^\| `([A-Z][A-Z0-9_]+)` +\|/gm)].map((m) => m[1]));
+// The Configuration section's table (the bench's BENCH_* options have a table of their own).
+const configurationSection =
+  read("README.md")
+    .split(/^## /m)
+    .find((section) => section.startsWith("Configuration")) ?? "";
+const readmeVariables = new Set([...configurationSection.matchAll(/^\| `([A-Z][A-Z0-9_]+)` +\|/gm)].map((m) => m[1]));
 const appServices = Object.entries(compose.services).filter(([, s]) => s.build);
 /** The services that talk to Temporal and the database (the codec server needs neither). */
 const serviceNodes = appServices.filter(([name]) => name !== "codec");
