@@ -2,26 +2,16 @@
 // worker with tracing on replays runs that started without it (after a restart, an eviction from
 // its cache). The recorded histories (test/histories/) replay with the SDK's OpenTelemetry
 // workflow interceptors bundled in, and their sink registered, as wiring.ts sets them up.
-import { readdirSync, readFileSync } from "node:fs";
-import path from "node:path";
 import { Resource } from "@opentelemetry/resources";
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { makeWorkflowExporter } from "@temporalio/interceptors-opentelemetry";
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from "@temporalio/worker";
 import { beforeAll, describe, expect, it } from "vitest";
-import { historyFromText } from "../archive/history-json.ts";
-import { projectRoot } from "../config.ts";
 import { workflowTracingModule } from "../observability/tracing.ts";
 import { workflowsPath } from "../wiring.ts";
+import { recordedHistories } from "./support/replay-corpus.ts";
 
-const historiesDir = path.join(projectRoot, "test", "histories");
-const histories = readdirSync(historiesDir)
-  .filter((f) => f.endsWith(".json"))
-  .sort()
-  .map((file) => {
-    const { workflowId, history } = JSON.parse(readFileSync(path.join(historiesDir, file), "utf8"));
-    return { file, workflowId: workflowId as string, history: historyFromText(JSON.stringify(history)) };
-  });
+const histories = recordedHistories();
 
 Runtime.install({ logger: new DefaultLogger("ERROR") });
 

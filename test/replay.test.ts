@@ -1,24 +1,16 @@
 // Replay: closed histories recorded with earlier versions of the workflows (test/histories/*.json:
 // completed, flaky, declined, outage, failover, 3-D Secure, expired, cancelled, refunds, a risk hold,
-// an event sent to two subscribers, and checkouts whose events went through the outbox) replayed against the current workflow code. A change to a
-// running workflow's commands that is not behind patched() makes them fail; the last tests prove it
-// by removing guards.
-import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+// an event sent to two subscribers, and checkouts whose events went through the outbox) replayed
+// against the current workflow code. A change to a running workflow's commands that is not behind
+// patched() makes them fail; the last tests prove it by removing guards.
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from "@temporalio/worker";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { historyFromText } from "../archive/history-json.ts";
 import { projectRoot } from "../config.ts";
+import { recordedHistories } from "./support/replay-corpus.ts";
 
-const historiesDir = path.join(projectRoot, "test", "histories");
-/** Each file: {"workflowId", "history"} (the history as archive/history-json.ts writes it). */
-const histories = readdirSync(historiesDir)
-  .filter((f) => f.endsWith(".json"))
-  .sort()
-  .map((file) => {
-    const { workflowId, history } = JSON.parse(readFileSync(path.join(historiesDir, file), "utf8"));
-    return { file, workflowId: workflowId as string, history: historyFromText(JSON.stringify(history)) };
-  });
+const histories = recordedHistories();
 
 Runtime.install({ logger: new DefaultLogger("ERROR") });
 
