@@ -30,6 +30,8 @@ export interface Config {
     devSqlitePragmas: string[];
   };
   databaseUrl?: string;
+  /** Connections at most in each of the worker's and the API's pools (DATABASE_POOL_SIZE). */
+  databasePoolSize: number;
   embeddedPostgresPort: number;
   smtpUrl?: string;
   smtpCatcherPort: number;
@@ -282,6 +284,7 @@ export function loadConfig(env: Env = process.env, { embedded = false }: LoadOpt
       devSqlitePragmas: sqlitePragmas(env, "TEMPORAL_DEV_SQLITE_PRAGMAS", ["journal_mode=wal", "synchronous=normal"]),
     },
     databaseUrl: url(env, "DATABASE_URL", ["postgresql", "postgres"]),
+    databasePoolSize: int(env, "DATABASE_POOL_SIZE", 10, 1, 1000),
     embeddedPostgresPort: int(env, "EMBEDDED_POSTGRES_PORT", 54329, 1, 65535),
     smtpUrl: url(env, "SMTP_URL", ["smtp", "smtps"]),
     smtpCatcherPort: int(env, "SMTP_CATCHER_PORT", 2525, 0, 65535),

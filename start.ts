@@ -114,7 +114,7 @@ async function main() {
   }
 
   const target = { address: temporalAddress, namespace: config.temporal.namespace, codec };
-  const db = createDb(databaseUrl);
+  const db = createDb(databaseUrl, config.databasePoolSize);
   shutdown.add("database client", () => db.$disconnect());
   const temporal = await connectClient(target);
   shutdown.add("Temporal client", temporal.close);

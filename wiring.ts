@@ -143,7 +143,7 @@ export interface ActivityEndpoints {
 /** The activities' real dependencies, from the configuration and where the services are. */
 export function createActivityDeps(config: Config, endpoints: ActivityEndpoints): ActivityDeps {
   return {
-    db: createDb(endpoints.databaseUrl),
+    db: createDb(endpoints.databaseUrl, config.databasePoolSize),
     gateways: createGatewayRegistry(
       config.env,
       { enabled: config.sandbox.enabled, url: endpoints.sandboxUrl, webhookSecret: config.sandbox.webhookSecret },

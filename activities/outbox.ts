@@ -30,6 +30,12 @@ const CHANNEL = "checkout_events";
 const ROUND_SIZE = 200;
 /** How long a round waits for a first event before it returns empty (the relay then asks again). */
 const IDLE_WAIT_MS = 30_000;
+/**
+ * How long a round lets events gather once there are some: a round is an activity and a workflow
+ * task on the Temporal server, so under load one round per event would cost the server about a
+ * quarter of a checkout again. Events reach subscribers up to this much later.
+ */
+const GATHER_MS = 200;
 
 /**
  * Writes the event in the caller's transaction, from the rows as that transaction leaves them:
@@ -104,6 +110,8 @@ export function outboxActivities(db: Db, publisher?: EventPublisher) {
       if (dispatched.length > 0) {
         await db.event.updateMany({ where: { id: { in: dispatched }, dispatchedAt: null }, data: { dispatchedAt: new Date() } });
       }
+      // Events came in the last round: more are likely on their way.
+      if (dispatched.length > 0 && dispatched.length < ROUND_SIZE) await Context.current().sleep(GATHER_MS);
       const rows = await pendingOrWait(db);
       if (rows.length === 0) return { toFanOut: [], handled: [] };
 
@@ -186,7 +194,10 @@ async function pendingOrWait(db: Db) {
     const deadline = Date.now() + IDLE_WAIT_MS;
     while (Date.now() < deadline) {
       const woke = await Promise.race([notified.then(() => true), context.sleep(5_000).then(() => false)]);
-      if (woke) break;
+      if (woke) {
+        await context.sleep(GATHER_MS);
+        break;
+      }
       context.heartbeat();
     }
     return await pending();

@@ -212,7 +212,14 @@ export function paymentActivities(db: Db, gateways: GatewayRegistry) {
       };
       await db.payment.upsert({
         where: { checkoutId: input.checkoutId },
-        create: { checkoutId: input.checkoutId, orderId: input.order.orderId, ...fields, keysUsed: [input.idempotencyKey] },
+        // `set`, not a bare list: Prisma makes a bare list part of the query's shape, so every
+        // checkout compiled a plan of its own and kept it in the client's plan cache.
+        create: {
+          checkoutId: input.checkoutId,
+          orderId: input.order.orderId,
+          ...fields,
+          keysUsed: { set: [input.idempotencyKey] },
+        },
         update: {
           ...fields,
           // Recorded before the request leaves: a crash mid-request still marks the key as sent.

@@ -112,7 +112,7 @@ async function main() {
   required(config.webhooks.secretKey, "WEBHOOK_SECRET_KEY");
   const { tracing } = await setUpObservability(config, { worker: false });
   const { codec } = await loadPayloadCodec(config.payloadEncryption, "external");
-  const db = createDb(required(config.databaseUrl, "DATABASE_URL"));
+  const db = createDb(required(config.databaseUrl, "DATABASE_URL"), config.databasePoolSize);
   const temporal = await connectClient({ address, namespace: config.temporal.namespace, codec });
   const api = await startApiServer({ config, temporal: temporal.client, db });
   log.info(`API on ${api.url} (docs: ${api.url}/docs)`, { url: api.url, metricsUrl: api.metricsUrl });

@@ -18,11 +18,13 @@ import { createApiKey } from "../merchants/api-keys.ts";
 import { DEFAULT_MERCHANT_ID } from "../merchants/merchants.ts";
 import { createDb } from "../prisma/client.ts";
 import { connectClient } from "../wiring.ts";
+import { heapFigures } from "./heap.ts";
 import { loadBenchOptions, sdkDefaultMaxCachedWorkflows } from "./options.ts";
 import { type BenchContext, type PhaseResult, type PhaseSpec, runPhase } from "./phase.ts";
+import { summarizeProfile } from "./profile-summary.ts";
 import { type BenchResult, printResult, redraw, writeResult } from "./report.ts";
 import { startStack } from "./stack.ts";
-import { compare, evaluateTargets, type MemoryCheck } from "./targets.ts";
+import { compare, evaluateTargets, type MemoryCheck, type MemoryRound } from "./targets.ts";
 
 const options = loadBenchOptions();
 const log = (line: string) => console.error(`[bench] ${line}`);
@@ -102,11 +104,27 @@ try {
   if (options.memory) {
     // A cache of 0 (none) has no multiple to run: BENCH_MEMORY_CHECKOUTS says how many then.
     const checkouts = options.memoryCheckouts ?? Math.max(10 * cache.size, options.checkouts);
-    log(`memory phase: ${checkouts} checkouts (worker cache ${cache.size}, ${cache.source})`);
-    const result = await phase({ label: "memory", kind: "checkout", count: checkouts, concurrency, workers: 1 });
-    const service = result.memoryMiB.service;
-    const check: MemoryCheck = { warmMiB: service.before, afterMiB: service.after, checkouts, cacheSize: cache.size };
-    memory = { ...check, phase: result };
+    // Twice: what the first round adds and the second does not is the process reaching its
+    // working size; what the second adds again is growth.
+    const rounds: MemoryRound[] = [];
+    for (const label of ["memory", "memory, again"]) {
+      log(`${label}: ${checkouts} checkouts (worker cache ${cache.size}, ${cache.source})`);
+      const heapBefore = await heapFigures(stack.serviceMetricsUrl);
+      const result = await phase({ label, kind: "checkout", count: checkouts, concurrency, workers: 1 });
+      const heapAfter = await heapFigures(stack.serviceMetricsUrl);
+      const { before, after } = result.memoryMiB.service;
+      rounds.push({ phase: result, before: { rssMiB: before, ...heapBefore }, after: { rssMiB: after, ...heapAfter } });
+    }
+    const [first, again] = rounds;
+    const check: MemoryCheck = {
+      warmMiB: first.before.rssMiB,
+      afterMiB: first.after.rssMiB,
+      againMiB: again.after.rssMiB,
+      checkouts,
+      cacheSize: cache.size,
+      points: [first.before, first.after, again.after],
+    };
+    memory = { ...check, phase: first.phase, again: again.phase };
   }
 
   const ratios = compare(checkout, bares);
@@ -152,6 +170,22 @@ try {
   await db.$disconnect();
   await connection.close();
   await stack.stop();
+}
+// Written as the service exited.
+if (options.profile) await printProfile(path.resolve(projectRoot, options.profile));
+
+async function printProfile(file: string) {
+  const { busyMs, owners } = await summarizeProfile(file, projectRoot).catch((err: Error) => {
+    console.log(`\nno CPU profile of the service at ${file}: ${err.message}`);
+    return { busyMs: 0, owners: [] };
+  });
+  if (!busyMs) return;
+  console.log(
+    `\nThe service process's CPU over the whole run, by owner (${Math.round(busyMs)} ms busy; ${path.relative(projectRoot, file)}):`,
+  );
+  for (const { owner, ms, share } of owners.filter((o) => o.share >= 0.002)) {
+    console.log(`${String(Math.round(ms)).padStart(8)} ms ${(share * 100).toFixed(1).padStart(5)}%  ${owner}`);
+  }
 }
 
 /** The workers' sticky cache: WORKER_MAX_CACHED_WORKFLOWS (config.ts), else the SDK's default. */

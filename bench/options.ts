@@ -15,6 +15,8 @@
 //                            migrations are applied, the bench's checkouts stay in it)
 //   BENCH_CHART              where the sweep's SVG goes (docs/bench.svg; "off": only bench/results/)
 //   BENCH_REDRAW             a result file (docs/bench.json): only draws its chart again, to BENCH_CHART
+//   BENCH_PROFILE            1: V8's CPU profile of the service process over the whole run, written to
+//                            bench/results/service.cpuprofile and summarised by owner; or the file's path
 //   WORKER_MAX_CACHED_WORKFLOWS and the other WORKER_* tuning settings (config.ts) go to every
 //   worker: the service's, the extra ones and the bare one
 import v8 from "node:v8";
@@ -31,6 +33,8 @@ export interface BenchOptions {
   databaseUrl?: string;
   chart?: string;
   redraw?: string;
+  /** Where the service's CPU profile goes; undefined: not profiled. */
+  profile?: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -50,6 +54,7 @@ export function loadBenchOptions(env: Env = process.env): BenchOptions {
     databaseUrl: env.BENCH_DATABASE_URL || undefined,
     chart: env.BENCH_CHART === "off" ? undefined : env.BENCH_CHART || "docs/bench.svg",
     redraw: env.BENCH_REDRAW || undefined,
+    profile: profileFile(env.BENCH_PROFILE),
   };
 }
 
@@ -60,6 +65,12 @@ export function loadBenchOptions(env: Env = process.env): BenchOptions {
 export function sdkDefaultMaxCachedWorkflows(): number {
   const heapMiB = v8.getHeapStatistics().heap_size_limit / 2 ** 20;
   return Math.max(Math.floor((Math.max(heapMiB - 200, 0) * 600) / 1024), 10);
+}
+
+function profileFile(raw: string | undefined): string | undefined {
+  const value = raw?.trim() ?? "";
+  if (["", "0", "off", "false", "no"].includes(value.toLowerCase())) return undefined;
+  return ["1", "on", "true", "yes"].includes(value.toLowerCase()) ? "bench/results/service.cpuprofile" : value;
 }
 
 function positive(env: Env, name: string): number | undefined {

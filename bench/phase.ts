@@ -39,6 +39,11 @@ export interface PhaseResult extends PhaseSpec {
   historyEvents: number[];
   /** Workflows started in the phase, by type; per workflow of the phase, the background runs left out. */
   started: Started & { perWorkflow: number; eventsPerWorkflow: number };
+  /**
+   * Transactions PostgreSQL committed or rolled back in the phase, per workflow (each statement
+   * outside BEGIN … COMMIT is one; the bench's own few counting queries while it waits included).
+   */
+  dbTransactionsPerWorkflow: number;
   /** Resident memory before the load and after it settled, per process (MiB). */
   memoryMiB: Record<string, { before: number; after: number }>;
   /** False when the phase's work had not settled when the bench stopped waiting (5 minutes). */
@@ -70,6 +75,7 @@ export async function runPhase(ctx: BenchContext, spec: PhaseSpec): Promise<Phas
     Object.fromEntries(await Promise.all(memoryOf(stack).map(async ([name, pid]) => [name, await rssMiB(pid)] as const)));
   const memoryBefore = await memory();
   const cpuBefore = ticksByGroup(await readProcesses(), processes());
+  const transactionsBefore = await databaseTransactions(ctx.db);
   const from = new Date(Date.now() - 500);
 
   const taskQueue = spec.kind === "bare" ? stack.bareQueue : stack.checkoutQueue;
@@ -93,6 +99,7 @@ export async function runPhase(ctx: BenchContext, spec: PhaseSpec): Promise<Phas
 
   const cpuAfter = ticksByGroup(await readProcesses(), processes());
   const memoryAfter = await memory();
+  const transactionsAfter = await databaseTransactions(ctx.db);
   const to = new Date();
   const completed = load.timed.filter((t) => t.failure === undefined);
   const failures = load.timed.filter((t) => t.failure !== undefined);
@@ -120,6 +127,7 @@ export async function runPhase(ctx: BenchContext, spec: PhaseSpec): Promise<Phas
         }
       : {}),
     cpuMsPerWorkflow: { total: Object.values(byGroup).reduce((a, b) => a + b, 0), byGroup },
+    dbTransactionsPerWorkflow: (transactionsAfter - transactionsBefore) / spec.count,
     historyEvents: await sampleHistoryEvents(
       client,
       completed.map((t) => t.workflowId),
@@ -134,6 +142,16 @@ export async function runPhase(ctx: BenchContext, spec: PhaseSpec): Promise<Phas
     ),
     settled,
   };
+}
+
+/**
+ * The database's transactions so far. Each backend reports its counts when idle, at most once a
+ * second: read after the phase has settled, the phase's are in.
+ */
+async function databaseTransactions(db: Db): Promise<number> {
+  const [row] = await db.$queryRaw<Array<{ n: bigint }>>`
+    SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()`;
+  return Number(row?.n ?? 0);
 }
 
 /** The node processes whose memory is reported: the service (worker and API), the bare worker, each extra worker. */

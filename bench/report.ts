@@ -29,7 +29,7 @@ export interface BenchResult {
   /** The checkout with BENCH_WORKERS workers against the one-worker checkout of the same run. */
   scaleOut?: { workers: number; vsOneWorker: Ratios; vsBare: Ratios };
   sweep: Array<{ concurrency: number; bare: PhaseResult; checkout: PhaseResult }>;
-  memory?: MemoryCheck & { phase: PhaseResult };
+  memory?: MemoryCheck & { phase: PhaseResult; again?: PhaseResult };
 }
 
 const GROUPS: Array<[string, string]> = [
@@ -63,6 +63,7 @@ export function printResult(result: BenchResult, print: (line: string) => void =
       ...cells((p) => (p.cpuMsPerWorkflow.byGroup[g] === undefined ? "" : cpu(p.cpuMsPerWorkflow.byGroup[g]))),
       "",
     ]),
+    ["database transactions per workflow", ...cells((p) => p.dbTransactionsPerWorkflow.toFixed(1)), ""],
     ["history events (own, sampled)", ...cells((p) => range(p.historyEvents)), ""],
     ["workflows started per workflow*", ...cells((p) => p.started.perWorkflow.toFixed(2)), ""],
     ["history events, all started", ...cells((p) => p.started.eventsPerWorkflow.toFixed(1)), ""],
@@ -138,8 +139,25 @@ export function printResult(result: BenchResult, print: (line: string) => void =
     const m = result.memory;
     print(
       `\nWorker memory (the service's process): ${mib(m.warmMiB)} MiB warm, ${mib(m.afterMiB)} MiB after ${m.checkouts} more checkouts ` +
-        `(${multiple(m.checkouts / m.cacheSize)} a cache of ${m.cacheSize})`,
+        `(${multiple(m.checkouts / m.cacheSize)} a cache of ${m.cacheSize})` +
+        (m.againMiB === undefined ? "" : `, ${mib(m.againMiB)} MiB after as many again`),
     );
+    if (m.points?.length) {
+      const figure = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? "?" : mib(v));
+      print(
+        columns([
+          ["MiB", "RSS", "V8 heap (committed)", "V8 heap (in use)", "external (buffers)", "native (RSS − heap − external)"],
+          ...m.points.map((p, i) => [
+            ["warm", "after a round", "after two"][i] ?? "",
+            mib(p.rssMiB),
+            figure(p.heapTotalMiB),
+            figure(p.heapUsedMiB),
+            figure(p.externalMiB),
+            p.heapTotalMiB === undefined || p.externalMiB === undefined ? "?" : mib(p.rssMiB - p.heapTotalMiB - p.externalMiB),
+          ]),
+        ]),
+      );
+    }
   }
 }
 

@@ -30,6 +30,8 @@ export interface Stack {
   bareQueue: string;
   /** The environment every checkout process was given (PAYLOAD_ENCRYPTION_KEYS for the bench's client too). */
   env: Record<string, string | undefined>;
+  /** The service's API metrics (prom-client's, with the process's heap: the same process as its worker). */
+  serviceMetricsUrl: string;
   /** Whether the Temporal server and PostgreSQL are the service's children (and so measured). */
   embedded: { temporal: boolean; postgres: boolean };
   service: NodeProcess;
@@ -49,6 +51,7 @@ export async function startStack(options: BenchOptions): Promise<Stack> {
     ui: await freePort(),
     pg: await freePort(),
     smtp: await freePort(),
+    apiMetrics: await freePort(),
   };
   const apiUrl = `http://127.0.0.1:${ports.api}`;
   const temporalAddress = options.temporalAddress ?? `127.0.0.1:${ports.temporal}`;
@@ -75,7 +78,7 @@ export async function startStack(options: BenchOptions): Promise<Stack> {
     SMTP_CATCHER_PORT: String(ports.smtp),
     CODEC_SERVER_PORT: "0",
     // Metrics served as `npm start` serves them, on ports of the run's own (its defaults may be taken).
-    API_METRICS_PORT: String(await freePort()),
+    API_METRICS_PORT: String(ports.apiMetrics),
     WORKER_METRICS_PORT: String(await freePort()),
     ...(options.temporalAddress ? { TEMPORAL_ADDRESS: options.temporalAddress } : {}),
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
@@ -87,7 +90,16 @@ export async function startStack(options: BenchOptions): Promise<Stack> {
     await rm(dataDir, { recursive: true, force: true });
   };
   try {
-    const service = await startNode("the service (start.ts)", ["start.ts"], serviceEnv, "Checkout is up.", 180_000);
+    const profiled = options.profile
+      ? { args: ["--import", "./bench/cpu-profile.mjs"], env: { BENCH_PROFILE_FILE: path.resolve(projectRoot, options.profile) } }
+      : { args: [], env: {} };
+    const service = await startNode(
+      "the service (start.ts)",
+      [...profiled.args, "start.ts"],
+      { ...serviceEnv, ...profiled.env },
+      "Checkout is up.",
+      180_000,
+    );
     started.push(service);
     const databaseUrl = options.databaseUrl ?? /Database\s+(postgres\S+)/.exec(service.output())?.[1];
     if (!databaseUrl) throw new Error(`start.ts did not print its database URL:\n${service.output()}`);
@@ -115,6 +127,7 @@ export async function startStack(options: BenchOptions): Promise<Stack> {
       checkoutQueue,
       bareQueue,
       env: serviceEnv,
+      serviceMetricsUrl: `http://127.0.0.1:${ports.apiMetrics}/metrics`,
       embedded: { temporal: !options.temporalAddress, postgres: !options.databaseUrl },
       service,
       bareWorker,

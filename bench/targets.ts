@@ -1,5 +1,6 @@
 // Issue #13's targets, measured in the same run: the checkout against the mean of the bare runs
 // before and after it. Information for the reader: the bench never fails on them.
+import type { HeapFigures } from "./heap.ts";
 import type { PhaseResult } from "./phase.ts";
 import { mean, median, ratio } from "./stats.ts";
 
@@ -42,8 +43,22 @@ export interface MemoryCheck {
   /** The worker's RSS, warm, before the memory phase (MiB). */
   warmMiB: number;
   afterMiB: number;
+  /** After a second round of as many checkouts. */
+  againMiB?: number;
+  /** The process's memory before, after the first round and after the second, by kind when known. */
+  points?: MemoryPoint[];
   checkouts: number;
   cacheSize: number;
+}
+
+export interface MemoryPoint extends Partial<HeapFigures> {
+  rssMiB: number;
+}
+
+export interface MemoryRound {
+  phase: PhaseResult;
+  before: MemoryPoint;
+  after: MemoryPoint;
 }
 
 export interface TargetRow {
@@ -113,6 +128,11 @@ function memoryRow(memory: MemoryCheck | undefined): TargetRow {
     ? "no workflow cache"
     : `${multiple < 1 ? multiple.toPrecision(2) : multiple.toFixed(1)}× a cache of ${memory.cacheSize}`;
   const mib = (v: number) => Math.round(v);
-  const measured = `${change >= 0 ? "+" : ""}${(change * 100).toFixed(1)}% (${mib(memory.warmMiB)} → ${mib(memory.afterMiB)} MiB after ${memory.checkouts} checkouts, ${ofCache})`;
+  const percent = (c: number) => `${c >= 0 ? "+" : ""}${(c * 100).toFixed(1)}%`;
+  const again =
+    memory.againMiB === undefined
+      ? ""
+      : `; then ${percent(memory.againMiB / memory.afterMiB - 1)} (→ ${mib(memory.againMiB)} MiB) over as many again`;
+  const measured = `${percent(change)} (${mib(memory.warmMiB)} → ${mib(memory.afterMiB)} MiB after ${memory.checkouts} checkouts, ${ofCache})${again}`;
   return { ...row, measured, met: multiple >= 10 ? check(change, (c) => Math.abs(c) <= 0.1) : undefined };
 }

@@ -95,9 +95,12 @@ export function readCheckoutHistory(checkoutId: string, workflowId: string, sour
   const children: CheckoutStory["children"] = [];
   let outcome: CheckoutStory["outcome"] = null;
   let closedAt: string | null = null;
+  /** When the latest workflow task started: a local activity is scheduled and run within it. */
+  let taskStartedAt = "";
 
   for (const event of events) {
     const at = iso(event.eventTime) ?? "";
+    if (event.workflowTaskStartedEventAttributes) taskStartedAt = at;
     const stepOf = (scheduledEventId: unknown) => steps.get(String(scheduledEventId));
     const ends = (scheduledEventId: unknown, result: StoryStep["result"], failure?: Failure | null) => {
       const step = stepOf(scheduledEventId);
@@ -134,7 +137,7 @@ export function readCheckoutHistory(checkoutId: string, workflowId: string, sour
     } else if (event.activityTaskCanceledEventAttributes) {
       ends(event.activityTaskCanceledEventAttributes.scheduledEventId, "cancelled");
     } else if (event.markerRecordedEventAttributes?.markerName === LOCAL_ACTIVITY_MARKER) {
-      recordLocalStep(steps, event.markerRecordedEventAttributes, at);
+      recordLocalStep(steps, event.markerRecordedEventAttributes, at, taskStartedAt || at);
     } else if (event.workflowExecutionSignaledEventAttributes) {
       const a = event.workflowExecutionSignaledEventAttributes;
       const name = a.signalName ?? "";
@@ -295,9 +298,12 @@ type Marker = NonNullable<HistoryEvent["markerRecordedEventAttributes"]>;
 
 /**
  * A local activity is one marker per run, not scheduled, started and closed events: one step,
- * whose attempts and result the latest marker tells.
+ * whose attempts and result the latest marker tells. The marker is recorded when the task that ran
+ * it completes, after the activity ended; its `original_schedule_time` is the worker's when it
+ * wrote the marker, even after `complete_time`, unless a retry carried the first one over. So the
+ * step was scheduled at the earliest of that, the start of the task that ran it, and its end.
  */
-function recordLocalStep(steps: Map<string, StoryStep>, marker: Marker, at: string) {
+function recordLocalStep(steps: Map<string, StoryStep>, marker: Marker, at: string, taskStartedAt: string) {
   const run = decode<LocalActivityRun>(marker.details?.data?.payloads?.[0]);
   if (!run?.activity_id) return;
   const key = `local-${run.activity_id}`;
@@ -305,7 +311,7 @@ function recordLocalStep(steps: Map<string, StoryStep>, marker: Marker, at: stri
   const step = steps.get(key) ?? {
     activityId: run.activity_id,
     activityType: run.activity_type ?? "",
-    scheduledAt: iso(run.original_schedule_time as Timestamp) ?? at,
+    scheduledAt: earliest([iso(run.original_schedule_time as Timestamp), taskStartedAt, ended]),
     startedAt: null,
     endedAt: null,
     result: "scheduled" as StoryStep["result"],
@@ -324,6 +330,11 @@ function recordLocalStep(steps: Map<string, StoryStep>, marker: Marker, at: stri
     step.failure = null;
   }
   steps.set(key, step);
+}
+
+/** The earliest of ISO timestamps (undefined ones left out). */
+function earliest(times: Array<string | null | undefined>): string {
+  return times.filter((t): t is string => !!t).reduce((a, b) => (Date.parse(b) < Date.parse(a) ? b : a));
 }
 
 /** The secrets of a checkout, which no story may tell (an error message may quote them). */

@@ -17,8 +17,9 @@ export function poolOf(db: Db): pg.Pool | undefined {
   return pools.get(db);
 }
 
-export function createDb(databaseUrl: string): Db {
-  const pool = new pg.Pool({ connectionString: databaseUrl });
+/** `poolSize`: connections at most (DATABASE_POOL_SIZE for the worker's and the API's; pg's own 10 otherwise). */
+export function createDb(databaseUrl: string, poolSize = 10): Db {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
   // The pool opens a new connection for the next query: a line to say so is all it takes.
   const onError = (err: Error) =>
     log.warn(`database connection lost (${(err as { code?: string }).code ?? err.name}): ${err.message}`);
