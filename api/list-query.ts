@@ -3,7 +3,7 @@
 // browser with a publishable key, the client secret that names its customer. Anything else is
 // refused, naming the parameter (a typo must not silently list everything).
 import { z } from "@hono/zod-openapi";
-import { filterKeyOf, filterProblem, metadataFilterParameter, metadataFilters } from "./metadata.ts";
+import { filterKeyOf, filterProblem, METADATA_MAX_FILTERS, metadataFilterParameter, metadataFilters } from "./metadata.ts";
 import { type PageRequest, pageParameters } from "./pagination.ts";
 
 const instant = (description: string) =>
@@ -23,6 +23,13 @@ const clientSecret = z.string().min(1).max(200).optional().openapi({
   description:
     "With a publishable key (required then): the client secret of one of the customer's checkouts; the list holds only that customer's objects.",
 });
+
+/**
+ * Node answers this, empty, before the API reads anything: the request line and headers are over
+ * its 16 KiB. Ten filters of 500 characters can be longer than that, in characters that take
+ * four bytes each (twelve percent-encoded).
+ */
+const urlTooLong = { description: "The URL is longer than the server takes (16 KiB with the headers)" };
 
 /** Both cursors at once: which page would that be? */
 const BOTH_CURSORS = "must not be given with starting_after";
@@ -68,11 +75,15 @@ export function listQuery<S extends z.ZodType<string> | undefined, P extends z.Z
         const problem = key === undefined ? "is not an accepted parameter" : filterProblem(key, value);
         if (problem) ctx.addIssue({ code: "custom", path: [parameter], message: problem });
       }
+      const filters = Object.keys(query).filter((parameter) => filterKeyOf(parameter) !== undefined);
+      if (filters.length > METADATA_MAX_FILTERS) {
+        ctx.addIssue({ code: "custom", path: [filters[0]], message: `at most ${METADATA_MAX_FILTERS} metadata filters at once` });
+      }
       if (query.starting_after !== undefined && query.ending_before !== undefined) {
         ctx.addIssue({ code: "custom", path: ["ending_before"], message: BOTH_CURSORS });
       }
     });
-  return { schema, parameters: [metadataFilterParameter] };
+  return { schema, parameters: [metadataFilterParameter], responses: { 431: urlTooLong } };
 }
 
 /** The filters of a query that listQuery's schema took. */

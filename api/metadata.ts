@@ -6,6 +6,8 @@ import { z } from "@hono/zod-openapi";
 export const METADATA_MAX_KEYS = 50;
 export const METADATA_KEY_MAX = 40;
 export const METADATA_VALUE_MAX = 500;
+/** `metadata[key]=value` filters one list request takes: enough to narrow, few enough to stay a short URL. */
+export const METADATA_MAX_FILTERS = 10;
 
 /** A key: 1 to 40 characters, no square brackets (the lists' `metadata[key]`), no control characters. */
 const KEY_PATTERN = `^[^\\[\\]\\u0000-\\u001f\\u007f-\\u009f]{1,${METADATA_KEY_MAX}}$`;
@@ -70,6 +72,6 @@ export const metadataFilterParameter = {
   required: false,
   style: "deepObject" as const,
   explode: true,
-  description: "`metadata[key]=value`: only objects whose metadata has that key with exactly that value (several: all of them).",
-  schema: { type: "object" as const, ...documented },
+  description: `\`metadata[key]=value\`: only objects whose metadata has that key with exactly that value (up to ${METADATA_MAX_FILTERS}: all of them).`,
+  schema: { type: "object" as const, ...documented, maxProperties: METADATA_MAX_FILTERS },
 };

@@ -328,6 +328,8 @@ describe("bad input: 4xx naming the parameter", () => {
     expect(await fieldsOf(`/orders?metadata[${"k".repeat(41)}]=x`)).toEqual([`query.metadata[${"k".repeat(41)}]`]);
     expect(await fieldsOf(`/orders?metadata[n]=${"v".repeat(501)}`)).toEqual(["query.metadata[n]"]);
     expect(await fieldsOf("/orders?metadata[n]=1&metadata[n]=2")).toEqual(["query.metadata[n]"]);
+    const eleven = Array.from({ length: 11 }, (_, i) => `metadata[k${i}]=v`).join("&");
+    expect(await fieldsOf(`/orders?${eleven}`)).toEqual(["query.metadata[k0]"]);
     // Checkouts take no status filter: their status lives in their workflows, not in these rows.
     expect(await fieldsOf("/checkouts?status=COMPLETED")).toEqual(["query.status"]);
   });

@@ -36,7 +36,7 @@ const listOrders = createRoute({
   description,
   request: { query: orderQuery.schema },
   parameters: orderQuery.parameters,
-  responses: { 200: json(ListOf(OrderView, "OrderList"), "A page of orders"), 404: notFound },
+  responses: { 200: json(ListOf(OrderView, "OrderList"), "A page of orders"), 404: notFound, ...orderQuery.responses },
 });
 
 const listCustomerOrders = createRoute({
@@ -53,6 +53,7 @@ const listCustomerOrders = createRoute({
   responses: {
     200: json(ListOf(OrderView, "OrderList"), "A page of the customer's orders"),
     404: json(ErrorResponse, "No such customer, or a cursor that is no object of this list"),
+    ...customerOrderQuery.responses,
   },
 });
 
@@ -64,7 +65,7 @@ const listPayments = createRoute({
   description,
   request: { query: paymentQuery.schema },
   parameters: paymentQuery.parameters,
-  responses: { 200: json(ListOf(PaymentRecord, "PaymentList"), "A page of payments"), 404: notFound },
+  responses: { 200: json(ListOf(PaymentRecord, "PaymentList"), "A page of payments"), 404: notFound, ...paymentQuery.responses },
 });
 
 const listCheckouts = createRoute({
@@ -78,6 +79,7 @@ const listCheckouts = createRoute({
   responses: {
     200: json(ListOf(z.union([CheckoutView, CustomerCheckoutView]), "CheckoutList"), "A page of checkouts"),
     404: notFound,
+    ...checkoutQuery.responses,
   },
 });
 
