@@ -65,7 +65,7 @@ async function allPages(path: string, headers: Record<string, string> = {}, limi
     pages.push({ ids, hasMore: res.json.has_more, body: res.json });
     if (!res.json.has_more) return pages;
     after = ids.at(-1);
-    if (pages.length > 20) throw new Error(`${path}: no end of pages`);
+    if (pages.length > 100) throw new Error(`${path}: no end of pages`);
   }
 }
 
@@ -356,5 +356,29 @@ describe("bad input: 4xx naming the parameter", () => {
     const res = await start(most);
     expect(res.status, res.text).toBe(202);
     expect((await waitForCheckout(stack.url, res.json.id)).metadata).toEqual(most);
+  });
+});
+
+describe("order and visibility", () => {
+  it("ties in createdAt keep one order (id, descending): each object once, whatever the page size", async () => {
+    // Five orders made in the same millisecond.
+    const tied = made.slice(10, 15).map((m) => m.orderId);
+    const at = new Date((await stack.db.order.findUniqueOrThrow({ where: { id: tied[0] } })).createdAt);
+    await stack.db.order.updateMany({ where: { id: { in: tied } }, data: { createdAt: at } });
+    const expected = await expectedOrderIds();
+    for (const limit of [1, 2, 3]) {
+      const ids = (await allPages("/orders", {}, limit)).flatMap((p) => p.ids);
+      expect(ids, `limit ${limit}`).toEqual(expected);
+    }
+    const inTie = expected.filter((id) => tied.includes(id));
+    expect(inTie).toEqual([...tied].sort().reverse());
+  });
+
+  it("a checkout row never let through (held, or dead before its workflow) is not listed", async () => {
+    const id = `chk_${"0".repeat(31)}1`;
+    await stack.db.checkout.create({ data: { id, merchantId: stack.merchantId, clientSecret: `${id}_secret_x` } });
+    const ids = (await allPages("/checkouts", {}, 100)).flatMap((p) => p.ids);
+    expect(ids).not.toContain(id);
+    expect(ids).toHaveLength(COUNT + 1); // this file's, and the one of 50 keys
   });
 });
