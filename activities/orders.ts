@@ -29,6 +29,7 @@ export function orderActivities(db: Db) {
             currency: input.currency,
             totalAmount,
             country: input.origin?.country ?? null,
+            metadata: input.metadata ?? {},
             items: {
               create: input.items.map((item, position) => ({
                 position,

@@ -52,6 +52,7 @@ export async function writeCheckoutEvent(tx: Tx, checkoutId: string, request: Ev
     checkoutId,
     status: request.status,
     customerId: order.customer.externalId,
+    metadata: order.metadata,
     order: {
       id: order.id,
       totalAmount: Number(order.totalAmount),

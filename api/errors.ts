@@ -37,11 +37,15 @@ export function errorBody(code: string, message: string, fields?: FieldError[]) 
 
 export function fieldErrors(error: ZodError, prefix?: string): FieldError[] {
   const name = (path: PropertyKey[]) => [prefix, ...path.map(String)].filter(Boolean).join(".") || "(body)";
-  return error.issues.flatMap((issue) =>
-    issue.code === "unrecognized_keys"
-      ? issue.keys.map((key) => ({ field: name([...issue.path, key]), reason: "is not an accepted field" }))
-      : [{ field: name(issue.path), reason: issue.message }],
-  );
+  return error.issues.flatMap((issue) => {
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({ field: name([...issue.path, key]), reason: "is not an accepted field" }));
+    }
+    // A record's key that its key schema refuses: say why (zod's own message is "Invalid key in record").
+    if (issue.code === "invalid_key")
+      return [{ field: name(issue.path), reason: `key ${issue.issues[0]?.message ?? "is not valid"}` }];
+    return [{ field: name(issue.path), reason: issue.message }];
+  });
 }
 
 /** Validation failures from the route schemas, in the shared shape. */

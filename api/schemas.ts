@@ -1,5 +1,7 @@
 // Request and response schemas: they validate input and write the OpenAPI document.
 import { z } from "@hono/zod-openapi";
+import { PaymentStatus } from "../generated/prisma/enums.ts";
+import { Metadata } from "./metadata.ts";
 
 /** An OpenAPI JSON body or response: the schema and what it is. */
 export const json = <T extends z.ZodType>(schema: T, description: string) => ({
@@ -90,6 +92,7 @@ export const CheckoutRequest = z
         .openapi({ example: "tok_approve", description: "A payment token from the provider (sandbox: see README)." }),
       method: z.enum(PAYMENT_METHODS).default("card"),
     }),
+    metadata: Metadata.optional(),
   })
   .superRefine((body, ctx) => {
     // Only the sign matters here (the exact total and its maximum are checked by the route, 422).
@@ -158,6 +161,7 @@ export const OrderView = z
     totalAmount: z.int(),
     currency: z.string(),
     items: z.array(z.object({ sku: z.string(), name: z.string(), quantity: z.int(), unitAmount: z.int(), lineTotal: z.int() })),
+    metadata: Metadata,
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -183,6 +187,28 @@ export const PaymentView = z
   })
   .partial({ amount: true, currency: true })
   .openapi("Payment");
+
+/** A payment as GET /payments lists it: its row, with its checkout's customer and metadata. */
+export const PaymentRecord = z
+  .object({
+    id: z.string(),
+    checkoutId: z.string(),
+    orderId: z.string(),
+    customerId: z.string(),
+    status: z.enum(PaymentStatus),
+    provider: z.string(),
+    method: z.string(),
+    ...Money,
+    attempts: z.int(),
+    gatewayReference: z.string().nullable(),
+    failureCode: z.string().nullable(),
+    failureReason: z.string().nullable(),
+    refundedAmount: z.int(),
+    metadata: Metadata,
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi("PaymentRecord");
 
 export const RefundView = z
   .object({
@@ -221,6 +247,7 @@ export const CheckoutView = z
     lastError: z.object({ type: z.string(), message: z.string() }).nullable(),
     failureReason: z.string().nullable(),
     refunds: z.array(RefundView),
+    metadata: Metadata,
     links: z.record(z.string(), z.string()),
   })
   .openapi("Checkout");

@@ -49,13 +49,15 @@ afterAll(() => stack?.stop());
 
 /** The route's path with merchant A's own resources in it. */
 function pathOf(template: string): string {
-  const id = template.startsWith("/orders")
-    ? orderId
-    : template.startsWith("/webhook-endpoints")
-      ? endpointId
-      : template.startsWith("/sandbox")
-        ? chargeId
-        : checkoutId;
+  const id = template.startsWith("/customers")
+    ? "cus_1" // validCheckout's customer
+    : template.startsWith("/orders")
+      ? orderId
+      : template.startsWith("/webhook-endpoints")
+        ? endpointId
+        : template.startsWith("/sandbox")
+          ? chargeId
+          : checkoutId;
   return template.replace("{id}", id).replace("{provider}", "sandbox").replace("{key}", "no-such-key");
 }
 

@@ -125,4 +125,29 @@ describe("prisma migrations", () => {
     // What the old columns could not hold now fits.
     await query(url, `UPDATE "Order" SET "totalAmount" = 999999999999999 WHERE id = 'o1'`);
   });
+  it("list the checkouts started before lists by what their order and payment say", async () => {
+    const url = await freshDatabase();
+    const names = (await readdir(migrationsDir)).filter((n) => /^\d{14}_/.test(n)).sort();
+    const lists = names.findIndex((n) => n.endsWith("_lists_metadata"));
+    expect(lists).toBeGreaterThan(0);
+    const run = async (name: string) => query(url, await readFile(path.join(migrationsDir, name, "migration.sql"), "utf8"));
+    for (const name of names.slice(0, lists)) await run(name);
+    // A checkout that wrote its order and payment, and one held before its workflow started.
+    await query(
+      url,
+      `INSERT INTO "Checkout" (id, "merchantId", "clientSecret") VALUES ('chk_1', 'mer_default', 's1'), ('chk_2', 'mer_default', 's2');
+       INSERT INTO "Customer" (id, "merchantId", "externalId", email, "updatedAt") VALUES ('cu1', 'mer_default', 'cus_1', 'ada@example.com', now());
+       INSERT INTO "Order" (id, "checkoutId", "merchantId", "customerId", recipient, status, currency, "totalAmount", "updatedAt")
+         VALUES ('o1', 'chk_1', 'mer_default', 'cu1', 'ada@example.com', 'PAID', 'USD', 100, now());
+       INSERT INTO "Payment" (id, "checkoutId", "orderId", provider, method, status, amount, currency, "idempotencyKey", "updatedAt")
+         VALUES ('p1', 'chk_1', 'o1', 'stripe', 'card', 'SUCCEEDED', 100, 'USD', 'checkout-chk_1:payment', now());`,
+    );
+    for (const name of names.slice(lists)) await run(name);
+    const rows = await query(url, `SELECT id, "customerExternalId", provider, metadata FROM "Checkout" ORDER BY id`);
+    expect(rows).toEqual([
+      { id: "chk_1", customerExternalId: "cus_1", provider: "stripe", metadata: {} },
+      { id: "chk_2", customerExternalId: null, provider: null, metadata: {} },
+    ]);
+    expect(await query(url, `SELECT metadata FROM "Order"`)).toEqual([{ metadata: {} }]);
+  });
 });

@@ -54,6 +54,8 @@ export interface CheckoutInput {
   origin?: CheckoutOrigin;
   /** The customer's risk assessment when the checkout was let through; absent in older histories. */
   risk?: RiskDecision;
+  /** The merchant's string key/values (api/metadata.ts), kept on the order; absent when none were given. */
+  metadata?: Record<string, string>;
 }
 
 export type RiskLevel = "LOW" | "MEDIUM" | "HIGH";

@@ -10,6 +10,7 @@ import type { checkout } from "../../workflows/checkout.ts";
 import { checkoutWorkflowId, getStateQuery, isCheckoutId } from "../../workflows/definitions.ts";
 import type { CheckoutState } from "../../workflows/types.ts";
 import { notFound } from "../errors.ts";
+import { type Metadata, metadataOf } from "../metadata.ts";
 import { type ArchivedCheckout, archivedCheckout } from "./archived-checkout.ts";
 
 type CheckoutRow = NonNullable<Awaited<ReturnType<Db["checkout"]["findUnique"]>>>;
@@ -23,6 +24,8 @@ type Found = { owner: CheckoutRow } & (
 export interface RunView {
   workflowId: string;
   clientSecret: string;
+  /** As given when the checkout started (its own row's). */
+  metadata: Metadata;
   executionStatus: string;
   memo: Record<string, unknown>;
   state?: CheckoutState;
@@ -78,13 +81,14 @@ export function checkoutRuns(temporal: Client, db: Db) {
     const found = await find(merchantId, id);
     if (!found) throw notFound("checkout", id);
     const { clientSecret } = found.owner;
+    const metadata = metadataOf(found.owner.metadata);
     const description = found.live;
     if (!description) {
       const { archived } = found;
       // Deleted without an archive (terminated, then retention): the database rows still tell.
-      if (!archived) return { workflowId, clientSecret, executionStatus: "DELETED", memo: {}, pendingAttempts: 0 };
+      if (!archived) return { workflowId, clientSecret, metadata, executionStatus: "DELETED", memo: {}, pendingAttempts: 0 };
       const { executionStatus, memo, state } = archived;
-      return { workflowId, clientSecret, executionStatus, memo, state, pendingAttempts: 0 };
+      return { workflowId, clientSecret, metadata, executionStatus, memo, state, pendingAttempts: 0 };
     }
     let state: CheckoutState | undefined;
     let lastAttemptError: string | undefined;
@@ -115,6 +119,7 @@ export function checkoutRuns(temporal: Client, db: Db) {
     return {
       workflowId,
       clientSecret,
+      metadata,
       executionStatus: description.status.name,
       memo: description.memo ?? {},
       state,

@@ -1,7 +1,6 @@
 // Checkouts: start one workflow per checkout (idempotently) unless the customer's risk check
 // holds it, read a checkout's state (its run joined with its rows), wait for the payment's
 // first answer, and cancel it.
-import { timingSafeEqual } from "node:crypto";
 import { type Client, WorkflowUpdateFailedError } from "@temporalio/client";
 import {
   ApplicationFailure,
@@ -22,6 +21,7 @@ import {
 } from "../../workflows/definitions.ts";
 import type { CheckoutInput, CheckoutOrigin } from "../../workflows/types.ts";
 import type { Caller } from "../caller.ts";
+import { sameSecret } from "../client-secret.ts";
 import { ApiError, notFound } from "../errors.ts";
 import type { CheckoutRequest } from "../schemas.ts";
 import type { CheckoutRuns } from "./checkout-runs.ts";
@@ -36,12 +36,6 @@ export interface CheckoutSettings {
   returnUrl?: string;
   /** Ask the customer's risk workflow before each new checkout (RISK_MAX_FAILED_PAYMENTS > 0). */
   riskChecks: false | RiskMemory;
-}
-
-/** Compares secrets in constant time. */
-function sameSecret(expected: string, given: string): boolean {
-  const [a, b] = [Buffer.from(expected), Buffer.from(given)];
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 export function checkoutService(temporal: Client, db: Db, runs: CheckoutRuns, settings: CheckoutSettings) {
@@ -90,6 +84,11 @@ export function checkoutService(temporal: Client, db: Db, runs: CheckoutRuns, se
       ? await assessCheckout({ temporal, db, memory: settings.riskChecks }, merchantId, body.customer.id, checkoutId, requestedAt)
       : riskChecksOff;
     if (risk.hold) throw customerOnHold(risk);
+    // Let through: from now on the lists show it (a held request's row stays unlisted).
+    await db.checkout.update({
+      where: { id: checkoutId },
+      data: { customerExternalId: body.customer.id, provider: body.payment.provider, metadata: body.metadata ?? {} },
+    });
 
     const totalAmount = orderTotal(body.items);
     const input: CheckoutInput = {
@@ -105,6 +104,7 @@ export function checkoutService(temporal: Client, db: Db, runs: CheckoutRuns, se
       returnUrl: settings.returnUrl,
       requestedAt,
       ...(origin ? { origin } : {}),
+      ...(body.metadata ? { metadata: body.metadata } : {}),
       risk,
     };
     try {
@@ -145,10 +145,8 @@ export function checkoutService(temporal: Client, db: Db, runs: CheckoutRuns, se
 
   /** The checkout's state: from the workflow (query or result), joined with the database rows. */
   async function get(merchantId: string, id: string) {
-    const { workflowId, clientSecret, executionStatus, memo, state, pendingAttempts, lastAttemptError } = await runs.runOf(
-      merchantId,
-      id,
-    );
+    const { workflowId, clientSecret, metadata, executionStatus, memo, state, pendingAttempts, lastAttemptError } =
+      await runs.runOf(merchantId, id);
 
     const [order, refunds] = await Promise.all([
       db.order.findUnique({ where: { checkoutId: id }, include: { items: true, payment: true, customer: true } }),
@@ -186,6 +184,7 @@ export function checkoutService(temporal: Client, db: Db, runs: CheckoutRuns, se
         (executionStatus === "RUNNING" || state ? null : { type: executionStatus, message: `workflow ${executionStatus}` }),
       failureReason: state?.failureReason ?? null,
       refunds: refunds.map(refundView),
+      metadata,
       links: {
         self: `/checkouts/${id}`,
         cancel: `/checkouts/${id}/cancel`,

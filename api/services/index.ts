@@ -4,10 +4,12 @@ import type { Client } from "@temporalio/client";
 import type { Db } from "../../prisma/client.ts";
 import type { GatewayRegistry } from "../../providers/registry.ts";
 import { auditService } from "./audits.ts";
+import { checkoutListService } from "./checkout-list.ts";
 import { checkoutRuns } from "./checkout-runs.ts";
 import { type CheckoutSettings, checkoutService } from "./checkouts.ts";
 import { healthService } from "./health.ts";
 import { orderService } from "./orders.ts";
+import { paymentService } from "./payments.ts";
 import { providerWebhookService } from "./provider-webhooks.ts";
 import { type RefundSettings, refundService } from "./refunds.ts";
 import { reportService } from "./reports.ts";
@@ -26,10 +28,13 @@ export interface ServiceDeps extends CheckoutSettings, RefundSettings {
 export function createServices(deps: ServiceDeps) {
   const { temporal, db } = deps;
   const runs = checkoutRuns(temporal, db);
+  const checkouts = checkoutService(temporal, db, runs, deps);
   return {
-    checkouts: checkoutService(temporal, db, runs, deps),
+    checkouts,
+    checkoutList: checkoutListService(db, checkouts),
     refunds: refundService(temporal, db, runs, deps),
     orders: orderService(db),
+    payments: paymentService(db),
     audits: auditService(temporal, db, runs),
     providerWebhooks: providerWebhookService(deps.gateways, db, temporal, { maxSignalsPerCheckout: deps.maxSignalsPerCheckout }),
     webhookEndpoints: webhookEndpointService(db, deps.webhooks),

@@ -3,6 +3,7 @@
 import { fromDb } from "../../money/amounts.ts";
 import type { Db } from "../../prisma/client.ts";
 import type { CheckoutState } from "../../workflows/types.ts";
+import { metadataOf } from "../metadata.ts";
 
 type RefundRow = Awaited<ReturnType<Db["refund"]["findMany"]>>[number];
 
@@ -47,8 +48,36 @@ export function orderView(order: OrderRow) {
     totalAmount: fromDb(order.totalAmount),
     currency: order.currency,
     items: lineItems(order),
+    metadata: metadataOf(order.metadata),
     createdAt: order.createdAt.toISOString(),
     updatedAt: order.updatedAt.toISOString(),
+  };
+}
+
+export type PaymentRow = NonNullable<Awaited<ReturnType<Db["payment"]["findUnique"]>>> & {
+  order: { metadata: unknown; customer: { externalId: string } };
+};
+
+/** A payment row as the payment lists answer it, with its order's customer and metadata. */
+export function paymentView(payment: PaymentRow) {
+  return {
+    id: payment.id,
+    checkoutId: payment.checkoutId,
+    orderId: payment.orderId,
+    customerId: payment.order.customer.externalId,
+    status: payment.status,
+    provider: payment.provider,
+    method: payment.method,
+    amount: fromDb(payment.amount),
+    currency: payment.currency,
+    attempts: payment.attempts,
+    gatewayReference: payment.gatewayReference,
+    failureCode: payment.failureCode,
+    failureReason: payment.failureReason,
+    refundedAmount: fromDb(payment.refundedAmount),
+    metadata: metadataOf(payment.order.metadata),
+    createdAt: payment.createdAt.toISOString(),
+    updatedAt: payment.updatedAt.toISOString(),
   };
 }
 

@@ -16,6 +16,8 @@ CROSS_FIELD_RULES = (
     # GET /reports/payments: `from` after `to`, and a window over 366 days.
     "must not be after `to`",
     "days after `from`",
+    # The lists: `starting_after` and `ending_before` at once (which page would that be?).
+    "must not be given with starting_after",
 )
 
 _named = set()
