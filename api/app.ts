@@ -18,6 +18,7 @@ import { auditRoutes } from "./routes/audit.ts";
 import { checkoutRoutes } from "./routes/checkouts.ts";
 import { docsRoutes } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { orderLifecycleRoutes } from "./routes/order-lifecycle.ts";
 import { orderRoutes } from "./routes/orders.ts";
 import { refundRoutes } from "./routes/refunds.ts";
 import { reportRoutes } from "./routes/reports.ts";
@@ -73,6 +74,7 @@ export function createApp(deps: AppDeps) {
     .route("/", webhookRoutes(services.providerWebhooks))
     .route("/", webhookEndpointRoutes(services.webhookEndpoints))
     .route("/", orderRoutes(services.orders))
+    .route("/", orderLifecycleRoutes(services.orderLifecycle))
     .route("/", reportRoutes(services.reports))
     .route("/", healthRoutes(services.health))
     .route("/", docsRoutes());

@@ -51,6 +51,43 @@ const LineItem = z.strictObject({
   unitAmount: minorUnits("must be an integer amount in minor units (cents)").min(0),
 });
 
+/** How to pay: the checkout's, and a new payment's after a decline (POST /orders/{id}/payments). */
+export const PaymentInstruction = z.strictObject({
+  provider: z.enum(PROVIDERS).openapi({ example: "sandbox" }),
+  fallbackProviders: z.array(z.enum(PROVIDERS)).max(4).optional().openapi({
+    uniqueItems: true,
+    description:
+      "Tried in order when the provider stays unavailable after its retry budget; each at most once, and never the provider itself.",
+  }),
+  token: z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[A-Za-z0-9_-]+$/, "must be a gateway token, never card details")
+    .refine((t) => !/^\d{12,19}$/.test(t.replace(/[-_]/g, "")), "must be a gateway token, never card details")
+    .openapi({ example: "tok_approve", description: "A payment token from the provider (sandbox: see README)." }),
+  method: z.enum(PAYMENT_METHODS).default("card"),
+});
+
+/** Each provider at most once: a second key at the same provider could charge twice. */
+export function refuseRepeatedProviders(
+  payment: z.infer<typeof PaymentInstruction>,
+  ctx: z.core.$RefinementCtx,
+  path: PropertyKey[] = ["payment"],
+): void {
+  const seen = new Set([payment.provider]);
+  for (const [index, provider] of (payment.fallbackProviders ?? []).entries()) {
+    if (seen.has(provider)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [...path, "fallbackProviders", index],
+        message: `repeats the provider "${provider}"; each provider may be tried only once`,
+      });
+    }
+    seen.add(provider);
+  }
+}
+
 export const CheckoutRequest = z
   .strictObject({
     customer: z.strictObject({
@@ -74,40 +111,14 @@ export const CheckoutRequest = z
       // something. `contains` is OpenAPI 3.1's (JSON Schema's); the metadata type knows only 3.0's.
       .openapi({ contains: { type: "object", properties: { unitAmount: { type: "integer", minimum: 1 } } } } as object),
     currency: Currency,
-    payment: z.strictObject({
-      provider: z.enum(PROVIDERS).openapi({ example: "sandbox" }),
-      fallbackProviders: z.array(z.enum(PROVIDERS)).max(4).optional().openapi({
-        uniqueItems: true,
-        description:
-          "Tried in order when the provider stays unavailable after its retry budget; each at most once, and never the provider itself.",
-      }),
-      token: z
-        .string()
-        .min(1)
-        .max(255)
-        .regex(/^[A-Za-z0-9_-]+$/, "must be a gateway token, never card details")
-        .refine((t) => !/^\d{12,19}$/.test(t.replace(/[-_]/g, "")), "must be a gateway token, never card details")
-        .openapi({ example: "tok_approve", description: "A payment token from the provider (sandbox: see README)." }),
-      method: z.enum(PAYMENT_METHODS).default("card"),
-    }),
+    payment: PaymentInstruction,
   })
   .superRefine((body, ctx) => {
     // Only the sign matters here (the exact total and its maximum are checked by the route, 422).
     if (body.items.reduce((sum, i) => sum + i.quantity * i.unitAmount, 0) <= 0) {
       ctx.addIssue({ code: "custom", path: ["items"], message: "the order total must be above zero" });
     }
-    // Each provider at most once: a second key at the same provider could charge twice.
-    const seen = new Set([body.payment.provider]);
-    for (const [index, provider] of (body.payment.fallbackProviders ?? []).entries()) {
-      if (seen.has(provider)) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["payment", "fallbackProviders", index],
-          message: `repeats the provider "${provider}"; each provider may be tried only once`,
-        });
-      }
-      seen.add(provider);
-    }
+    refuseRepeatedProviders(body.payment, ctx);
   })
   .openapi("CheckoutRequest");
 export type CheckoutRequest = z.infer<typeof CheckoutRequest>;
@@ -180,6 +191,24 @@ export const PaymentView = z
       .optional()
       .openapi({ description: "What the customer must do while the status is REQUIRES_ACTION." }),
     failovers: z.array(z.object({ from: z.string(), to: z.string(), reason: z.string() })).optional(),
+    payments: z
+      .array(
+        z.object({
+          number: z.int(),
+          provider: z.string(),
+          method: z.string(),
+          idempotencyKey: z.string(),
+          outcome: z.string(),
+          failureCode: z.string().optional(),
+          failureReason: z.string().optional(),
+        }),
+      )
+      .optional()
+      .openapi({ description: "Each payment made, once the customer paid again after a decline (first one included)." }),
+    payAgainUntil: z
+      .string()
+      .optional()
+      .openapi({ description: "While REQUIRES_PAYMENT_METHOD: until when POST /orders/{id}/payments may pay again." }),
   })
   .partial({ amount: true, currency: true })
   .openapi("Payment");
@@ -201,7 +230,15 @@ export const RefundView = z
   })
   .openapi("Refund");
 
-const CheckoutStatus = z.enum(["RUNNING", "REQUIRES_ACTION", "COMPLETED", "FAILED", "CANCELLED", "EXPIRED"]);
+const CheckoutStatus = z.enum([
+  "RUNNING",
+  "REQUIRES_ACTION",
+  "REQUIRES_PAYMENT_METHOD",
+  "COMPLETED",
+  "FAILED",
+  "CANCELLED",
+  "EXPIRED",
+]);
 const ClientSecret = z.string().openapi({
   description:
     "Lets a browser, with a publishable key, read this checkout's status and action (and nothing else). Not a credential of yours.",
@@ -325,7 +362,9 @@ export const AuditTimeline = z
         acceptedAt: z.string().nullable(),
         completedAt: z.string().nullable(),
         result: z.enum(["accepted", "completed", "failed", "rejected"]),
-        input: z.object({ reason: z.string().optional() }).nullable(),
+        input: z
+          .object({ reason: z.string().optional(), provider: z.string().optional(), method: z.string().optional() })
+          .nullable(),
         failure: AuditFailure.nullable(),
       }),
     ),

@@ -3,7 +3,7 @@
 // the events it published, the resets that made new runs, and how it ended. The one reader of
 // checkout histories: the API's /audit and the CLI's `show` tell what it returns.
 import { orderTotal } from "../money/amounts.ts";
-import { cancelUpdate, paymentEventSignal } from "../workflows/definitions.ts";
+import { cancelUpdate, payAgainUpdate, paymentEventSignal } from "../workflows/definitions.ts";
 import type { CheckoutInput, CheckoutState, PaymentEvent } from "../workflows/types.ts";
 import { decode, type Failure, type HistoryEvent, iso, stateOfFailure, type Timestamp } from "./events.ts";
 import type { HistorySource } from "./sources.ts";
@@ -42,7 +42,8 @@ export interface StoryUpdate {
   acceptedAt: string | null;
   completedAt: string | null;
   result: "accepted" | "completed" | "failed" | "rejected";
-  input: { reason?: string } | null;
+  /** A cancel's reason; a new payment's provider and method (never its token). */
+  input: { reason?: string; provider?: string; method?: string } | null;
   failure: StoryFailure | null;
 }
 
@@ -155,7 +156,7 @@ export function readCheckoutHistory(checkoutId: string, workflowId: string, sour
         acceptedAt: at,
         completedAt: null,
         result: "accepted",
-        input: name === cancelUpdate.name ? cancelView(decode(request?.input?.args?.payloads?.[0])) : null,
+        input: updateInputView(name, decode(request?.input?.args?.payloads?.[0])),
         failure: null,
       });
     } else if (event.workflowExecutionUpdateCompletedEventAttributes) {
@@ -361,6 +362,18 @@ function paymentEventView(event: PaymentEvent | undefined): StorySignal["input"]
     kind: String(event.kind),
     ...(event.reference ? { reference: String(event.reference) } : {}),
   };
+}
+
+function updateInputView(name: string, request: unknown): StoryUpdate["input"] {
+  if (name === cancelUpdate.name) return cancelView(request);
+  if (name === payAgainUpdate.name) {
+    const payment = (request as { payment?: { provider?: unknown; method?: unknown } } | undefined)?.payment;
+    return {
+      ...(typeof payment?.provider === "string" ? { provider: payment.provider } : {}),
+      ...(typeof payment?.method === "string" ? { method: payment.method } : {}),
+    };
+  }
+  return null;
 }
 
 function cancelView(request: unknown): StoryUpdate["input"] {

@@ -1,7 +1,14 @@
 // Names shared by the workflow, the worker and the API: one place, so they cannot drift apart.
 import type { defineSearchAttributeKey, SearchAttributeType } from "@temporalio/common";
 import { defineQuery, defineSignal, defineUpdate } from "@temporalio/workflow";
-import type { CheckoutState, PaymentEvent, PaymentFailureReport, RiskAssessmentRequest, RiskDecision } from "./types.ts";
+import type {
+  CheckoutState,
+  PayAgainRequest,
+  PaymentEvent,
+  PaymentFailureReport,
+  RiskAssessmentRequest,
+  RiskDecision,
+} from "./types.ts";
 
 export const TASK_QUEUE = "checkout";
 
@@ -22,10 +29,12 @@ export function checkoutIdOfWorkflow(workflowId: string): string | null {
 
 /**
  * The key a gateway receives: workflow ID plus step, never the run ID (a reset changes that).
- * A fallback provider gets its own step name, so each provider sees one key per checkout.
+ * A fallback provider gets its own step name, so each provider sees one key per checkout; a
+ * payment made again after a decline (attempt 2, 3, …) is a step of its own, `payment-<attempt>`.
  */
-export function paymentIdempotencyKey(workflowId: string, fallbackProvider?: string): string {
-  return fallbackProvider ? `${workflowId}:payment:${fallbackProvider}` : `${workflowId}:payment`;
+export function paymentIdempotencyKey(workflowId: string, fallbackProvider?: string, attempt = 1): string {
+  const step = attempt > 1 ? `payment-${attempt}` : "payment";
+  return fallbackProvider ? `${workflowId}:${step}:${fallbackProvider}` : `${workflowId}:${step}`;
 }
 
 /** One publishing workflow per (source workflow, event type): a retry or reset never publishes twice. */
@@ -95,6 +104,14 @@ export const cancelUpdate = defineUpdate<CheckoutState, [CancelRequest]>("cancel
  */
 export const awaitPaymentAnswerUpdate = defineUpdate<CheckoutState, [number]>("awaitPaymentAnswer");
 
+/**
+ * A new payment for a checkout whose payment was declined (REQUIRES_PAYMENT_METHOD). Refused by its
+ * validator (PAYMENT_NOT_AWAITED, with the reason) at any other time: of two racing requests, the
+ * second finds the first one's payment in progress. Answers once the new payment has its first
+ * answer (paid, declined again, an action to take), or after `waitSeconds` (at most 30).
+ */
+export const payAgainUpdate = defineUpdate<CheckoutState, [PayAgainRequest & { waitSeconds?: number }]>("payAgain");
+
 /** A provider's webhook about this checkout's payment: the workflow then asks the provider. */
 export const paymentEventSignal = defineSignal<[PaymentEvent]>("paymentEvent");
 
@@ -107,6 +124,7 @@ export const assessCheckoutUpdate = defineUpdate<RiskDecision, [RiskAssessmentRe
 /** Business errors that no retry can fix: the activity's retry policy stops on them at once. */
 export const PAYMENT_DECLINED = "PaymentDeclined";
 export const CHECKOUT_NOT_CANCELLABLE = "CheckoutNotCancellable";
+export const PAYMENT_NOT_AWAITED = "PaymentNotAwaited";
 export const GATEWAY_REQUEST_REJECTED = "GatewayRequestRejected";
 export const GATEWAY_OUTCOME_UNKNOWN = "GatewayOutcomeUnknown";
 export const REFUND_NOT_ALLOWED = "RefundNotAllowed";

@@ -46,6 +46,13 @@ export interface CheckoutInput {
   paymentRetryWindowSeconds: number;
   /** How long to wait for the customer to act (3-D Secure, approval, QR); absent in older histories. */
   paymentActionTimeoutSeconds?: number;
+  /**
+   * After a decline, how long to wait for the customer to pay again (payAgainUpdate) before the
+   * order is cancelled; absent (older histories) or 0: a decline fails the checkout at once.
+   */
+  payAgainWindowSeconds?: number;
+  /** When set, the paid order's own workflow is started and marks it delivered after this long. */
+  fulfilmentAutoDeliverSeconds?: number;
   /** Where the provider sends the customer back after an approval page. */
   returnUrl?: string;
   /** When the API accepted the request (ISO 8601), so the history says when the customer paid. */
@@ -89,11 +96,20 @@ export interface RiskDecision {
   reason: string;
 }
 
-export type CheckoutStatus = "RUNNING" | "REQUIRES_ACTION" | "COMPLETED" | "FAILED" | "CANCELLED" | "EXPIRED";
+/** REQUIRES_PAYMENT_METHOD: the payment was declined; the customer may pay again (payAgainUpdate) within the window. */
+export type CheckoutStatus =
+  | "RUNNING"
+  | "REQUIRES_ACTION"
+  | "REQUIRES_PAYMENT_METHOD"
+  | "COMPLETED"
+  | "FAILED"
+  | "CANCELLED"
+  | "EXPIRED";
 export type CheckoutStep =
   | "CREATING_ORDER"
   | "PROCESSING_PAYMENT"
   | "AWAITING_CUSTOMER"
+  | "AWAITING_PAYMENT_METHOD"
   | "SENDING_NOTIFICATION"
   | "COMPENSATING"
   | "DONE";
@@ -132,6 +148,24 @@ export interface PaymentResult {
   provider: string;
 }
 
+/** One payment of a checkout (the first, or one made after a decline): what it was and how it ended. */
+export interface PaymentAttemptSummary {
+  number: number;
+  provider: string;
+  method: string;
+  idempotencyKey: string;
+  outcome: "processing" | "succeeded" | "declined" | "failed" | "expired";
+  failureCode?: string;
+  failureReason?: string;
+}
+
+/** A new payment for a declined checkout (POST /orders/{id}/payments). */
+export interface PayAgainRequest {
+  payment: PaymentInstruction;
+  /** Who asked: the API key's id (secret or publishable). */
+  requestedBy?: string;
+}
+
 export interface CheckoutError {
   type: string;
   message: string;
@@ -153,6 +187,10 @@ export interface CheckoutState {
     failovers?: Failover[];
     /** Webhook events received, in order. */
     events?: PaymentEvent[];
+    /** Payments made on this checkout, the first included, once the customer paid again; absent before. */
+    paymentAttempts?: PaymentAttemptSummary[];
+    /** Until when a new payment is awaited (ISO 8601), while REQUIRES_PAYMENT_METHOD. */
+    payAgainUntil?: string;
   };
   lastError?: CheckoutError;
   failureReason?: string;

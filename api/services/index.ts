@@ -7,6 +7,7 @@ import { auditService } from "./audits.ts";
 import { checkoutRuns } from "./checkout-runs.ts";
 import { type CheckoutSettings, checkoutService } from "./checkouts.ts";
 import { healthService } from "./health.ts";
+import { orderLifecycleService } from "./order-lifecycle.ts";
 import { orderService } from "./orders.ts";
 import { providerWebhookService } from "./provider-webhooks.ts";
 import { type RefundSettings, refundService } from "./refunds.ts";
@@ -26,8 +27,10 @@ export interface ServiceDeps extends CheckoutSettings, RefundSettings {
 export function createServices(deps: ServiceDeps) {
   const { temporal, db } = deps;
   const runs = checkoutRuns(temporal, db);
+  const checkouts = checkoutService(temporal, db, runs, deps);
   return {
-    checkouts: checkoutService(temporal, db, runs, deps),
+    checkouts,
+    orderLifecycle: orderLifecycleService(temporal, db, runs, checkouts, deps.gateways, deps),
     refunds: refundService(temporal, db, runs, deps),
     orders: orderService(db),
     audits: auditService(temporal, db, runs),
