@@ -164,13 +164,27 @@ export const OrderView = z
   .object({
     id: z.string(),
     checkoutId: z.string(),
-    status: z.enum(["PENDING_PAYMENT", "PAID", "PAYMENT_FAILED", "CANCELLED", "REFUNDED"]),
+    status: z.enum(["PENDING_PAYMENT", "PAID", "PAYMENT_FAILED", "CANCELLED", "REFUNDED", "SHIPPED", "DELIVERED"]).openapi({
+      description:
+        "PAID: paid and confirmed, not shipped yet; then SHIPPED and DELIVERED. CANCELLED: before payment, or refunded before shipping.",
+    }),
     customerId: z.string(),
     totalAmount: z.int(),
     currency: z.string(),
     items: z.array(z.object({ sku: z.string(), name: z.string(), quantity: z.int(), unitAmount: z.int(), lineTotal: z.int() })),
     createdAt: z.string(),
     updatedAt: z.string(),
+    shipment: z
+      .object({ carrier: z.string(), tracking: z.string(), shippedAt: z.string() })
+      .nullable()
+      .optional()
+      .openapi({ description: "Once shipped (POST /orders/{id}/shipment)." }),
+    deliveredAt: z.string().nullable().optional(),
+    cancellation: z
+      .object({ cancelledAt: z.string(), reason: z.string().nullable(), refundId: z.string().nullable() })
+      .nullable()
+      .optional()
+      .openapi({ description: "Once cancelled: when, why, and the refund that gave a paid order's payment back." }),
   })
   .openapi("Order");
 

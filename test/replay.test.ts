@@ -1,7 +1,8 @@
 // Replay: closed histories recorded with earlier versions of the workflows (test/histories/*.json:
 // completed, flaky, declined, outage, failover, 3-D Secure, expired, cancelled, refunds, a risk hold,
-// an event sent to two subscribers, checkouts whose events went through the outbox, and checkouts
-// paid again after a decline or expired waiting for it) replayed
+// an event sent to two subscribers, checkouts whose events went through the outbox, checkouts
+// paid again after a decline or expired waiting for it, and order workflows: shipped and
+// delivered, delivered by their timer, cancelled with their refund) replayed
 // against the current workflow code. A change to a running workflow's commands that is not behind
 // patched() makes them fail; the last tests prove it by removing guards.
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -60,6 +61,14 @@ describe("a change to a running workflow's commands without patched()", () => {
       unguarded: "    true\n",
       history: "checkout-outbox-declined.json",
       input: { payAgainWindowSeconds: 60 },
+    },
+    // Likewise a run paid by a worker from before the order workflow, with a delivery timer asked for.
+    {
+      file: "checkout.ts",
+      guarded: "if (input.fulfilmentAutoDeliverSeconds && patched(START_ORDER_WORKFLOW)) {",
+      unguarded: "if (input.fulfilmentAutoDeliverSeconds) {",
+      history: "checkout-outbox-completed.json",
+      input: { fulfilmentAutoDeliverSeconds: 60 },
     },
   ])(
     "fails the replay of a history that ran before it: $file, $history",

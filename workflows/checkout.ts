@@ -35,6 +35,7 @@ import {
   searchAttributes,
 } from "./definitions.ts";
 import { emitEvent } from "./events.ts";
+import { startOrderWorkflow } from "./order.ts";
 import { errorMessage, failureType, type PaymentResult, pay } from "./payment-step.ts";
 import {
   notificationActivityOptions,
@@ -67,6 +68,8 @@ const FAIL_CLEANLY_WITHOUT_ORDER = "fail-cleanly-without-order";
  * a window (none from before it has).
  */
 const PAY_AGAIN_AFTER_DECLINE = "pay-again-after-decline";
+/** With fulfilmentAutoDeliverSeconds in its input, a paid checkout starts its order's workflow (its timer). */
+const START_ORDER_WORKFLOW = "start-order-workflow-when-paid";
 /** Payments one checkout may make, the first included: past it, a decline fails the checkout as before. */
 export const MAX_PAYMENTS = 5;
 /**
@@ -370,6 +373,7 @@ async function runCheckout(input: CheckoutInput, lean: boolean): Promise<Checkou
 
   if (outcome.kind === "paid") {
     const paid = outcome.result;
+    const paidAt = new Date().toISOString(); // the workflow's clock: the task that learned of the payment
     state.payment = {
       ...state.payment,
       status: "SUCCEEDED",
@@ -384,6 +388,18 @@ async function runCheckout(input: CheckoutInput, lean: boolean): Promise<Checkou
     state.step = "SENDING_NOTIFICATION";
     const completed = eventFor("checkout.completed", "COMPLETED");
     await notify("order-paid", order, undefined, completed);
+    if (input.fulfilmentAutoDeliverSeconds && patched(START_ORDER_WORKFLOW)) {
+      await startOrderWorkflow({
+        orderId: order.orderId,
+        checkoutId: input.checkoutId,
+        merchantId: input.merchantId,
+        recipient: input.customer.email,
+        order,
+        items: input.items,
+        confirmedAt: paidAt,
+        autoDeliverSeconds: input.fulfilmentAutoDeliverSeconds,
+      });
+    }
     finish("COMPLETED");
     if (!completed) await emit("checkout.completed");
     return state;

@@ -1,13 +1,18 @@
 // Names shared by the workflow, the worker and the API: one place, so they cannot drift apart.
 import type { defineSearchAttributeKey, SearchAttributeType } from "@temporalio/common";
 import { defineQuery, defineSignal, defineUpdate } from "@temporalio/workflow";
-import type {
-  CheckoutState,
-  PayAgainRequest,
-  PaymentEvent,
-  PaymentFailureReport,
-  RiskAssessmentRequest,
-  RiskDecision,
+import {
+  type CheckoutState,
+  type DeliverRequest,
+  ORDER_EVENT_TYPES,
+  type OrderCancelRequest,
+  type OrderState,
+  type PayAgainRequest,
+  type PaymentEvent,
+  type PaymentFailureReport,
+  type RiskAssessmentRequest,
+  type RiskDecision,
+  type ShipRequest,
 } from "./types.ts";
 
 export const TASK_QUEUE = "checkout";
@@ -60,6 +65,7 @@ export const EVENT_TYPES = [
   "payment.succeeded",
   "payment.failed",
   "refund.succeeded",
+  ...ORDER_EVENT_TYPES,
 ] as const;
 
 /** One archiving workflow per closed run: a reset run is archived as a record of its own. */
@@ -87,7 +93,23 @@ export function refundWorkflowId(checkoutId: string, refundId: string): string {
   return `refund-${checkoutId}-${refundId}`;
 }
 
+/**
+ * One workflow per paid order for its later life (workflows/order.ts): started when first needed
+ * (a shipment, a delivery, a cancel), or by the checkout when orders are delivered on a timer.
+ */
+export function orderWorkflowId(orderId: string): string {
+  return `order-${orderId}`;
+}
+
 export const getStateQuery = defineQuery<CheckoutState>("getState");
+
+export const getOrderStateQuery = defineQuery<OrderState>("getOrderState");
+/** Ships a confirmed order; refused (ORDER_CHANGE_REFUSED, with the reason) otherwise. */
+export const shipUpdate = defineUpdate<OrderState, [ShipRequest]>("ship");
+/** Marks a confirmed or shipped order delivered; refused otherwise. */
+export const deliverUpdate = defineUpdate<OrderState, [DeliverRequest]>("deliver");
+/** Cancels a confirmed order, refunding it in full (a compensation: the refund workflow, as a child); refused once shipped. */
+export const cancelOrderUpdate = defineUpdate<OrderState, [OrderCancelRequest]>("cancelOrder");
 
 export interface CancelRequest {
   reason?: string;
@@ -125,6 +147,10 @@ export const assessCheckoutUpdate = defineUpdate<RiskDecision, [RiskAssessmentRe
 export const PAYMENT_DECLINED = "PaymentDeclined";
 export const CHECKOUT_NOT_CANCELLABLE = "CheckoutNotCancellable";
 export const PAYMENT_NOT_AWAITED = "PaymentNotAwaited";
+/** An order change its status does not allow (shipping a cancelled order, cancelling a shipped one). */
+export const ORDER_CHANGE_REFUSED = "OrderChangeRefused";
+/** A cancel's refund did not go through: the order stays as it was. */
+export const ORDER_REFUND_FAILED = "OrderRefundFailed";
 export const GATEWAY_REQUEST_REJECTED = "GatewayRequestRejected";
 export const GATEWAY_OUTCOME_UNKNOWN = "GatewayOutcomeUnknown";
 export const REFUND_NOT_ALLOWED = "RefundNotAllowed";

@@ -198,13 +198,24 @@ export interface CheckoutState {
 
 export interface NotificationRequest {
   checkoutId: string;
-  template: "order-paid" | "payment-failed" | "checkout-cancelled" | "checkout-expired" | "checkout-failed" | "refund-issued";
+  template:
+    | "order-paid"
+    | "payment-failed"
+    | "checkout-cancelled"
+    | "checkout-expired"
+    | "checkout-failed"
+    | "refund-issued"
+    | "order-shipped"
+    | "order-delivered"
+    | "order-cancelled";
   recipient: string;
   order: OrderSummary;
   items: LineItem[];
   reason?: string;
-  /** For refund emails: the refund, so each refund gets its own email (and only one). */
+  /** For refund emails: the refund, so each refund gets its own email (and only one); a cancelled order's refund. */
   refund?: { id: string; amount: number };
+  /** For order-shipped: the carrier and tracking number. */
+  shipment?: { carrier: string; tracking: string };
   /** The event to write once the email's outcome is recorded (activities/outbox.ts). */
   event?: EventRequest;
 }
@@ -218,6 +229,9 @@ export interface EventRequest {
   status: CheckoutStatus;
 }
 
+/** The events of an order's life after payment (workflows/order.ts). */
+export const ORDER_EVENT_TYPES = ["order.shipped", "order.delivered", "order.cancelled"] as const;
+
 export type EventType =
   | "checkout.completed"
   | "checkout.cancelled"
@@ -225,7 +239,8 @@ export type EventType =
   | "checkout.failed"
   | "payment.succeeded"
   | "payment.failed"
-  | "refund.succeeded";
+  | "refund.succeeded"
+  | (typeof ORDER_EVENT_TYPES)[number];
 
 /** What subscribers and the broker receive: public data only, never secrets or card data. */
 export interface CheckoutEvent {
@@ -233,4 +248,55 @@ export interface CheckoutEvent {
   type: EventType;
   createdAt: string;
   data: Record<string, unknown>;
+}
+
+/**
+ * A paid order's life (workflows/order.ts): CONFIRMED (paid; PAID in the database), SHIPPED,
+ * DELIVERED; or CANCELLING (its refund under way) and CANCELLED before it shipped.
+ */
+export type OrderLifecycleStatus = "CONFIRMED" | "SHIPPED" | "DELIVERED" | "CANCELLING" | "CANCELLED";
+
+export interface OrderInput {
+  orderId: string;
+  checkoutId: string;
+  merchantId?: string;
+  /** Where the order's emails go. */
+  recipient: string;
+  order: OrderSummary;
+  items: LineItem[];
+  /** When the payment succeeded (ISO 8601): the auto-delivery timer counts from it. */
+  confirmedAt: string;
+  /** When set: the order is marked delivered this long after it was confirmed. */
+  autoDeliverSeconds?: number;
+  /** How long a cancel's refund retries a provider that does not answer. */
+  refundRetryWindowSeconds?: number;
+}
+
+export interface OrderState {
+  orderId: string;
+  checkoutId: string;
+  status: OrderLifecycleStatus;
+  shipment?: { carrier: string; tracking: string; shippedAt: string };
+  deliveredAt?: string;
+  /** `timer`: by FULFILMENT_AUTO_DELIVER_SECONDS; otherwise the API key that said so. */
+  deliveredBy?: string;
+  cancellation?: { reason?: string; refundId: string; refundedAmount?: number; cancelledAt?: string };
+  lastError?: CheckoutError;
+}
+
+export interface ShipRequest {
+  carrier: string;
+  tracking: string;
+  requestedBy?: string;
+}
+
+export interface DeliverRequest {
+  requestedBy?: string;
+}
+
+export interface OrderCancelRequest {
+  reason?: string;
+  requestedBy?: string;
+  /** The refund's id (api/services/idempotency.ts refundIdFor): one per order, however often asked. */
+  refundId: string;
 }
