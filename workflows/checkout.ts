@@ -145,7 +145,13 @@ async function runCheckout(input: CheckoutInput, lean: boolean): Promise<Checkou
   setHandler(
     payAgainUpdate,
     async (request) => {
-      // Taken at once, before any other update is validated: a second request finds this one in progress.
+      // The SDK runs a handler's first synchronous part right after its validator, so the first of
+      // racing requests takes the wait before the next is validated. Checked again here all the
+      // same (an interceptor could await in between): exactly one is taken, the others fail.
+      if (!awaitingPayment()) {
+        throw ApplicationFailure.nonRetryable("A payment of this checkout is already in progress.", PAYMENT_NOT_AWAITED);
+      }
+      // Taken at once: a later request finds this one in progress.
       nextPayment = { payment: request.payment, requestedBy: request.requestedBy };
       state.payment.status = "PROCESSING";
       setStatus("RUNNING");

@@ -97,6 +97,7 @@ export async function order(input: OrderInput): Promise<OrderState> {
   setHandler(
     shipUpdate,
     async ({ carrier, tracking }) => {
+      refuseUnless(["CONFIRMED"], "shipped"); // again, as checkout.ts's payAgain handler does
       const shippedAt = new Date().toISOString();
       state.status = "SHIPPED";
       state.shipment = { carrier, tracking, shippedAt };
@@ -115,6 +116,7 @@ export async function order(input: OrderInput): Promise<OrderState> {
   setHandler(
     deliverUpdate,
     async ({ requestedBy }) => {
+      refuseUnless(["CONFIRMED", "SHIPPED"], "marked delivered");
       await deliver(requestedBy ?? "merchant");
       return state;
     },
@@ -124,6 +126,7 @@ export async function order(input: OrderInput): Promise<OrderState> {
   setHandler(
     cancelOrderUpdate,
     async ({ reason, refundId, requestedBy }) => {
+      refuseUnless(["CONFIRMED"], "cancelled");
       state.status = "CANCELLING";
       state.cancellation = { reason, refundId };
       try {
