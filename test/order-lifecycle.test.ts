@@ -3,6 +3,8 @@
 // ends CANCELLED), once shipped (409 naming why); fulfilment by requests (shipped, delivered) and
 // by the FULFILMENT_AUTO_DELIVER_SECONDS timer; each change emails the customer and writes its
 // event to the outbox. A ship and a cancel racing give one outcome.
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SCOPES } from "../api/caller.ts";
 import { createApiKey } from "../merchants/api-keys.ts";
@@ -148,6 +150,46 @@ describe("cancel and fulfil an order", () => {
     const late = await call(stack.url, "DELETE", `/orders/${orderId}`);
     expect(late.status).toBe(409);
     expect(late.json.error.code).toBe("order_delivered");
+  });
+
+  it("hands order events to the merchant's subscribers, like every event", async () => {
+    const received: Array<{ type: string; data: any }> = [];
+    const server = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c) => (body += c));
+      req.on("end", () => {
+        received.push(JSON.parse(body));
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
+    const endpoint = await call(stack.url, "POST", "/webhook-endpoints", {
+      url,
+      eventTypes: ["order.shipped", "order.delivered", "order.cancelled"],
+    });
+    expect(endpoint.status, endpoint.text).toBe(201);
+    try {
+      const { checkoutId, orderId } = await paidOrder(stack);
+      expect((await call(stack.url, "POST", `/orders/${orderId}/shipment`, { carrier: "UPS", tracking: "Z1" })).status).toBe(200);
+      expect((await call(stack.url, "POST", `/orders/${orderId}/delivery`)).status).toBe(200);
+      const mine = () => received.filter((e) => e.data.checkoutId === checkoutId);
+      await until(() => (mine().length >= 2 ? true : undefined));
+      // Each event is a delivery of its own: they may arrive in either order.
+      expect(
+        mine()
+          .map((e) => [e.type, e.data.orderStatus])
+          .sort(),
+      ).toEqual([
+        ["order.delivered", "DELIVERED"],
+        ["order.shipped", "SHIPPED"],
+      ]);
+      expect(mine().find((e) => e.type === "order.shipped")?.data.shipment).toMatchObject({ carrier: "UPS", tracking: "Z1" });
+      expect(JSON.stringify(mine())).not.toContain("ada@example.com");
+    } finally {
+      await call(stack.url, "DELETE", `/webhook-endpoints/${endpoint.json.id}`);
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 
   it("a shipment and a cancel racing: one is accepted, the other refused, and the order shows the winner", async () => {
