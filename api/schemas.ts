@@ -294,122 +294,147 @@ const AuditFailure = z.object({
 });
 
 /** GET /checkouts/{id}/audit: the checkout's story, told from its workflow history and its payment attempts. */
-export const AuditTimeline = z
-  .object({
-    checkout: z.object({
-      id: z.string(),
+const AuditTimelineBase = z.object({
+  checkout: z.object({
+    id: z.string(),
+    workflowId: z.string(),
+    runId: z.string(),
+    runIds: z.array(z.string()).openapi({ description: "Every run of the workflow this history names (resets)." }),
+    executionStatus: z.string().openapi({ description: "Temporal's: RUNNING, COMPLETED, FAILED, TERMINATED, …" }),
+    status: z.string().nullable().openapi({ description: "The checkout's: RUNNING, REQUIRES_ACTION, COMPLETED, …" }),
+  }),
+  who: z.object({
+    customerId: z.string().nullable(),
+    identity: z.string().nullable().openapi({ description: "The Temporal client that started the workflow." }),
+  }),
+  what: z.object({
+    amount: z.int(),
+    currency: z.string(),
+    itemCount: z.int(),
+    provider: z.string(),
+    fallbackProviders: z.array(z.string()),
+    method: z.string(),
+  }),
+  where: z
+    .object({ ip: z.string().optional(), userAgent: z.string().optional(), country: z.string().optional() })
+    .nullable()
+    .openapi({ description: "Where the request came from, when the checkout recorded it." }),
+  startedAt: z.string(),
+  closedAt: z.string().nullable(),
+  steps: z.array(
+    z.object({
+      activityId: z.string(),
+      activityType: z.string(),
+      scheduledAt: z.string(),
+      startedAt: z.string().nullable().openapi({ description: "When the last attempt started." }),
+      endedAt: z.string().nullable(),
+      result: z.enum(["scheduled", "running", "completed", "failed", "timed out", "cancelled"]),
+      attempts: z.int(),
+      failure: AuditFailure.nullable().openapi({ description: "The final failure (or, while running, the last attempt's)." }),
+    }),
+  ),
+  attempts: z.array(
+    z.object({
+      activityType: z.string(),
+      activityId: z.string(),
+      runId: z.string(),
+      provider: z.string(),
+      attempt: z.int(),
+      startedAt: z.string(),
+      endedAt: z.string(),
+      outcome: z.string().openapi({ example: "failed" }),
+      errorType: z.string().nullable(),
+      errorMessage: z.string().nullable(),
+    }),
+  ),
+  events: z
+    .array(
+      z.object({
+        id: z.string(),
+        type: z.string().openapi({ example: "payment.succeeded" }),
+        createdAt: z.string(),
+        dispatchedAt: z.string().nullable().openapi({ description: "When the relay handed it out; null while it waits." }),
+      }),
+    )
+    .openapi({ description: "The events the checkout published, from the outbox." }),
+  signals: z.array(
+    z.object({
+      name: z.string(),
+      at: z.string(),
+      identity: z.string().nullable(),
+      input: z
+        .object({ provider: z.string(), eventId: z.string(), kind: z.string(), reference: z.string().optional() })
+        .nullable(),
+    }),
+  ),
+  updates: z.array(
+    z.object({
+      name: z.string(),
+      updateId: z.string(),
+      identity: z.string().nullable(),
+      acceptedAt: z.string().nullable(),
+      completedAt: z.string().nullable(),
+      result: z.enum(["accepted", "completed", "failed", "rejected"]),
+      input: z
+        .object({
+          reason: z.string().optional(),
+          provider: z.string().optional(),
+          method: z.string().optional(),
+          carrier: z.string().optional(),
+          tracking: z.string().optional(),
+        })
+        .nullable(),
+      failure: AuditFailure.nullable(),
+    }),
+  ),
+  timers: z.array(
+    z.object({
+      timerId: z.string(),
+      startedAt: z.string(),
+      seconds: z.number(),
+      endedAt: z.string().nullable(),
+      result: z.enum(["pending", "fired", "cancelled"]),
+    }),
+  ),
+  children: z.array(z.object({ workflowType: z.string(), workflowId: z.string(), initiatedAt: z.string() })),
+  outcome: z
+    .object({
+      executionStatus: z.string(),
+      status: z.string().nullable(),
+      message: z.string().nullable(),
+      failureType: z.string().nullable(),
+    })
+    .nullable()
+    .openapi({ description: "How it ended; null while it runs." }),
+  source: z.object({
+    kind: z.enum(["temporal", "archive"]).openapi({
+      description: "temporal: the live history; archive: the archived copy, once Temporal has deleted the run.",
+    }),
+    archive: z
+      .object({ seq: z.int(), hash: z.string(), archivedAt: z.string() })
+      .nullable()
+      .openapi({ description: "The archive record told from: its place in the hash chain and its hash." }),
+  }),
+});
+
+export const AuditTimeline = AuditTimelineBase.extend({
+  order: z
+    .object({
       workflowId: z.string(),
       runId: z.string(),
-      runIds: z.array(z.string()).openapi({ description: "Every run of the workflow this history names (resets)." }),
-      executionStatus: z.string().openapi({ description: "Temporal's: RUNNING, COMPLETED, FAILED, TERMINATED, …" }),
-      status: z.string().nullable().openapi({ description: "The checkout's: RUNNING, REQUIRES_ACTION, COMPLETED, …" }),
+      executionStatus: z.string(),
+      startedAt: z.string(),
+      closedAt: z.string().nullable(),
+      steps: AuditTimelineBase.shape.steps,
+      updates: AuditTimelineBase.shape.updates,
+      timers: AuditTimelineBase.shape.timers,
+      children: AuditTimelineBase.shape.children,
+      outcome: AuditTimelineBase.shape.outcome,
+    })
+    .nullable()
+    .openapi({
+      description:
+        "A paid order's later life, from its own workflow (order-<orderId>): shipments, deliveries, a cancel and its refund, who asked; null when it has none.",
     }),
-    who: z.object({
-      customerId: z.string().nullable(),
-      identity: z.string().nullable().openapi({ description: "The Temporal client that started the workflow." }),
-    }),
-    what: z.object({
-      amount: z.int(),
-      currency: z.string(),
-      itemCount: z.int(),
-      provider: z.string(),
-      fallbackProviders: z.array(z.string()),
-      method: z.string(),
-    }),
-    where: z
-      .object({ ip: z.string().optional(), userAgent: z.string().optional(), country: z.string().optional() })
-      .nullable()
-      .openapi({ description: "Where the request came from, when the checkout recorded it." }),
-    startedAt: z.string(),
-    closedAt: z.string().nullable(),
-    steps: z.array(
-      z.object({
-        activityId: z.string(),
-        activityType: z.string(),
-        scheduledAt: z.string(),
-        startedAt: z.string().nullable().openapi({ description: "When the last attempt started." }),
-        endedAt: z.string().nullable(),
-        result: z.enum(["scheduled", "running", "completed", "failed", "timed out", "cancelled"]),
-        attempts: z.int(),
-        failure: AuditFailure.nullable().openapi({ description: "The final failure (or, while running, the last attempt's)." }),
-      }),
-    ),
-    attempts: z.array(
-      z.object({
-        activityType: z.string(),
-        activityId: z.string(),
-        runId: z.string(),
-        provider: z.string(),
-        attempt: z.int(),
-        startedAt: z.string(),
-        endedAt: z.string(),
-        outcome: z.string().openapi({ example: "failed" }),
-        errorType: z.string().nullable(),
-        errorMessage: z.string().nullable(),
-      }),
-    ),
-    events: z
-      .array(
-        z.object({
-          id: z.string(),
-          type: z.string().openapi({ example: "payment.succeeded" }),
-          createdAt: z.string(),
-          dispatchedAt: z.string().nullable().openapi({ description: "When the relay handed it out; null while it waits." }),
-        }),
-      )
-      .openapi({ description: "The events the checkout published, from the outbox." }),
-    signals: z.array(
-      z.object({
-        name: z.string(),
-        at: z.string(),
-        identity: z.string().nullable(),
-        input: z
-          .object({ provider: z.string(), eventId: z.string(), kind: z.string(), reference: z.string().optional() })
-          .nullable(),
-      }),
-    ),
-    updates: z.array(
-      z.object({
-        name: z.string(),
-        updateId: z.string(),
-        identity: z.string().nullable(),
-        acceptedAt: z.string().nullable(),
-        completedAt: z.string().nullable(),
-        result: z.enum(["accepted", "completed", "failed", "rejected"]),
-        input: z
-          .object({ reason: z.string().optional(), provider: z.string().optional(), method: z.string().optional() })
-          .nullable(),
-        failure: AuditFailure.nullable(),
-      }),
-    ),
-    timers: z.array(
-      z.object({
-        timerId: z.string(),
-        startedAt: z.string(),
-        seconds: z.number(),
-        endedAt: z.string().nullable(),
-        result: z.enum(["pending", "fired", "cancelled"]),
-      }),
-    ),
-    children: z.array(z.object({ workflowType: z.string(), workflowId: z.string(), initiatedAt: z.string() })),
-    outcome: z
-      .object({
-        executionStatus: z.string(),
-        status: z.string().nullable(),
-        message: z.string().nullable(),
-        failureType: z.string().nullable(),
-      })
-      .nullable()
-      .openapi({ description: "How it ended; null while it runs." }),
-    source: z.object({
-      kind: z.enum(["temporal", "archive"]).openapi({
-        description: "temporal: the live history; archive: the archived copy, once Temporal has deleted the run.",
-      }),
-      archive: z
-        .object({ seq: z.int(), hash: z.string(), archivedAt: z.string() })
-        .nullable()
-        .openapi({ description: "The archive record told from: its place in the hash chain and its hash." }),
-    }),
-  })
-  .openapi("AuditTimeline");
+}).openapi("AuditTimeline");
 export type AuditTimeline = z.infer<typeof AuditTimeline>;

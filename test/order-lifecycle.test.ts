@@ -109,6 +109,18 @@ describe("cancel and fulfil an order", () => {
     ).toBe(true);
     await recordHistory(stack.temporal, orderWorkflowId(orderId), "order-cancelled-refunded.json");
 
+    // The checkout's audit tells the order's later life too: the cancel, who asked, the refund.
+    const audit = await call(stack.url, "GET", `/checkouts/${checkoutId}/audit`);
+    expect(audit.status, audit.text).toBe(200);
+    expect(audit.text).not.toContain("ada@example.com");
+    expect(audit.json.order).toMatchObject({
+      workflowId: orderWorkflowId(orderId),
+      executionStatus: "COMPLETED",
+      updates: [{ name: "cancelOrder", result: "completed", input: { reason: "out of stock" } }],
+      children: [{ workflowType: "refund" }],
+      outcome: { status: "CANCELLED" },
+    });
+
     const again = await call(stack.url, "POST", `/orders/${orderId}/cancel`);
     expect(again.status).toBe(409);
     expect(again.json.error.code).toBe("order_cancelled");
@@ -146,6 +158,17 @@ describe("cancel and fulfil an order", () => {
     );
     expect(await stack.db.refund.count({ where: { checkoutId } })).toBe(0);
     await recordHistory(stack.temporal, orderWorkflowId(orderId), "order-shipped-delivered.json");
+    const audit = await call(stack.url, "GET", `/checkouts/${checkoutId}/audit`);
+    expect(audit.json.order.updates.map((u: any) => [u.name, u.result, u.input])).toEqual([
+      ["ship", "completed", { carrier: "UPS", tracking: "1Z999" }],
+      ["deliver", "completed", null],
+    ]);
+    expect(audit.json.order.steps.map((s: any) => s.activityType)).toEqual([
+      "recordShipment",
+      "sendNotification",
+      "recordDelivery",
+      "sendNotification",
+    ]);
 
     const late = await call(stack.url, "DELETE", `/orders/${orderId}`);
     expect(late.status).toBe(409);

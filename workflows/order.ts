@@ -51,13 +51,27 @@ const notifications = proxyActivities<Activities>(notificationActivityOptions);
 export async function order(input: OrderInput): Promise<OrderState> {
   const { workflowId } = workflowInfo();
   const state: OrderState = { orderId: input.orderId, checkoutId: input.checkoutId, status: "CONFIRMED" };
-  /** Changes are written one after another, in the order they were accepted. */
-  let chain: Promise<unknown> = Promise.resolve();
-  const inTurn = <T>(change: () => Promise<T>): Promise<T> => {
-    const run = chain.then(change);
-    chain = run.catch(() => {});
-    return run;
+  /**
+   * Changes are written one after another, in the order they were accepted; the customer's emails
+   * likewise, in a queue of their own, so that a mail server that is down delays no change.
+   */
+  const queue = () => {
+    let tail: Promise<unknown> = Promise.resolve();
+    const inTurn = <T>(step: () => Promise<T>): Promise<T> => {
+      const run = tail.then(step);
+      tail = run.catch(() => {});
+      return run;
+    };
+    return { inTurn, drained: () => tail };
   };
+  const writes = queue();
+  const mails = queue();
+  const inTurn = writes.inTurn;
+  /** An email, after the ones before it; one that fails for all its retries (a day) is kept as the last error. */
+  const mailInTurn = (step: () => Promise<unknown>) =>
+    mails.inTurn(step).catch((err: Error) => {
+      state.lastError = { type: "EmailFailed", message: err.message };
+    });
   const event = (type: EventType) => ({ sourceWorkflowId: workflowId, type, status: "COMPLETED" as const });
   const notify = (template: NotificationRequest["template"], extra: Partial<NotificationRequest> = {}) =>
     notifications.sendNotification.executeWithOptions({ summary: `email ${template} to the customer` }, [
@@ -88,7 +102,7 @@ export async function order(input: OrderInput): Promise<OrderState> {
         { checkoutId: input.checkoutId, deliveredAt, event: event("order.delivered") },
       ]),
     );
-    void inTurn(() => notify("order-delivered"));
+    void mailInTurn(() => notify("order-delivered"));
     return recorded;
   }
 
@@ -106,8 +120,8 @@ export async function order(input: OrderInput): Promise<OrderState> {
           { checkoutId: input.checkoutId, carrier, tracking, shippedAt, event: event("order.shipped") },
         ]),
       );
-      // The email follows in turn; the answer does not wait for the mail server.
-      void inTurn(() => notify("order-shipped", { shipment: { carrier, tracking } }));
+      // The email follows; the answer does not wait for the mail server.
+      void mailInTurn(() => notify("order-shipped", { shipment: { carrier, tracking } }));
       return state;
     },
     { validator: (_request: ShipRequest) => refuseUnless(["CONFIRMED"], "shipped") },
@@ -173,7 +187,7 @@ export async function order(input: OrderInput): Promise<OrderState> {
         ]),
       );
       state.status = "CANCELLED";
-      void inTurn(() =>
+      void mailInTurn(() =>
         notify("order-cancelled", { reason, refund: { id: refundId, amount: state.cancellation?.refundedAmount ?? 0 } }),
       );
       return state;
@@ -190,7 +204,8 @@ export async function order(input: OrderInput): Promise<OrderState> {
     if (!settled) await deliver("timer");
   }
   await condition(() => ended() && allHandlersFinished());
-  await chain; // the last email
+  await writes.drained();
+  await mails.drained(); // the last email
   return state;
 }
 
