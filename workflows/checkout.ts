@@ -155,10 +155,11 @@ async function runCheckout(input: CheckoutInput, lean: boolean): Promise<Checkou
       nextPayment = { payment: request.payment, requestedBy: request.requestedBy };
       state.payment.status = "PROCESSING";
       setStatus("RUNNING");
-      await condition(
-        () => state.status !== "RUNNING" || state.payment.status === "SUCCEEDED",
-        Math.min(request.waitSeconds ?? 30, 30) * 1000,
-      );
+      // Answers at once, or once the new payment has its first answer (at most 30 s: `Prefer: wait`).
+      const waitSeconds = Math.min(request.waitSeconds ?? 30, 30);
+      if (waitSeconds > 0) {
+        await condition(() => state.status !== "RUNNING" || state.payment.status === "SUCCEEDED", waitSeconds * 1000);
+      }
       return state;
     },
     {
