@@ -283,6 +283,9 @@ export const CustomerCheckoutView = z
     status: CheckoutStatus,
     payment: PaymentView.pick({ status: true, action: true }),
     failureReason: z.string().nullable(),
+    orderId: z.string().nullable().openapi({
+      description: "The order, once recorded: what the browser pays again (POST /orders/{id}/payments) or cancels with.",
+    }),
   })
   .openapi("CheckoutForCustomer");
 

@@ -140,6 +140,7 @@ describe("every route of the OpenAPI document", () => {
       status: "COMPLETED",
       payment: { status: "SUCCEEDED", action: null },
       failureReason: null,
+      orderId,
     });
     const wrong = await call(stack.url, "GET", `/checkouts/${checkoutId}?client_secret=${clientSecret}x`, undefined, {
       authorization: `Bearer ${stack.publishableKey}`,

@@ -162,6 +162,9 @@ describe("pay again after a decline", () => {
     const { id, clientSecret } = started.json;
     const waiting = await waitForCheckout(stack.url, id, awaitingPayment);
     const browser = { authorization: `Bearer ${stack.publishableKey}`, prefer: "wait=20" };
+    // The browser learns the order to pay for from its own view of the checkout.
+    const own = await call(stack.url, "GET", `/checkouts/${id}?client_secret=${clientSecret}`, undefined, browser);
+    expect(own.json).toMatchObject({ status: "REQUIRES_PAYMENT_METHOD", orderId: waiting.order.id });
     const wrong = await call(
       stack.url,
       "POST",
@@ -179,7 +182,7 @@ describe("pay again after a decline", () => {
     );
     expect(paid.status, paid.text).toBe(202);
     // The browser's view: status and action only.
-    expect(Object.keys(paid.json).sort()).toEqual(["failureReason", "id", "payment", "status"]);
+    expect(Object.keys(paid.json).sort()).toEqual(["failureReason", "id", "orderId", "payment", "status"]);
     expect((await waitForCheckout(stack.url, id, ended)).status).toBe("COMPLETED");
   });
 });

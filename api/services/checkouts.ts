@@ -219,6 +219,7 @@ export function checkoutService(temporal: Client, db: Db, runs: CheckoutRuns, se
       status: view.status,
       payment: { status: view.payment.status, action: view.payment.action },
       failureReason: view.failureReason,
+      orderId: view.order?.id ?? null,
     };
   }
 

@@ -82,6 +82,7 @@ export function orderLifecycleService(
       status: view.status,
       payment: { status: view.payment.status, action: view.payment.action },
       failureReason: view.failureReason,
+      orderId: view.order?.id ?? null,
     };
   }
 
