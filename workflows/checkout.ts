@@ -467,11 +467,13 @@ function attemptSummary(
   payment: PaymentInstruction,
   outcome: PaymentResult,
 ): PaymentAttemptSummary {
+  // A fallback provider that took the payment has a key of its own.
+  const provider = outcome.kind === "paid" ? outcome.result.provider : payment.provider;
   return {
     number,
-    provider: outcome.kind === "paid" ? outcome.result.provider : payment.provider,
+    provider,
     method: payment.method,
-    idempotencyKey: paymentIdempotencyKey(workflowId, undefined, number),
+    idempotencyKey: paymentIdempotencyKey(workflowId, provider === payment.provider ? undefined : provider, number),
     outcome:
       outcome.kind === "paid"
         ? "succeeded"
