@@ -262,6 +262,8 @@ describe("cancel and fulfil an order", () => {
     });
     expect(foreign.status).toBe(404);
     expect((await call(stack.url, "GET", `/orders/${orderId}`)).json.status).toBe("PAID");
+    // Nothing was let through, and by default a paid checkout starts no second workflow.
+    await expect(stack.temporal.workflow.getHandle(orderWorkflowId(orderId)).describe()).rejects.toThrow(/not found/i);
   });
 
   it("lets the customer's browser cancel a paid order with the checkout's client secret", async () => {
