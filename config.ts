@@ -50,6 +50,13 @@ export interface Config {
   refundRetryWindowSeconds: number;
   /** How long a checkout waits for the customer to act (3-D Secure, approval, QR) before it expires. */
   paymentActionTimeoutSeconds: number;
+  /**
+   * After a decline, how long a checkout waits for the customer to pay again (POST
+   * /orders/{id}/payments) before its order is cancelled; 0: a decline fails the checkout at once.
+   */
+  payAgainWindowSeconds: number;
+  /** When set: a paid order is marked delivered this long after it was confirmed (a durable timer). */
+  fulfilmentAutoDeliverSeconds?: number;
   /** Where providers send the customer back after an approval page. */
   returnUrl?: string;
   /** The message broker events are published to (NATS JetStream), when `url` is set. */
@@ -311,6 +318,10 @@ export function loadConfig(env: Env = process.env, { embedded = false }: LoadOpt
     paymentRetryWindowSeconds: int(env, "PAYMENT_RETRY_WINDOW_SECONDS", 900, 5),
     refundRetryWindowSeconds: int(env, "REFUND_RETRY_WINDOW_SECONDS", 24 * 3600, 5),
     paymentActionTimeoutSeconds: int(env, "PAYMENT_ACTION_TIMEOUT_SECONDS", 900, 1),
+    payAgainWindowSeconds: int(env, "PAY_AGAIN_WINDOW_SECONDS", 0, 0, 7 * 24 * 3600),
+    fulfilmentAutoDeliverSeconds: env.FULFILMENT_AUTO_DELIVER_SECONDS
+      ? int(env, "FULFILMENT_AUTO_DELIVER_SECONDS", 0, 1, 365 * 24 * 3600)
+      : undefined,
     returnUrl: url(env, "RETURN_URL"),
     events: {
       url: url(env, "EVENTS_URL", ["nats"]),

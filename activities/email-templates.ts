@@ -62,6 +62,30 @@ export function renderEmail(n: NotificationRequest): RenderedEmail {
         html: `<p>We could not take your order: ${escapeHtml(reason)}</p><p>You have not been charged.</p><p>${escapeHtml(ref)}</p>`,
       };
     }
+    case "order-shipped": {
+      const carrier = n.shipment?.carrier ?? "";
+      const tracking = n.shipment?.tracking ?? "";
+      return {
+        subject: "Your order has shipped",
+        text: `Your order of ${total} is on its way with ${carrier}, tracking number ${tracking}.\n\n${itemsText}\n\n${ref}\n`,
+        html: `<p>Your order of <strong>${total}</strong> is on its way with ${escapeHtml(carrier)}, tracking number <strong>${escapeHtml(tracking)}</strong>.</p>${table}<p>${escapeHtml(ref)}</p>`,
+      };
+    }
+    case "order-delivered":
+      return {
+        subject: "Your order was delivered",
+        text: `Your order of ${total} was delivered. Thank you for shopping with us.\n\n${ref}\n`,
+        html: `<p>Your order of <strong>${total}</strong> was delivered. Thank you for shopping with us.</p><p>${escapeHtml(ref)}</p>`,
+      };
+    case "order-cancelled": {
+      const refunded = formatMoney(n.refund?.amount ?? 0, n.order.currency);
+      const reason = n.reason ? `\nReason: ${n.reason}` : "";
+      return {
+        subject: `Your order was cancelled and ${refunded} refunded`,
+        text: `Your order of ${total} was cancelled before it shipped, and we refunded ${refunded} of your payment.${reason}\n\n${ref}\n`,
+        html: `<p>Your order of <strong>${total}</strong> was cancelled before it shipped, and we refunded <strong>${refunded}</strong> of your payment.</p>${n.reason ? `<p>Reason: ${escapeHtml(n.reason)}</p>` : ""}<p>${escapeHtml(ref)}</p>`,
+      };
+    }
     case "checkout-cancelled":
       return {
         subject: "Your order was cancelled",

@@ -57,7 +57,10 @@ export function orderActivities(db: Db) {
       event?: EventRequest;
     }): Promise<void> {
       await withEvent(db, checkoutId, event, async (tx) => {
-        await tx.order.update({ where: { checkoutId }, data: { status: "CANCELLED" } });
+        await tx.order.update({
+          where: { checkoutId },
+          data: { status: "CANCELLED", cancelledAt: new Date(), cancelReason: reason ?? null },
+        });
         await tx.payment.updateMany({
           where: { checkoutId, status: { not: "SUCCEEDED" } },
           data: { status: "CANCELLED", failureReason: reason ?? null },
@@ -84,6 +87,70 @@ export function orderActivities(db: Db) {
           data: { status: "FAILED", failureCode: code, failureReason: reason, failedAt: new Date() },
         });
       });
+    },
+
+    /** A confirmed order shipped (workflows/order.ts); the event order.shipped in the same transaction. */
+    async recordShipment({
+      checkoutId,
+      carrier,
+      tracking,
+      shippedAt,
+      event,
+    }: {
+      checkoutId: string;
+      carrier: string;
+      tracking: string;
+      shippedAt: string;
+      event?: EventRequest;
+    }): Promise<void> {
+      await withEvent(db, checkoutId, event, (tx) =>
+        tx.order.update({
+          where: { checkoutId },
+          data: { status: "SHIPPED", carrier, trackingNumber: tracking, shippedAt: new Date(shippedAt) },
+        }),
+      );
+    },
+
+    /** The order delivered; order.delivered in the same transaction. */
+    async recordDelivery({
+      checkoutId,
+      deliveredAt,
+      event,
+    }: {
+      checkoutId: string;
+      deliveredAt: string;
+      event?: EventRequest;
+    }): Promise<void> {
+      await withEvent(db, checkoutId, event, (tx) =>
+        tx.order.update({ where: { checkoutId }, data: { status: "DELIVERED", deliveredAt: new Date(deliveredAt) } }),
+      );
+    },
+
+    /** A paid order cancelled before it shipped, once its refund went through; order.cancelled with it. */
+    async recordOrderCancelled({
+      checkoutId,
+      reason,
+      refundId,
+      cancelledAt,
+      event,
+    }: {
+      checkoutId: string;
+      reason?: string;
+      refundId: string;
+      cancelledAt: string;
+      event?: EventRequest;
+    }): Promise<void> {
+      await withEvent(db, checkoutId, event, (tx) =>
+        tx.order.update({
+          where: { checkoutId },
+          data: {
+            status: "CANCELLED",
+            cancelledAt: new Date(cancelledAt),
+            cancelReason: reason ?? null,
+            cancelRefundId: refundId,
+          },
+        }),
+      );
     },
   };
 }

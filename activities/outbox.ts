@@ -66,6 +66,19 @@ export async function writeCheckoutEvent(tx: Tx, checkoutId: string, request: Ev
       gatewayReference: payment?.gatewayReference ?? null,
       failureReason: payment?.failureReason ?? null,
     },
+    // An order's later life (workflows/order.ts): where it stands, its shipment, its cancel and refund.
+    ...(request.type.startsWith("order.")
+      ? {
+          orderStatus: order.status,
+          shipment: order.shippedAt
+            ? { carrier: order.carrier, tracking: order.trackingNumber, shippedAt: order.shippedAt.toISOString() }
+            : null,
+          deliveredAt: order.deliveredAt?.toISOString() ?? null,
+          cancellation: order.cancelledAt
+            ? { cancelledAt: order.cancelledAt.toISOString(), refundId: order.cancelRefundId }
+            : null,
+        }
+      : {}),
   };
   await tx.event.createMany({
     data: [

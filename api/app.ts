@@ -19,6 +19,7 @@ import { checkoutRoutes } from "./routes/checkouts.ts";
 import { docsRoutes } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { listRoutes } from "./routes/lists.ts";
+import { orderLifecycleRoutes } from "./routes/order-lifecycle.ts";
 import { orderRoutes } from "./routes/orders.ts";
 import { refundRoutes } from "./routes/refunds.ts";
 import { reportRoutes } from "./routes/reports.ts";
@@ -75,6 +76,7 @@ export function createApp(deps: AppDeps) {
     .route("/", webhookEndpointRoutes(services.webhookEndpoints))
     .route("/", orderRoutes(services.orders))
     .route("/", listRoutes({ ...services, db: deps.db }))
+    .route("/", orderLifecycleRoutes(services.orderLifecycle))
     .route("/", reportRoutes(services.reports))
     .route("/", healthRoutes(services.health))
     .route("/", docsRoutes());

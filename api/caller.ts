@@ -9,6 +9,8 @@ export const SCOPES = [
   "checkouts:write",
   "refunds:read",
   "refunds:write",
+  /** Fulfilment: ship an order and mark it delivered (a warehouse's key need hold nothing else). */
+  "orders:write",
   "reports:read",
   "webhooks:read",
   "webhooks:write",

@@ -53,6 +53,43 @@ const LineItem = z.strictObject({
   unitAmount: minorUnits("must be an integer amount in minor units (cents)").min(0),
 });
 
+/** How to pay: the checkout's, and a new payment's after a decline (POST /orders/{id}/payments). */
+export const PaymentInstruction = z.strictObject({
+  provider: z.enum(PROVIDERS).openapi({ example: "sandbox" }),
+  fallbackProviders: z.array(z.enum(PROVIDERS)).max(4).optional().openapi({
+    uniqueItems: true,
+    description:
+      "Tried in order when the provider stays unavailable after its retry budget; each at most once, and never the provider itself.",
+  }),
+  token: z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[A-Za-z0-9_-]+$/, "must be a gateway token, never card details")
+    .refine((t) => !/^\d{12,19}$/.test(t.replace(/[-_]/g, "")), "must be a gateway token, never card details")
+    .openapi({ example: "tok_approve", description: "A payment token from the provider (sandbox: see README)." }),
+  method: z.enum(PAYMENT_METHODS).default("card"),
+});
+
+/** Each provider at most once: a second key at the same provider could charge twice. */
+export function refuseRepeatedProviders(
+  payment: z.infer<typeof PaymentInstruction>,
+  ctx: z.core.$RefinementCtx,
+  path: PropertyKey[] = ["payment"],
+): void {
+  const seen = new Set([payment.provider]);
+  for (const [index, provider] of (payment.fallbackProviders ?? []).entries()) {
+    if (seen.has(provider)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [...path, "fallbackProviders", index],
+        message: `repeats the provider "${provider}"; each provider may be tried only once`,
+      });
+    }
+    seen.add(provider);
+  }
+}
+
 export const CheckoutRequest = z
   .strictObject({
     customer: z.strictObject({
@@ -76,22 +113,7 @@ export const CheckoutRequest = z
       // something. `contains` is OpenAPI 3.1's (JSON Schema's); the metadata type knows only 3.0's.
       .openapi({ contains: { type: "object", properties: { unitAmount: { type: "integer", minimum: 1 } } } } as object),
     currency: Currency,
-    payment: z.strictObject({
-      provider: z.enum(PROVIDERS).openapi({ example: "sandbox" }),
-      fallbackProviders: z.array(z.enum(PROVIDERS)).max(4).optional().openapi({
-        uniqueItems: true,
-        description:
-          "Tried in order when the provider stays unavailable after its retry budget; each at most once, and never the provider itself.",
-      }),
-      token: z
-        .string()
-        .min(1)
-        .max(255)
-        .regex(/^[A-Za-z0-9_-]+$/, "must be a gateway token, never card details")
-        .refine((t) => !/^\d{12,19}$/.test(t.replace(/[-_]/g, "")), "must be a gateway token, never card details")
-        .openapi({ example: "tok_approve", description: "A payment token from the provider (sandbox: see README)." }),
-      method: z.enum(PAYMENT_METHODS).default("card"),
-    }),
+    payment: PaymentInstruction,
     metadata: Metadata.optional(),
   })
   .superRefine((body, ctx) => {
@@ -99,18 +121,7 @@ export const CheckoutRequest = z
     if (body.items.reduce((sum, i) => sum + i.quantity * i.unitAmount, 0) <= 0) {
       ctx.addIssue({ code: "custom", path: ["items"], message: "the order total must be above zero" });
     }
-    // Each provider at most once: a second key at the same provider could charge twice.
-    const seen = new Set([body.payment.provider]);
-    for (const [index, provider] of (body.payment.fallbackProviders ?? []).entries()) {
-      if (seen.has(provider)) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["payment", "fallbackProviders", index],
-          message: `repeats the provider "${provider}"; each provider may be tried only once`,
-        });
-      }
-      seen.add(provider);
-    }
+    refuseRepeatedProviders(body.payment, ctx);
   })
   .openapi("CheckoutRequest");
 export type CheckoutRequest = z.infer<typeof CheckoutRequest>;
@@ -156,7 +167,10 @@ export const OrderView = z
   .object({
     id: z.string(),
     checkoutId: z.string(),
-    status: z.enum(["PENDING_PAYMENT", "PAID", "PAYMENT_FAILED", "CANCELLED", "REFUNDED"]),
+    status: z.enum(["PENDING_PAYMENT", "PAID", "PAYMENT_FAILED", "CANCELLED", "REFUNDED", "SHIPPED", "DELIVERED"]).openapi({
+      description:
+        "PAID: paid and confirmed, not shipped yet; then SHIPPED and DELIVERED. CANCELLED: before payment, or refunded before shipping.",
+    }),
     customerId: z.string(),
     totalAmount: z.int(),
     currency: z.string(),
@@ -164,6 +178,17 @@ export const OrderView = z
     metadata: Metadata,
     createdAt: z.string(),
     updatedAt: z.string(),
+    shipment: z
+      .object({ carrier: z.string(), tracking: z.string(), shippedAt: z.string() })
+      .nullable()
+      .optional()
+      .openapi({ description: "Once shipped (POST /orders/{id}/shipment)." }),
+    deliveredAt: z.string().nullable().optional(),
+    cancellation: z
+      .object({ cancelledAt: z.string(), reason: z.string().nullable(), refundId: z.string().nullable() })
+      .nullable()
+      .optional()
+      .openapi({ description: "Once cancelled: when, why, and the refund that gave a paid order's payment back." }),
   })
   .openapi("Order");
 
@@ -184,6 +209,24 @@ export const PaymentView = z
       .optional()
       .openapi({ description: "What the customer must do while the status is REQUIRES_ACTION." }),
     failovers: z.array(z.object({ from: z.string(), to: z.string(), reason: z.string() })).optional(),
+    payments: z
+      .array(
+        z.object({
+          number: z.int(),
+          provider: z.string(),
+          method: z.string(),
+          idempotencyKey: z.string(),
+          outcome: z.string(),
+          failureCode: z.string().optional(),
+          failureReason: z.string().optional(),
+        }),
+      )
+      .optional()
+      .openapi({ description: "Each payment made, once the customer paid again after a decline (first one included)." }),
+    payAgainUntil: z
+      .string()
+      .optional()
+      .openapi({ description: "While REQUIRES_PAYMENT_METHOD: until when POST /orders/{id}/payments may pay again." }),
   })
   .partial({ amount: true, currency: true })
   .openapi("Payment");
@@ -227,7 +270,15 @@ export const RefundView = z
   })
   .openapi("Refund");
 
-const CheckoutStatus = z.enum(["RUNNING", "REQUIRES_ACTION", "COMPLETED", "FAILED", "CANCELLED", "EXPIRED"]);
+const CheckoutStatus = z.enum([
+  "RUNNING",
+  "REQUIRES_ACTION",
+  "REQUIRES_PAYMENT_METHOD",
+  "COMPLETED",
+  "FAILED",
+  "CANCELLED",
+  "EXPIRED",
+]);
 const ClientSecret = z.string().openapi({
   description:
     "Lets a browser, with a publishable key, read this checkout's status and action (and nothing else). Not a credential of yours.",
@@ -259,6 +310,9 @@ export const CustomerCheckoutView = z
     status: CheckoutStatus,
     payment: PaymentView.pick({ status: true, action: true }),
     failureReason: z.string().nullable(),
+    orderId: z.string().nullable().openapi({
+      description: "The order, once recorded: what the browser pays again (POST /orders/{id}/payments) or cancels with.",
+    }),
   })
   .openapi("CheckoutForCustomer");
 
@@ -270,120 +324,147 @@ const AuditFailure = z.object({
 });
 
 /** GET /checkouts/{id}/audit: the checkout's story, told from its workflow history and its payment attempts. */
-export const AuditTimeline = z
-  .object({
-    checkout: z.object({
-      id: z.string(),
+const AuditTimelineBase = z.object({
+  checkout: z.object({
+    id: z.string(),
+    workflowId: z.string(),
+    runId: z.string(),
+    runIds: z.array(z.string()).openapi({ description: "Every run of the workflow this history names (resets)." }),
+    executionStatus: z.string().openapi({ description: "Temporal's: RUNNING, COMPLETED, FAILED, TERMINATED, …" }),
+    status: z.string().nullable().openapi({ description: "The checkout's: RUNNING, REQUIRES_ACTION, COMPLETED, …" }),
+  }),
+  who: z.object({
+    customerId: z.string().nullable(),
+    identity: z.string().nullable().openapi({ description: "The Temporal client that started the workflow." }),
+  }),
+  what: z.object({
+    amount: z.int(),
+    currency: z.string(),
+    itemCount: z.int(),
+    provider: z.string(),
+    fallbackProviders: z.array(z.string()),
+    method: z.string(),
+  }),
+  where: z
+    .object({ ip: z.string().optional(), userAgent: z.string().optional(), country: z.string().optional() })
+    .nullable()
+    .openapi({ description: "Where the request came from, when the checkout recorded it." }),
+  startedAt: z.string(),
+  closedAt: z.string().nullable(),
+  steps: z.array(
+    z.object({
+      activityId: z.string(),
+      activityType: z.string(),
+      scheduledAt: z.string(),
+      startedAt: z.string().nullable().openapi({ description: "When the last attempt started." }),
+      endedAt: z.string().nullable(),
+      result: z.enum(["scheduled", "running", "completed", "failed", "timed out", "cancelled"]),
+      attempts: z.int(),
+      failure: AuditFailure.nullable().openapi({ description: "The final failure (or, while running, the last attempt's)." }),
+    }),
+  ),
+  attempts: z.array(
+    z.object({
+      activityType: z.string(),
+      activityId: z.string(),
+      runId: z.string(),
+      provider: z.string(),
+      attempt: z.int(),
+      startedAt: z.string(),
+      endedAt: z.string(),
+      outcome: z.string().openapi({ example: "failed" }),
+      errorType: z.string().nullable(),
+      errorMessage: z.string().nullable(),
+    }),
+  ),
+  events: z
+    .array(
+      z.object({
+        id: z.string(),
+        type: z.string().openapi({ example: "payment.succeeded" }),
+        createdAt: z.string(),
+        dispatchedAt: z.string().nullable().openapi({ description: "When the relay handed it out; null while it waits." }),
+      }),
+    )
+    .openapi({ description: "The events the checkout published, from the outbox." }),
+  signals: z.array(
+    z.object({
+      name: z.string(),
+      at: z.string(),
+      identity: z.string().nullable(),
+      input: z
+        .object({ provider: z.string(), eventId: z.string(), kind: z.string(), reference: z.string().optional() })
+        .nullable(),
+    }),
+  ),
+  updates: z.array(
+    z.object({
+      name: z.string(),
+      updateId: z.string(),
+      identity: z.string().nullable(),
+      acceptedAt: z.string().nullable(),
+      completedAt: z.string().nullable(),
+      result: z.enum(["accepted", "completed", "failed", "rejected"]),
+      input: z
+        .object({
+          reason: z.string().optional(),
+          provider: z.string().optional(),
+          method: z.string().optional(),
+          carrier: z.string().optional(),
+          tracking: z.string().optional(),
+        })
+        .nullable(),
+      failure: AuditFailure.nullable(),
+    }),
+  ),
+  timers: z.array(
+    z.object({
+      timerId: z.string(),
+      startedAt: z.string(),
+      seconds: z.number(),
+      endedAt: z.string().nullable(),
+      result: z.enum(["pending", "fired", "cancelled"]),
+    }),
+  ),
+  children: z.array(z.object({ workflowType: z.string(), workflowId: z.string(), initiatedAt: z.string() })),
+  outcome: z
+    .object({
+      executionStatus: z.string(),
+      status: z.string().nullable(),
+      message: z.string().nullable(),
+      failureType: z.string().nullable(),
+    })
+    .nullable()
+    .openapi({ description: "How it ended; null while it runs." }),
+  source: z.object({
+    kind: z.enum(["temporal", "archive"]).openapi({
+      description: "temporal: the live history; archive: the archived copy, once Temporal has deleted the run.",
+    }),
+    archive: z
+      .object({ seq: z.int(), hash: z.string(), archivedAt: z.string() })
+      .nullable()
+      .openapi({ description: "The archive record told from: its place in the hash chain and its hash." }),
+  }),
+});
+
+export const AuditTimeline = AuditTimelineBase.extend({
+  order: z
+    .object({
       workflowId: z.string(),
       runId: z.string(),
-      runIds: z.array(z.string()).openapi({ description: "Every run of the workflow this history names (resets)." }),
-      executionStatus: z.string().openapi({ description: "Temporal's: RUNNING, COMPLETED, FAILED, TERMINATED, …" }),
-      status: z.string().nullable().openapi({ description: "The checkout's: RUNNING, REQUIRES_ACTION, COMPLETED, …" }),
+      executionStatus: z.string(),
+      startedAt: z.string(),
+      closedAt: z.string().nullable(),
+      steps: AuditTimelineBase.shape.steps,
+      updates: AuditTimelineBase.shape.updates,
+      timers: AuditTimelineBase.shape.timers,
+      children: AuditTimelineBase.shape.children,
+      outcome: AuditTimelineBase.shape.outcome,
+    })
+    .nullable()
+    .openapi({
+      description:
+        "A paid order's later life, from its own workflow (order-<orderId>): shipments, deliveries, a cancel and its refund, who asked; null when it has none.",
     }),
-    who: z.object({
-      customerId: z.string().nullable(),
-      identity: z.string().nullable().openapi({ description: "The Temporal client that started the workflow." }),
-    }),
-    what: z.object({
-      amount: z.int(),
-      currency: z.string(),
-      itemCount: z.int(),
-      provider: z.string(),
-      fallbackProviders: z.array(z.string()),
-      method: z.string(),
-    }),
-    where: z
-      .object({ ip: z.string().optional(), userAgent: z.string().optional(), country: z.string().optional() })
-      .nullable()
-      .openapi({ description: "Where the request came from, when the checkout recorded it." }),
-    startedAt: z.string(),
-    closedAt: z.string().nullable(),
-    steps: z.array(
-      z.object({
-        activityId: z.string(),
-        activityType: z.string(),
-        scheduledAt: z.string(),
-        startedAt: z.string().nullable().openapi({ description: "When the last attempt started." }),
-        endedAt: z.string().nullable(),
-        result: z.enum(["scheduled", "running", "completed", "failed", "timed out", "cancelled"]),
-        attempts: z.int(),
-        failure: AuditFailure.nullable().openapi({ description: "The final failure (or, while running, the last attempt's)." }),
-      }),
-    ),
-    attempts: z.array(
-      z.object({
-        activityType: z.string(),
-        activityId: z.string(),
-        runId: z.string(),
-        provider: z.string(),
-        attempt: z.int(),
-        startedAt: z.string(),
-        endedAt: z.string(),
-        outcome: z.string().openapi({ example: "failed" }),
-        errorType: z.string().nullable(),
-        errorMessage: z.string().nullable(),
-      }),
-    ),
-    events: z
-      .array(
-        z.object({
-          id: z.string(),
-          type: z.string().openapi({ example: "payment.succeeded" }),
-          createdAt: z.string(),
-          dispatchedAt: z.string().nullable().openapi({ description: "When the relay handed it out; null while it waits." }),
-        }),
-      )
-      .openapi({ description: "The events the checkout published, from the outbox." }),
-    signals: z.array(
-      z.object({
-        name: z.string(),
-        at: z.string(),
-        identity: z.string().nullable(),
-        input: z
-          .object({ provider: z.string(), eventId: z.string(), kind: z.string(), reference: z.string().optional() })
-          .nullable(),
-      }),
-    ),
-    updates: z.array(
-      z.object({
-        name: z.string(),
-        updateId: z.string(),
-        identity: z.string().nullable(),
-        acceptedAt: z.string().nullable(),
-        completedAt: z.string().nullable(),
-        result: z.enum(["accepted", "completed", "failed", "rejected"]),
-        input: z.object({ reason: z.string().optional() }).nullable(),
-        failure: AuditFailure.nullable(),
-      }),
-    ),
-    timers: z.array(
-      z.object({
-        timerId: z.string(),
-        startedAt: z.string(),
-        seconds: z.number(),
-        endedAt: z.string().nullable(),
-        result: z.enum(["pending", "fired", "cancelled"]),
-      }),
-    ),
-    children: z.array(z.object({ workflowType: z.string(), workflowId: z.string(), initiatedAt: z.string() })),
-    outcome: z
-      .object({
-        executionStatus: z.string(),
-        status: z.string().nullable(),
-        message: z.string().nullable(),
-        failureType: z.string().nullable(),
-      })
-      .nullable()
-      .openapi({ description: "How it ended; null while it runs." }),
-    source: z.object({
-      kind: z.enum(["temporal", "archive"]).openapi({
-        description: "temporal: the live history; archive: the archived copy, once Temporal has deleted the run.",
-      }),
-      archive: z
-        .object({ seq: z.int(), hash: z.string(), archivedAt: z.string() })
-        .nullable()
-        .openapi({ description: "The archive record told from: its place in the hash chain and its hash." }),
-    }),
-  })
-  .openapi("AuditTimeline");
+}).openapi("AuditTimeline");
 export type AuditTimeline = z.infer<typeof AuditTimeline>;

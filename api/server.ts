@@ -65,6 +65,8 @@ export async function startApiServer({ config, temporal, db, taskQueue }: ApiSet
     paymentRetryWindowSeconds: config.paymentRetryWindowSeconds,
     refundRetryWindowSeconds: config.refundRetryWindowSeconds,
     paymentActionTimeoutSeconds: config.paymentActionTimeoutSeconds,
+    payAgainWindowSeconds: config.payAgainWindowSeconds,
+    fulfilmentAutoDeliverSeconds: config.fulfilmentAutoDeliverSeconds,
     returnUrl: config.returnUrl,
     riskChecks: config.risk.maxFailedPayments > 0 && {
       // A decline older than both the window and the hold can neither hold nor count.

@@ -5,7 +5,7 @@
 // GET /checkouts/{id}/audit and `checkout show` answer it.
 import type { Client } from "@temporalio/client";
 import type { Db } from "../prisma/client.ts";
-import { checkoutWorkflowId } from "../workflows/definitions.ts";
+import { checkoutWorkflowId, orderWorkflowId } from "../workflows/definitions.ts";
 import { historyFromArchive, historyFromTemporal } from "./sources.ts";
 import { type CheckoutStory, readCheckoutHistory, redact, secretsOf } from "./story.ts";
 
@@ -29,7 +29,37 @@ export interface EventView {
   dispatchedAt: string | null;
 }
 
-export type CheckoutAudit = CheckoutStory & { attempts: PaymentAttemptView[]; events: EventView[] };
+/** A paid order's later life (workflows/order.ts), from its own workflow's history: who shipped or cancelled it, and when. */
+export type OrderStory = Pick<
+  CheckoutStory,
+  "startedAt" | "closedAt" | "steps" | "updates" | "timers" | "children" | "outcome"
+> & {
+  workflowId: string;
+  runId: string;
+  executionStatus: string;
+};
+
+export type CheckoutAudit = CheckoutStory & { attempts: PaymentAttemptView[]; events: EventView[]; order: OrderStory | null };
+
+/** The order workflow's story, when the order has one in Temporal (none until it was shipped, cancelled or timed). */
+async function orderStory(temporal: Client, checkoutId: string, orderId: string): Promise<OrderStory | null> {
+  const workflowId = orderWorkflowId(orderId);
+  const source = await historyFromTemporal(temporal, workflowId);
+  if (!source) return null;
+  const story = redact(readCheckoutHistory(checkoutId, workflowId, source), secretsOf(source));
+  return {
+    workflowId,
+    runId: story.checkout.runId,
+    executionStatus: story.checkout.executionStatus,
+    startedAt: story.startedAt,
+    closedAt: story.closedAt,
+    steps: story.steps,
+    updates: story.updates,
+    timers: story.timers,
+    children: story.children,
+    outcome: story.outcome,
+  };
+}
 
 /** The audit trail, or undefined for a checkout neither Temporal nor the archive knows. `db` absent: history only. */
 export async function checkoutAudit(deps: { temporal: Client; db?: Db }, checkoutId: string): Promise<CheckoutAudit | undefined> {
@@ -39,7 +69,7 @@ export async function checkoutAudit(deps: { temporal: Client; db?: Db }, checkou
     (deps.db ? await historyFromArchive(deps.db, workflowId) : undefined);
   if (!source) return undefined;
   const story = readCheckoutHistory(checkoutId, workflowId, source);
-  const [rows, eventRows] = deps.db
+  const [rows, eventRows, orderRow] = deps.db
     ? await Promise.all([
         deps.db.paymentAttempt.findMany({ where: { checkoutId }, orderBy: [{ startedAt: "asc" }, { attempt: "asc" }] }),
         deps.db.event.findMany({
@@ -47,8 +77,10 @@ export async function checkoutAudit(deps: { temporal: Client; db?: Db }, checkou
           orderBy: { createdAt: "asc" },
           select: { id: true, type: true, createdAt: true, dispatchedAt: true },
         }),
+        deps.db.order.findUnique({ where: { checkoutId }, select: { id: true } }),
       ])
-    : [[], []];
+    : [[], [], null];
+  const order = orderRow ? await orderStory(deps.temporal, checkoutId, orderRow.id) : null;
   const events = eventRows.map((e) => ({
     id: e.id,
     type: e.type,
@@ -68,5 +100,5 @@ export async function checkoutAudit(deps: { temporal: Client; db?: Db }, checkou
     errorMessage: a.errorMessage,
   }));
   // Belt and braces: an error message (an SMTP refusal, a gateway's echo) may quote them.
-  return redact({ ...story, attempts, events }, secretsOf(source));
+  return redact({ ...story, attempts, events, order }, secretsOf(source));
 }

@@ -3,7 +3,7 @@
 // the events it published, the resets that made new runs, and how it ended. The one reader of
 // checkout histories: the API's /audit and the CLI's `show` tell what it returns.
 import { orderTotal } from "../money/amounts.ts";
-import { cancelUpdate, paymentEventSignal } from "../workflows/definitions.ts";
+import { cancelOrderUpdate, cancelUpdate, payAgainUpdate, paymentEventSignal, shipUpdate } from "../workflows/definitions.ts";
 import type { CheckoutInput, CheckoutState, PaymentEvent } from "../workflows/types.ts";
 import { decode, type Failure, type HistoryEvent, iso, stateOfFailure, type Timestamp } from "./events.ts";
 import type { HistorySource } from "./sources.ts";
@@ -42,7 +42,8 @@ export interface StoryUpdate {
   acceptedAt: string | null;
   completedAt: string | null;
   result: "accepted" | "completed" | "failed" | "rejected";
-  input: { reason?: string } | null;
+  /** A cancel's reason; a new payment's provider and method (never its token); a shipment's carrier and tracking. */
+  input: { reason?: string; provider?: string; method?: string; carrier?: string; tracking?: string } | null;
   failure: StoryFailure | null;
 }
 
@@ -158,7 +159,7 @@ export function readCheckoutHistory(checkoutId: string, workflowId: string, sour
         acceptedAt: at,
         completedAt: null,
         result: "accepted",
-        input: name === cancelUpdate.name ? cancelView(decode(request?.input?.args?.payloads?.[0])) : null,
+        input: updateInputView(name, decode(request?.input?.args?.payloads?.[0])),
         failure: null,
       });
     } else if (event.workflowExecutionUpdateCompletedEventAttributes) {
@@ -339,8 +340,19 @@ function earliest(times: Array<string | null | undefined>): string {
 
 /** The secrets of a checkout, which no story may tell (an error message may quote them). */
 export function secretsOf(source: HistorySource): string[] {
-  const input = decode<Partial<CheckoutInput>>(source.events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]);
-  return [input?.customer?.email, input?.payment?.token].filter((s): s is string => typeof s === "string" && s.length >= 4);
+  const input = decode<Partial<CheckoutInput> & { recipient?: string }>(
+    source.events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0],
+  );
+  // The tokens of payments made again after a decline are in their updates' arguments.
+  const tokens = source.events.flatMap((event) => {
+    const request = event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input;
+    if (request?.name !== payAgainUpdate.name) return [];
+    return [decode<{ payment?: { token?: string } }>(request.args?.payloads?.[0])?.payment?.token];
+  });
+  // An order workflow's input has the email as its recipient.
+  return [input?.customer?.email, input?.payment?.token, input?.recipient, ...tokens].filter(
+    (s): s is string => typeof s === "string" && s.length >= 4,
+  );
 }
 
 /** Replaces every occurrence of the secrets in every string of the value. */
@@ -372,6 +384,26 @@ function paymentEventView(event: PaymentEvent | undefined): StorySignal["input"]
     kind: String(event.kind),
     ...(event.reference ? { reference: String(event.reference) } : {}),
   };
+}
+
+function updateInputView(name: string, request: unknown): StoryUpdate["input"] {
+  if (name === cancelUpdate.name) return cancelView(request);
+  if (name === cancelOrderUpdate.name) return cancelView(request);
+  if (name === shipUpdate.name) {
+    const { carrier, tracking } = (request ?? {}) as { carrier?: unknown; tracking?: unknown };
+    return {
+      ...(typeof carrier === "string" ? { carrier } : {}),
+      ...(typeof tracking === "string" ? { tracking } : {}),
+    };
+  }
+  if (name === payAgainUpdate.name) {
+    const payment = (request as { payment?: { provider?: unknown; method?: unknown } } | undefined)?.payment;
+    return {
+      ...(typeof payment?.provider === "string" ? { provider: payment.provider } : {}),
+      ...(typeof payment?.method === "string" ? { method: payment.method } : {}),
+    };
+  }
+  return null;
 }
 
 function cancelView(request: unknown): StoryUpdate["input"] {

@@ -28,10 +28,14 @@ import {
   GATEWAY_REQUEST_REJECTED,
   getStateQuery,
   PAYMENT_DECLINED,
+  PAYMENT_NOT_AWAITED,
+  payAgainUpdate,
   paymentEventSignal,
+  paymentIdempotencyKey,
   searchAttributes,
 } from "./definitions.ts";
 import { emitEvent } from "./events.ts";
+import { startOrderWorkflow } from "./order.ts";
 import { errorMessage, failureType, type PaymentResult, pay } from "./payment-step.ts";
 import {
   notificationActivityOptions,
@@ -47,7 +51,10 @@ import type {
   EventType,
   NotificationRequest,
   OrderSummary,
+  PayAgainRequest,
+  PaymentAttemptSummary,
   PaymentEvent,
+  PaymentInstruction,
 } from "./types.ts";
 
 export const CHECKOUT_FAILED = "CheckoutFailed";
@@ -55,6 +62,16 @@ export const CHECKOUT_FAILED = "CheckoutFailed";
 const ARCHIVE_ON_CLOSE = "archive-history-on-close";
 const REPORT_DECLINES = "report-declines-to-risk";
 const FAIL_CLEANLY_WITHOUT_ORDER = "fail-cleanly-without-order";
+/**
+ * A decline no longer fails the checkout at once: it waits for a new payment (payAgainUpdate) for
+ * the input's payAgainWindowSeconds. Asked only after a decline, and only by runs whose input has
+ * a window (none from before it has).
+ */
+const PAY_AGAIN_AFTER_DECLINE = "pay-again-after-decline";
+/** With fulfilmentAutoDeliverSeconds in its input, a paid checkout starts its order's workflow (its timer). */
+const START_ORDER_WORKFLOW = "start-order-workflow-when-paid";
+/** Payments one checkout may make, the first included: past it, a decline fails the checkout as before. */
+export const MAX_PAYMENTS = 5;
 /**
  * Runs from before it start a workflow per event and one to archive them, and create the order in
  * an activity task of its own. Since: the activities write the events to the outbox
@@ -88,7 +105,11 @@ async function runCheckout(input: CheckoutInput, lean: boolean): Promise<Checkou
     payment: { status: "NOT_STARTED", provider: input.payment.provider, attempts: 0 },
   };
   let cancelRequest: CancelRequest | undefined;
+  /** A new payment given while the checkout awaits one (REQUIRES_PAYMENT_METHOD), not yet taken up. */
+  let nextPayment: PayAgainRequest | undefined;
   const pendingEvents: PaymentEvent[] = [];
+  /** While a payment is awaited after a decline: nothing is charging, so the checkout may still be cancelled. */
+  const awaitingPayment = () => state.status === "REQUIRES_PAYMENT_METHOD" && !nextPayment && !cancelRequest;
 
   setHandler(getStateQuery, () => state);
   setHandler(awaitPaymentAnswerUpdate, async (seconds) => {
@@ -108,6 +129,7 @@ async function runCheckout(input: CheckoutInput, lean: boolean): Promise<Checkou
     },
     {
       validator: (_request: CancelRequest) => {
+        if (awaitingPayment()) return;
         if (state.step === "DONE" || state.payment.status !== "NOT_STARTED") {
           throw ApplicationFailure.nonRetryable(
             state.step === "DONE"
@@ -116,6 +138,43 @@ async function runCheckout(input: CheckoutInput, lean: boolean): Promise<Checkou
             CHECKOUT_NOT_CANCELLABLE,
           );
         }
+      },
+    },
+  );
+
+  setHandler(
+    payAgainUpdate,
+    async (request) => {
+      // The SDK runs a handler's first synchronous part right after its validator, so the first of
+      // racing requests takes the wait before the next is validated. Checked again here all the
+      // same (an interceptor could await in between): exactly one is taken, the others fail.
+      if (!awaitingPayment()) {
+        throw ApplicationFailure.nonRetryable("A payment of this checkout is already in progress.", PAYMENT_NOT_AWAITED);
+      }
+      // Taken at once: a later request finds this one in progress.
+      nextPayment = { payment: request.payment, requestedBy: request.requestedBy };
+      state.payment.status = "PROCESSING";
+      setStatus("RUNNING");
+      // Answers at once, or once the new payment has its first answer (at most 30 s: `Prefer: wait`).
+      const waitSeconds = Math.min(request.waitSeconds ?? 30, 30);
+      if (waitSeconds > 0) {
+        await condition(() => state.status !== "RUNNING" || state.payment.status === "SUCCEEDED", waitSeconds * 1000);
+      }
+      return state;
+    },
+    {
+      validator: (_request) => {
+        if (awaitingPayment()) return;
+        throw ApplicationFailure.nonRetryable(
+          state.step === "DONE"
+            ? `The checkout is already ${state.status}.`
+            : state.status === "REQUIRES_PAYMENT_METHOD" || state.payment.status === "PROCESSING"
+              ? "A payment of this checkout is already in progress."
+              : state.payment.status === "NOT_STARTED"
+                ? "The checkout's payment has not been tried yet."
+                : "The checkout is not awaiting a new payment: only a declined payment can be made again.",
+          PAYMENT_NOT_AWAITED,
+        );
       },
     },
   );
@@ -223,13 +282,105 @@ async function runCheckout(input: CheckoutInput, lean: boolean): Promise<Checkou
     });
   }
 
-  const outcome = await pay(
-    { input, order, state, pendingEvents, setStatus, eventOnSuccess: eventFor("payment.succeeded", "RUNNING") },
-    workflowId,
-  );
+  const paymentContext = {
+    input,
+    order,
+    state,
+    pendingEvents,
+    setStatus,
+    eventOnSuccess: eventFor("payment.succeeded", "RUNNING"),
+  };
+  let outcome = await pay(paymentContext, workflowId);
+
+  /** A decline counts towards the customer's risk hold (an outage does not: that is nobody's doing). */
+  async function reportDecline(code: string, reason: string) {
+    try {
+      await risk.reportPaymentFailure.executeWithOptions(
+        { summary: `report the decline to customer ${input.customer.id}'s risk check` },
+        [{ merchantId: input.merchantId, customerId: input.customer.id, checkoutId: input.checkoutId, code, reason }],
+      );
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err; // the history keeps why; the checkout goes on all the same
+    }
+  }
+
+  // Pay again: after a decline, the customer may give another payment (payAgainUpdate) within the
+  // window; each one is a payment step of its own, under its own idempotency key.
+  const payAgainWindow = input.payAgainWindowSeconds ?? 0;
+  let instruction: PaymentInstruction = input.payment;
+  const attempts: PaymentAttemptSummary[] = [];
+  while (
+    outcome.kind === "declined" &&
+    payAgainWindow > 0 &&
+    attempts.length + 1 < MAX_PAYMENTS &&
+    patched(PAY_AGAIN_AFTER_DECLINE)
+  ) {
+    const declined = outcome;
+    attempts.push(attemptSummary(workflowId, attempts.length + 1, instruction, declined));
+    state.payment = {
+      ...state.payment,
+      status: "FAILED",
+      action: undefined,
+      paymentAttempts: [...attempts],
+      payAgainUntil: new Date(Date.now() + payAgainWindow * 1000).toISOString(),
+    };
+    state.lastError = { type: PAYMENT_DECLINED, message: declined.reason };
+    state.failureReason = declined.reason;
+    await reportDecline(declined.code, declined.reason);
+    state.step = "AWAITING_PAYMENT_METHOD";
+    setStatus("REQUIRES_PAYMENT_METHOD");
+    // A durable timer: the window is in the history, whatever restarts meanwhile.
+    await condition(() => nextPayment !== undefined || cancelRequest !== undefined, payAgainWindow * 1000);
+    state.payment.payAgainUntil = undefined;
+    if (cancelRequest && !nextPayment) {
+      const { reason } = cancelRequest;
+      return endUnpaid({
+        status: "CANCELLED",
+        template: "checkout-cancelled",
+        event: "checkout.cancelled",
+        order,
+        reason,
+        async compensate(event) {
+          await orders.cancelOrder.executeWithOptions({ summary: "cancel the order: cancelled after a declined payment" }, [
+            { checkoutId: input.checkoutId, reason, event },
+          ]);
+          state.payment.status = "CANCELLED";
+        },
+      });
+    }
+    if (!nextPayment) {
+      const reason = "Your payment was declined and no new payment was made in time.";
+      state.payment.status = "CANCELLED";
+      state.failureReason = reason;
+      return endUnpaid({
+        status: "EXPIRED",
+        template: "checkout-expired",
+        event: "checkout.expired",
+        order,
+        reason,
+        compensate: (event) =>
+          orders.cancelOrder.executeWithOptions({ summary: "cancel the order: no new payment after the decline" }, [
+            { checkoutId: input.checkoutId, reason, event },
+          ]),
+      });
+    }
+    instruction = nextPayment.payment;
+    nextPayment = undefined;
+    state.lastError = undefined;
+    state.failureReason = undefined;
+    if (instruction.provider !== input.payment.provider) {
+      upsertSearchAttributes([{ key: searchAttributes.PaymentProvider, value: instruction.provider }]);
+    }
+    outcome = await pay({ ...paymentContext, again: { payment: instruction, attempt: attempts.length + 1 } }, workflowId);
+  }
+  if (attempts.length > 0) {
+    attempts.push(attemptSummary(workflowId, attempts.length + 1, instruction, outcome));
+    state.payment.paymentAttempts = [...attempts];
+  }
 
   if (outcome.kind === "paid") {
     const paid = outcome.result;
+    const paidAt = new Date().toISOString(); // the workflow's clock: the task that learned of the payment
     state.payment = {
       ...state.payment,
       status: "SUCCEEDED",
@@ -244,6 +395,18 @@ async function runCheckout(input: CheckoutInput, lean: boolean): Promise<Checkou
     state.step = "SENDING_NOTIFICATION";
     const completed = eventFor("checkout.completed", "COMPLETED");
     await notify("order-paid", order, undefined, completed);
+    if (input.fulfilmentAutoDeliverSeconds && patched(START_ORDER_WORKFLOW)) {
+      await startOrderWorkflow({
+        orderId: order.orderId,
+        checkoutId: input.checkoutId,
+        merchantId: input.merchantId,
+        recipient: input.customer.email,
+        order,
+        items: input.items,
+        confirmedAt: paidAt,
+        autoDeliverSeconds: input.fulfilmentAutoDeliverSeconds,
+      });
+    }
     finish("COMPLETED");
     if (!completed) await emit("checkout.completed");
     return state;
@@ -292,18 +455,35 @@ async function runCheckout(input: CheckoutInput, lean: boolean): Promise<Checkou
         { checkoutId: input.checkoutId, code, reason, event },
       ]);
       // A decline (not an outage: that is nobody's doing) counts towards the customer's risk hold.
-      if (declined && patched(REPORT_DECLINES)) {
-        try {
-          await risk.reportPaymentFailure.executeWithOptions(
-            { summary: `report the decline to customer ${input.customer.id}'s risk check` },
-            [{ merchantId: input.merchantId, customerId: input.customer.id, checkoutId: input.checkoutId, code, reason }],
-          );
-        } catch (err) {
-          if (!(err instanceof ActivityFailure)) throw err; // the history keeps why; the checkout ends all the same
-        }
-      }
+      if (declined && patched(REPORT_DECLINES)) await reportDecline(code, reason);
     },
   });
+}
+
+/** One payment of the checkout, as GET /checkouts/{id} lists them once the customer paid again. */
+function attemptSummary(
+  workflowId: string,
+  number: number,
+  payment: PaymentInstruction,
+  outcome: PaymentResult,
+): PaymentAttemptSummary {
+  // A fallback provider that took the payment has a key of its own.
+  const provider = outcome.kind === "paid" ? outcome.result.provider : payment.provider;
+  return {
+    number,
+    provider,
+    method: payment.method,
+    idempotencyKey: paymentIdempotencyKey(workflowId, provider === payment.provider ? undefined : provider, number),
+    outcome:
+      outcome.kind === "paid"
+        ? "succeeded"
+        : outcome.kind === "declined"
+          ? "declined"
+          : outcome.kind === "expired"
+            ? "expired"
+            : "failed",
+    ...(outcome.kind === "declined" ? { failureCode: outcome.code, failureReason: outcome.reason } : {}),
+  };
 }
 
 /** What the customer is told. A provider's refusal (a 4xx) processed nothing; a refused write may follow a charge. */

@@ -1,7 +1,19 @@
 // Names shared by the workflow, the worker and the API: one place, so they cannot drift apart.
 import type { defineSearchAttributeKey, SearchAttributeType } from "@temporalio/common";
 import { defineQuery, defineSignal, defineUpdate } from "@temporalio/workflow";
-import type { CheckoutState, PaymentEvent, PaymentFailureReport, RiskAssessmentRequest, RiskDecision } from "./types.ts";
+import {
+  type CheckoutState,
+  type DeliverRequest,
+  ORDER_EVENT_TYPES,
+  type OrderCancelRequest,
+  type OrderState,
+  type PayAgainRequest,
+  type PaymentEvent,
+  type PaymentFailureReport,
+  type RiskAssessmentRequest,
+  type RiskDecision,
+  type ShipRequest,
+} from "./types.ts";
 
 export const TASK_QUEUE = "checkout";
 
@@ -22,10 +34,12 @@ export function checkoutIdOfWorkflow(workflowId: string): string | null {
 
 /**
  * The key a gateway receives: workflow ID plus step, never the run ID (a reset changes that).
- * A fallback provider gets its own step name, so each provider sees one key per checkout.
+ * A fallback provider gets its own step name, so each provider sees one key per checkout; a
+ * payment made again after a decline (attempt 2, 3, …) is a step of its own, `payment-<attempt>`.
  */
-export function paymentIdempotencyKey(workflowId: string, fallbackProvider?: string): string {
-  return fallbackProvider ? `${workflowId}:payment:${fallbackProvider}` : `${workflowId}:payment`;
+export function paymentIdempotencyKey(workflowId: string, fallbackProvider?: string, attempt = 1): string {
+  const step = attempt > 1 ? `payment-${attempt}` : "payment";
+  return fallbackProvider ? `${workflowId}:${step}:${fallbackProvider}` : `${workflowId}:${step}`;
 }
 
 /** One publishing workflow per (source workflow, event type): a retry or reset never publishes twice. */
@@ -51,6 +65,7 @@ export const EVENT_TYPES = [
   "payment.succeeded",
   "payment.failed",
   "refund.succeeded",
+  ...ORDER_EVENT_TYPES,
 ] as const;
 
 /** One archiving workflow per closed run: a reset run is archived as a record of its own. */
@@ -78,7 +93,23 @@ export function refundWorkflowId(checkoutId: string, refundId: string): string {
   return `refund-${checkoutId}-${refundId}`;
 }
 
+/**
+ * One workflow per paid order for its later life (workflows/order.ts): started when first needed
+ * (a shipment, a delivery, a cancel), or by the checkout when orders are delivered on a timer.
+ */
+export function orderWorkflowId(orderId: string): string {
+  return `order-${orderId}`;
+}
+
 export const getStateQuery = defineQuery<CheckoutState>("getState");
+
+export const getOrderStateQuery = defineQuery<OrderState>("getOrderState");
+/** Ships a confirmed order; refused (ORDER_CHANGE_REFUSED, with the reason) otherwise. */
+export const shipUpdate = defineUpdate<OrderState, [ShipRequest]>("ship");
+/** Marks a confirmed or shipped order delivered; refused otherwise. */
+export const deliverUpdate = defineUpdate<OrderState, [DeliverRequest]>("deliver");
+/** Cancels a confirmed order, refunding it in full (a compensation: the refund workflow, as a child); refused once shipped. */
+export const cancelOrderUpdate = defineUpdate<OrderState, [OrderCancelRequest]>("cancelOrder");
 
 export interface CancelRequest {
   reason?: string;
@@ -95,6 +126,14 @@ export const cancelUpdate = defineUpdate<CheckoutState, [CancelRequest]>("cancel
  */
 export const awaitPaymentAnswerUpdate = defineUpdate<CheckoutState, [number]>("awaitPaymentAnswer");
 
+/**
+ * A new payment for a checkout whose payment was declined (REQUIRES_PAYMENT_METHOD). Refused by its
+ * validator (PAYMENT_NOT_AWAITED, with the reason) at any other time: of two racing requests, the
+ * second finds the first one's payment in progress. Answers once the new payment has its first
+ * answer (paid, declined again, an action to take), or after `waitSeconds` (at most 30).
+ */
+export const payAgainUpdate = defineUpdate<CheckoutState, [PayAgainRequest & { waitSeconds?: number }]>("payAgain");
+
 /** A provider's webhook about this checkout's payment: the workflow then asks the provider. */
 export const paymentEventSignal = defineSignal<[PaymentEvent]>("paymentEvent");
 
@@ -107,6 +146,11 @@ export const assessCheckoutUpdate = defineUpdate<RiskDecision, [RiskAssessmentRe
 /** Business errors that no retry can fix: the activity's retry policy stops on them at once. */
 export const PAYMENT_DECLINED = "PaymentDeclined";
 export const CHECKOUT_NOT_CANCELLABLE = "CheckoutNotCancellable";
+export const PAYMENT_NOT_AWAITED = "PaymentNotAwaited";
+/** An order change its status does not allow (shipping a cancelled order, cancelling a shipped one). */
+export const ORDER_CHANGE_REFUSED = "OrderChangeRefused";
+/** A cancel's refund did not go through: the order stays as it was. */
+export const ORDER_REFUND_FAILED = "OrderRefundFailed";
 export const GATEWAY_REQUEST_REJECTED = "GatewayRequestRejected";
 export const GATEWAY_OUTCOME_UNKNOWN = "GatewayOutcomeUnknown";
 export const REFUND_NOT_ALLOWED = "RefundNotAllowed";

@@ -4,4 +4,5 @@ export { checkout } from "./checkout.ts";
 export { customerRisk } from "./customer-risk.ts";
 export { relayEvents } from "./event-relay.ts";
 export { deliverEventBatch, publishEvent } from "./events.ts";
+export { order } from "./order.ts";
 export { refund } from "./refund.ts";

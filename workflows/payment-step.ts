@@ -24,7 +24,15 @@ import {
   searchAttributes,
 } from "./definitions.ts";
 import { paymentActivityOptions, reconcileActivityOptions } from "./retry-policies.ts";
-import type { CheckoutInput, CheckoutState, CheckoutStatus, EventRequest, OrderSummary, PaymentEvent } from "./types.ts";
+import type {
+  CheckoutInput,
+  CheckoutState,
+  CheckoutStatus,
+  EventRequest,
+  OrderSummary,
+  PaymentEvent,
+  PaymentInstruction,
+} from "./types.ts";
 
 const DEFAULT_ACTION_TIMEOUT_SECONDS = 900;
 /** patched() ids: each adds commands to histories that ran before it shipped. */
@@ -54,6 +62,8 @@ export interface PaymentContext {
   setStatus(status: CheckoutStatus): void;
   /** payment.succeeded, for the activity that records the success to write with it (a lean run's). */
   eventOnSuccess?: EventRequest;
+  /** A payment made again after a decline: its instruction and number (2, 3, …); absent: the checkout's first. */
+  again?: { payment: PaymentInstruction; attempt: number };
 }
 
 type ChargeRef = {
@@ -66,8 +76,10 @@ type ChargeRef = {
 
 /** The payment step, provider after provider: the first one, then each fallback in turn. */
 export async function pay(ctx: PaymentContext, workflowId: string): Promise<PaymentResult> {
-  const { input, state } = ctx;
-  const providers = [input.payment.provider, ...(input.payment.fallbackProviders ?? [])];
+  const { state } = ctx;
+  const payment = instructionOf(ctx);
+  const attempt = ctx.again?.attempt ?? 1;
+  const providers = [payment.provider, ...(payment.fallbackProviders ?? [])];
   let outcome: PaymentResult = { kind: "unavailable", settled: true, message: "no provider" };
   for (const [index, provider] of providers.entries()) {
     if (index > 0) {
@@ -78,7 +90,7 @@ export async function pay(ctx: PaymentContext, workflowId: string): Promise<Paym
       ];
       upsertSearchAttributes([{ key: searchAttributes.PaymentProvider, value: provider }]);
     }
-    outcome = await payWith(ctx, provider, paymentIdempotencyKey(workflowId, index === 0 ? undefined : provider));
+    outcome = await payWith(ctx, provider, paymentIdempotencyKey(workflowId, index === 0 ? undefined : provider, attempt));
     // Only a provider that was down, and is known not to have charged, hands over to the next.
     if (!(outcome.kind === "unavailable" && outcome.settled)) break;
   }
@@ -104,8 +116,8 @@ async function payWith(ctx: PaymentContext, provider: string, idempotencyKey: st
     step = await payments.initiatePayment.executeWithOptions({ summary: `charge ${amountOf(order)} via ${provider}` }, [
       {
         ...request,
-        token: input.payment.token,
-        method: input.payment.method,
+        token: instructionOf(ctx).token,
+        method: instructionOf(ctx).method,
         customerEmail: input.customer.email,
         returnUrl: input.returnUrl,
       },
@@ -241,6 +253,9 @@ async function awaitCustomer(
     deadline.cancel();
   }
 }
+
+/** What this payment is made with: the checkout's own instruction, or the one given to pay again. */
+const instructionOf = (ctx: PaymentContext): PaymentInstruction => ctx.again?.payment ?? ctx.input.payment;
 
 const amountOf = (order: OrderSummary) => `${order.totalAmount} ${order.currency}`;
 

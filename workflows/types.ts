@@ -46,6 +46,13 @@ export interface CheckoutInput {
   paymentRetryWindowSeconds: number;
   /** How long to wait for the customer to act (3-D Secure, approval, QR); absent in older histories. */
   paymentActionTimeoutSeconds?: number;
+  /**
+   * After a decline, how long to wait for the customer to pay again (payAgainUpdate) before the
+   * order is cancelled; absent (older histories) or 0: a decline fails the checkout at once.
+   */
+  payAgainWindowSeconds?: number;
+  /** When set, the paid order's own workflow is started and marks it delivered after this long. */
+  fulfilmentAutoDeliverSeconds?: number;
   /** Where the provider sends the customer back after an approval page. */
   returnUrl?: string;
   /** When the API accepted the request (ISO 8601), so the history says when the customer paid. */
@@ -91,11 +98,20 @@ export interface RiskDecision {
   reason: string;
 }
 
-export type CheckoutStatus = "RUNNING" | "REQUIRES_ACTION" | "COMPLETED" | "FAILED" | "CANCELLED" | "EXPIRED";
+/** REQUIRES_PAYMENT_METHOD: the payment was declined; the customer may pay again (payAgainUpdate) within the window. */
+export type CheckoutStatus =
+  | "RUNNING"
+  | "REQUIRES_ACTION"
+  | "REQUIRES_PAYMENT_METHOD"
+  | "COMPLETED"
+  | "FAILED"
+  | "CANCELLED"
+  | "EXPIRED";
 export type CheckoutStep =
   | "CREATING_ORDER"
   | "PROCESSING_PAYMENT"
   | "AWAITING_CUSTOMER"
+  | "AWAITING_PAYMENT_METHOD"
   | "SENDING_NOTIFICATION"
   | "COMPENSATING"
   | "DONE";
@@ -134,6 +150,24 @@ export interface PaymentResult {
   provider: string;
 }
 
+/** One payment of a checkout (the first, or one made after a decline): what it was and how it ended. */
+export interface PaymentAttemptSummary {
+  number: number;
+  provider: string;
+  method: string;
+  idempotencyKey: string;
+  outcome: "processing" | "succeeded" | "declined" | "failed" | "expired";
+  failureCode?: string;
+  failureReason?: string;
+}
+
+/** A new payment for a declined checkout (POST /orders/{id}/payments). */
+export interface PayAgainRequest {
+  payment: PaymentInstruction;
+  /** Who asked: the API key's id (secret or publishable). */
+  requestedBy?: string;
+}
+
 export interface CheckoutError {
   type: string;
   message: string;
@@ -155,6 +189,10 @@ export interface CheckoutState {
     failovers?: Failover[];
     /** Webhook events received, in order. */
     events?: PaymentEvent[];
+    /** Payments made on this checkout, the first included, once the customer paid again; absent before. */
+    paymentAttempts?: PaymentAttemptSummary[];
+    /** Until when a new payment is awaited (ISO 8601), while REQUIRES_PAYMENT_METHOD. */
+    payAgainUntil?: string;
   };
   lastError?: CheckoutError;
   failureReason?: string;
@@ -162,13 +200,24 @@ export interface CheckoutState {
 
 export interface NotificationRequest {
   checkoutId: string;
-  template: "order-paid" | "payment-failed" | "checkout-cancelled" | "checkout-expired" | "checkout-failed" | "refund-issued";
+  template:
+    | "order-paid"
+    | "payment-failed"
+    | "checkout-cancelled"
+    | "checkout-expired"
+    | "checkout-failed"
+    | "refund-issued"
+    | "order-shipped"
+    | "order-delivered"
+    | "order-cancelled";
   recipient: string;
   order: OrderSummary;
   items: LineItem[];
   reason?: string;
-  /** For refund emails: the refund, so each refund gets its own email (and only one). */
+  /** For refund emails: the refund, so each refund gets its own email (and only one); a cancelled order's refund. */
   refund?: { id: string; amount: number };
+  /** For order-shipped: the carrier and tracking number. */
+  shipment?: { carrier: string; tracking: string };
   /** The event to write once the email's outcome is recorded (activities/outbox.ts). */
   event?: EventRequest;
 }
@@ -182,6 +231,9 @@ export interface EventRequest {
   status: CheckoutStatus;
 }
 
+/** The events of an order's life after payment (workflows/order.ts). */
+export const ORDER_EVENT_TYPES = ["order.shipped", "order.delivered", "order.cancelled"] as const;
+
 export type EventType =
   | "checkout.completed"
   | "checkout.cancelled"
@@ -189,7 +241,8 @@ export type EventType =
   | "checkout.failed"
   | "payment.succeeded"
   | "payment.failed"
-  | "refund.succeeded";
+  | "refund.succeeded"
+  | (typeof ORDER_EVENT_TYPES)[number];
 
 /** What subscribers and the broker receive: public data only, never secrets or card data. */
 export interface CheckoutEvent {
@@ -197,4 +250,55 @@ export interface CheckoutEvent {
   type: EventType;
   createdAt: string;
   data: Record<string, unknown>;
+}
+
+/**
+ * A paid order's life (workflows/order.ts): CONFIRMED (paid; PAID in the database), SHIPPED,
+ * DELIVERED; or CANCELLING (its refund under way) and CANCELLED before it shipped.
+ */
+export type OrderLifecycleStatus = "CONFIRMED" | "SHIPPED" | "DELIVERED" | "CANCELLING" | "CANCELLED";
+
+export interface OrderInput {
+  orderId: string;
+  checkoutId: string;
+  merchantId?: string;
+  /** Where the order's emails go. */
+  recipient: string;
+  order: OrderSummary;
+  items: LineItem[];
+  /** When the payment succeeded (ISO 8601): the auto-delivery timer counts from it. */
+  confirmedAt: string;
+  /** When set: the order is marked delivered this long after it was confirmed. */
+  autoDeliverSeconds?: number;
+  /** How long a cancel's refund retries a provider that does not answer. */
+  refundRetryWindowSeconds?: number;
+}
+
+export interface OrderState {
+  orderId: string;
+  checkoutId: string;
+  status: OrderLifecycleStatus;
+  shipment?: { carrier: string; tracking: string; shippedAt: string };
+  deliveredAt?: string;
+  /** `timer`: by FULFILMENT_AUTO_DELIVER_SECONDS; otherwise the API key that said so. */
+  deliveredBy?: string;
+  cancellation?: { reason?: string; refundId: string; refundedAmount?: number; cancelledAt?: string };
+  lastError?: CheckoutError;
+}
+
+export interface ShipRequest {
+  carrier: string;
+  tracking: string;
+  requestedBy?: string;
+}
+
+export interface DeliverRequest {
+  requestedBy?: string;
+}
+
+export interface OrderCancelRequest {
+  reason?: string;
+  requestedBy?: string;
+  /** The refund's id (api/services/idempotency.ts refundIdFor): one per order, however often asked. */
+  refundId: string;
 }

@@ -33,6 +33,10 @@ export interface CheckoutSettings {
   taskQueue: string;
   paymentRetryWindowSeconds: number;
   paymentActionTimeoutSeconds: number;
+  /** After a decline, how long the checkout waits for a new payment (PAY_AGAIN_WINDOW_SECONDS); absent or 0: none. */
+  payAgainWindowSeconds?: number;
+  /** Paid orders are marked delivered this long after they are confirmed (FULFILMENT_AUTO_DELIVER_SECONDS). */
+  fulfilmentAutoDeliverSeconds?: number;
   returnUrl?: string;
   /** Ask the customer's risk workflow before each new checkout (RISK_MAX_FAILED_PAYMENTS > 0). */
   riskChecks: false | RiskMemory;
@@ -101,6 +105,8 @@ export function checkoutService(temporal: Client, db: Db, runs: CheckoutRuns, se
       payment: body.payment,
       paymentRetryWindowSeconds: settings.paymentRetryWindowSeconds,
       paymentActionTimeoutSeconds: settings.paymentActionTimeoutSeconds,
+      ...(settings.payAgainWindowSeconds ? { payAgainWindowSeconds: settings.payAgainWindowSeconds } : {}),
+      ...(settings.fulfilmentAutoDeliverSeconds ? { fulfilmentAutoDeliverSeconds: settings.fulfilmentAutoDeliverSeconds } : {}),
       returnUrl: settings.returnUrl,
       requestedAt,
       ...(origin ? { origin } : {}),
@@ -177,6 +183,10 @@ export function checkoutService(temporal: Client, db: Db, runs: CheckoutRuns, se
         refundedAmount: payment ? fromDb(payment.refundedAmount) : 0,
         action: state?.payment.status === "REQUIRES_ACTION" ? (state.payment.action ?? null) : null,
         ...(state?.payment.failovers?.length ? { failovers: state.payment.failovers } : {}),
+        ...(state?.payment.paymentAttempts?.length ? { payments: state.payment.paymentAttempts } : {}),
+        ...(status === "REQUIRES_PAYMENT_METHOD" && state?.payment.payAgainUntil
+          ? { payAgainUntil: state.payment.payAgainUntil }
+          : {}),
       },
       lastError:
         state?.lastError ??
@@ -190,6 +200,7 @@ export function checkoutService(temporal: Client, db: Db, runs: CheckoutRuns, se
         cancel: `/checkouts/${id}/cancel`,
         refunds: `/checkouts/${id}/refunds`,
         ...(order ? { order: `/orders/${order.id}` } : {}),
+        ...(order && status === "REQUIRES_PAYMENT_METHOD" ? { payAgain: `/orders/${order.id}/payments` } : {}),
       },
     };
   }
@@ -207,6 +218,7 @@ export function checkoutService(temporal: Client, db: Db, runs: CheckoutRuns, se
       status: view.status,
       payment: { status: view.payment.status, action: view.payment.action },
       failureReason: view.failureReason,
+      orderId: view.order?.id ?? null,
     };
   }
 

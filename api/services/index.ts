@@ -8,6 +8,7 @@ import { checkoutListService } from "./checkout-list.ts";
 import { checkoutRuns } from "./checkout-runs.ts";
 import { type CheckoutSettings, checkoutService } from "./checkouts.ts";
 import { healthService } from "./health.ts";
+import { orderLifecycleService } from "./order-lifecycle.ts";
 import { orderService } from "./orders.ts";
 import { paymentService } from "./payments.ts";
 import { providerWebhookService } from "./provider-webhooks.ts";
@@ -32,6 +33,7 @@ export function createServices(deps: ServiceDeps) {
   return {
     checkouts,
     checkoutList: checkoutListService(db, checkouts),
+    orderLifecycle: orderLifecycleService(temporal, db, runs, checkouts, deps.gateways, deps),
     refunds: refundService(temporal, db, runs, deps),
     orders: orderService(db),
     payments: paymentService(db),

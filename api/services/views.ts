@@ -51,6 +51,25 @@ export function orderView(order: OrderRow) {
     metadata: metadataOf(order.metadata),
     createdAt: order.createdAt.toISOString(),
     updatedAt: order.updatedAt.toISOString(),
+    ...(order.shippedAt
+      ? {
+          shipment: {
+            carrier: order.carrier ?? "",
+            tracking: order.trackingNumber ?? "",
+            shippedAt: order.shippedAt.toISOString(),
+          },
+        }
+      : {}),
+    ...(order.deliveredAt ? { deliveredAt: order.deliveredAt.toISOString() } : {}),
+    ...(order.cancelledAt
+      ? {
+          cancellation: {
+            cancelledAt: order.cancelledAt.toISOString(),
+            reason: order.cancelReason,
+            refundId: order.cancelRefundId,
+          },
+        }
+      : {}),
   };
 }
 
@@ -83,7 +102,7 @@ export function paymentView(payment: PaymentRow) {
 
 /** A closed checkout with no final state to read (terminated, or deleted unarchived): what its order says. */
 export function statusOfOrder(status: string | undefined): CheckoutState["status"] {
-  if (status === "PAID" || status === "REFUNDED") return "COMPLETED";
+  if (status === "PAID" || status === "REFUNDED" || status === "SHIPPED" || status === "DELIVERED") return "COMPLETED";
   if (status === "CANCELLED") return "CANCELLED";
   return "FAILED";
 }
