@@ -198,7 +198,7 @@ describe("scoping", () => {
     const checkouts = await allPages(`/checkouts?${query}`, pk);
     const views = checkouts.flatMap((p) => p.body.data);
     expect(views.map((v: { id: string }) => v.id).sort()).toEqual(mine.map((m) => m.checkoutId).sort());
-    for (const view of views) expect(Object.keys(view).sort()).toEqual(["failureReason", "id", "payment", "status"]);
+    for (const view of views) expect(Object.keys(view).sort()).toEqual(["failureReason", "id", "orderId", "payment", "status"]);
 
     // Another customer with this secret, a wrong secret, another merchant's key: nothing.
     const a = made.find((m) => m.customer === CUSTOMER_A)!;
