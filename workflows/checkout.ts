@@ -265,22 +265,23 @@ async function runCheckout(input: CheckoutInput, lean: boolean): Promise<Checkou
   }
   state.order = order;
 
-  if (cancelRequest) {
-    const { reason } = cancelRequest;
-    return endUnpaid({
+  /** Ends it CANCELLED, as asked (cancelUpdate): the order cancelled, the customer told. `when` goes in the step's summary. */
+  const endCancelled = ({ reason }: CancelRequest, when: string) =>
+    endUnpaid({
       status: "CANCELLED",
       template: "checkout-cancelled",
       event: "checkout.cancelled",
       order,
       reason,
       async compensate(event) {
-        await orders.cancelOrder.executeWithOptions({ summary: "cancel the order: cancelled before payment" }, [
+        await orders.cancelOrder.executeWithOptions({ summary: `cancel the order: cancelled ${when}` }, [
           { checkoutId: input.checkoutId, reason, event },
         ]);
         state.payment.status = "CANCELLED";
       },
     });
-  }
+
+  if (cancelRequest) return endCancelled(cancelRequest, "before payment");
 
   const paymentContext = {
     input,
@@ -332,22 +333,7 @@ async function runCheckout(input: CheckoutInput, lean: boolean): Promise<Checkou
     // A durable timer: the window is in the history, whatever restarts meanwhile.
     await condition(() => nextPayment !== undefined || cancelRequest !== undefined, payAgainWindow * 1000);
     state.payment.payAgainUntil = undefined;
-    if (cancelRequest && !nextPayment) {
-      const { reason } = cancelRequest;
-      return endUnpaid({
-        status: "CANCELLED",
-        template: "checkout-cancelled",
-        event: "checkout.cancelled",
-        order,
-        reason,
-        async compensate(event) {
-          await orders.cancelOrder.executeWithOptions({ summary: "cancel the order: cancelled after a declined payment" }, [
-            { checkoutId: input.checkoutId, reason, event },
-          ]);
-          state.payment.status = "CANCELLED";
-        },
-      });
-    }
+    if (cancelRequest && !nextPayment) return endCancelled(cancelRequest, "after a declined payment");
     if (!nextPayment) {
       const reason = "Your payment was declined and no new payment was made in time.";
       state.payment.status = "CANCELLED";
