@@ -136,13 +136,20 @@ describe("cancel and fulfil an order", () => {
     expect(refused.status).toBe(409);
     expect(refused.json.error.code).toBe("order_shipped");
     expect(refused.json.error.message).toContain("it has shipped (UPS, tracking 1Z999)");
+    // The same shipment again is a client's retry: the same answer, no second email or event (counted below).
     const twice = await call(stack.url, "POST", `/orders/${orderId}/shipment`, { carrier: "UPS", tracking: "1Z999" });
-    expect(twice.status).toBe(409);
+    expect(twice.status, twice.text).toBe(200);
+    expect(twice.json).toMatchObject({ status: "SHIPPED", shipment: { carrier: "UPS", tracking: "1Z999" } });
+    const another = await call(stack.url, "POST", `/orders/${orderId}/shipment`, { carrier: "DHL", tracking: "JD0001" });
+    expect(another.status).toBe(409);
 
     const delivered = await call(stack.url, "POST", `/orders/${orderId}/delivery`);
     expect(delivered.status, delivered.text).toBe(200);
     expect(delivered.json).toMatchObject({ status: "DELIVERED", deliveredAt: expect.any(String) });
     expect((await call(stack.url, "GET", `/orders/${orderId}`)).json.status).toBe("DELIVERED");
+    const deliveredAgain = await call(stack.url, "POST", `/orders/${orderId}/delivery`);
+    expect(deliveredAgain.status, deliveredAgain.text).toBe(200);
+    expect(deliveredAgain.json.deliveredAt).toBe(delivered.json.deliveredAt);
     expect((await call(stack.url, "GET", `/checkouts/${checkoutId}`)).json.status).toBe("COMPLETED");
 
     await stack.temporal.workflow.getHandle(orderWorkflowId(orderId)).result();

@@ -255,6 +255,11 @@ export function orderLifecycleService(
     const order = await orderFor(caller, orderId);
     if (order.status === "PENDING_PAYMENT")
       throw new ApiError(409, "order_not_paid", "The order cannot be shipped: it is not paid.");
+    // The same shipment again (a client retrying after a lost answer): its answer again, nothing sent twice.
+    const sameShipment = order.carrier === shipment.carrier && order.trackingNumber === shipment.tracking;
+    if (sameShipment && (order.status === "SHIPPED" || order.status === "DELIVERED")) {
+      return { order: await currentView(orderId), done: true };
+    }
     const change = await changeOrder(order, "shipped", shipUpdate, [{ ...shipment, requestedBy: caller.keyId }]);
     return { order: await currentView(orderId), done: change.done };
   }
@@ -265,6 +270,7 @@ export function orderLifecycleService(
     if (order.status === "PENDING_PAYMENT") {
       throw new ApiError(409, "order_not_paid", "The order cannot be marked delivered: it is not paid.");
     }
+    if (order.status === "DELIVERED") return { order: await currentView(orderId), done: true }; // a retry: delivered already
     const change = await changeOrder(
       order,
       "marked delivered",
