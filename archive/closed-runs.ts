@@ -1,4 +1,5 @@
-// The closed checkout runs of a task queue that the archive lacks, found from Temporal's visibility
+// The closed runs of a task queue's audited workflows (the checkouts, and the orders' later lives)
+// that the archive lacks, found from Temporal's visibility
 // store: listed window by window of close time from the watermark (less a margin, for visibility
 // records that land late), each page checked against HistoryArchive, until there are enough for a
 // batch. Windows grow while they are sparse and are narrowed when crowded, so one batch lists a
@@ -26,10 +27,13 @@ const PAGE_SIZE = 1000;
 /** Where a queue with no watermark yet starts: every run Temporal still keeps is listed. */
 const BEGINNING = new Date(0);
 
-/** The visibility query of a queue's checkout runs closed in [from, to) (either end open when absent). */
+/** The workflows whose histories are the audit trail: a checkout's, and its paid order's (workflows/order.ts). */
+export const ARCHIVED_WORKFLOW_TYPES = ["checkout", "order"] as const;
+
+/** The visibility query of a queue's audited runs closed in [from, to) (either end open when absent). */
 export function closedRunsQuery(taskQueue: string, from?: Date, to?: Date): string {
   return [
-    `WorkflowType = "checkout"`,
+    `(${ARCHIVED_WORKFLOW_TYPES.map((type) => `WorkflowType = ${quote(type)}`).join(" OR ")})`,
     `ExecutionStatus != "Running"`,
     `TaskQueue = ${quote(taskQueue)}`,
     ...(from ? [`CloseTime >= "${from.toISOString()}"`] : []),

@@ -21,6 +21,17 @@ export interface ClosedRun {
   closeTime: Date;
 }
 
+/** The `checkoutId` of the run's input (a checkout's, an order's), when it has one. */
+function checkoutIdInInput(history: Awaited<ReturnType<typeof fetchDecodedHistory>>): string | null {
+  const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  try {
+    const input = payload?.data ? JSON.parse(Buffer.from(payload.data).toString("utf8")) : undefined;
+    return typeof input?.checkoutId === "string" ? input.checkoutId : null;
+  } catch {
+    return null; // not JSON: no checkout to name
+  }
+}
+
 export async function copyRunToArchive(client: Client, db: Db, run: ClosedRun): Promise<ArchiveRecord> {
   const { workflowId, runId } = run;
   // Checked first so a run already archived costs no history fetch; appendToArchive checks again
@@ -28,11 +39,13 @@ export async function copyRunToArchive(client: Client, db: Db, run: ClosedRun): 
   const existing = await db.historyArchive.findUnique({ where: { workflowId_runId: { workflowId, runId } } });
   if (existing) return existing;
   // Decrypted first: the redaction reads the JSON payloads, and the archive outlives any key.
-  const history = redactHistory(historyToText(await fetchDecodedHistory(client, workflowId, runId)));
+  const decoded = await fetchDecodedHistory(client, workflowId, runId);
+  const history = redactHistory(historyToText(decoded));
   return appendToArchive(db, {
     workflowId,
     runId,
-    checkoutId: run.checkoutId,
+    // An order's workflow is named after the order: its input names the checkout.
+    checkoutId: run.checkoutId ?? checkoutIdInInput(decoded),
     workflowType: run.workflowType,
     status: run.status,
     closedAt: run.closeTime,

@@ -41,10 +41,13 @@ export type OrderStory = Pick<
 
 export type CheckoutAudit = CheckoutStory & { attempts: PaymentAttemptView[]; events: EventView[]; order: OrderStory | null };
 
-/** The order workflow's story, when the order has one in Temporal (none until it was shipped, cancelled or timed). */
-async function orderStory(temporal: Client, checkoutId: string, orderId: string): Promise<OrderStory | null> {
+/**
+ * The order workflow's story, when the order has one (none until it was shipped, cancelled or
+ * timed): from Temporal, else from the archive once the retention has deleted it.
+ */
+async function orderStory(temporal: Client, db: Db | undefined, checkoutId: string, orderId: string): Promise<OrderStory | null> {
   const workflowId = orderWorkflowId(orderId);
-  const source = await historyFromTemporal(temporal, workflowId);
+  const source = (await historyFromTemporal(temporal, workflowId)) ?? (db ? await historyFromArchive(db, workflowId) : undefined);
   if (!source) return null;
   const story = redact(readCheckoutHistory(checkoutId, workflowId, source), secretsOf(source));
   return {
@@ -80,7 +83,7 @@ export async function checkoutAudit(deps: { temporal: Client; db?: Db }, checkou
         deps.db.order.findUnique({ where: { checkoutId }, select: { id: true } }),
       ])
     : [[], [], null];
-  const order = orderRow ? await orderStory(deps.temporal, checkoutId, orderRow.id) : null;
+  const order = orderRow ? await orderStory(deps.temporal, deps.db, checkoutId, orderRow.id) : null;
   const events = eventRows.map((e) => ({
     id: e.id,
     type: e.type,

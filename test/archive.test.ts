@@ -19,7 +19,7 @@ import { deleteArchiveSchedule, ensureArchiveSchedule } from "../archive/schedul
 import { advanceWatermark, readWatermark } from "../archive/watermark.ts";
 import type { ArchiveClosedRunsResult } from "../workflows/archive-batch.ts";
 import type { checkout } from "../workflows/checkout.ts";
-import { archiveScheduleId, archiveWorkflowId, checkoutWorkflowId } from "../workflows/definitions.ts";
+import { archiveScheduleId, archiveWorkflowId, checkoutWorkflowId, orderWorkflowId } from "../workflows/definitions.ts";
 import type { CheckoutInput } from "../workflows/types.ts";
 import { cli } from "./support/cli-process.ts";
 import { call, chargesFor, startCheckout, validCheckout, waitForCheckout } from "./support/http.ts";
@@ -240,6 +240,48 @@ describe("the archive of closed histories", () => {
 
     // Gone from both: a 404, not a 500.
     expect((await call(stack.url, "GET", "/checkouts/chk_00000000000000000000000000000000/audit")).status).toBe(404);
+  }, 180_000);
+
+  it("archives a paid order's own workflow under its checkout, without the recipient; /audit tells the order's story from there once Temporal deletes it", async () => {
+    const id = await startCheckout(stack.url, validCheckout("tok_approve"));
+    expect((await waitForCheckout(stack.url, id)).status).toBe("COMPLETED");
+    const orderId = (await call(stack.url, "GET", `/checkouts/${id}`)).json.order.id;
+    const shipped = await call(stack.url, "POST", `/orders/${orderId}/shipment`, { carrier: "UPS", tracking: "1Z999" });
+    expect(shipped.status, shipped.text).toBe(200);
+    expect((await call(stack.url, "POST", `/orders/${orderId}/delivery`)).status).toBe(200);
+    const workflowId = orderWorkflowId(orderId);
+    await stack.temporal.workflow.getHandle(workflowId).result();
+
+    const record = await archivedRecord(stack, workflowId);
+    expect(record).toMatchObject({ checkoutId: id, workflowType: "order", status: "COMPLETED" });
+    expect(record.history).toContain(`"activityType":{"name":"recordShipment"}`);
+    expect(record.history).not.toContain("ada@example.com");
+    expect(decodedPayloads(record.history)).not.toContain("ada@example.com");
+
+    const live = (await call(stack.url, "GET", `/checkouts/${id}/audit`)).json.order;
+    expect(live.updates.map((u: { name: string }) => u.name)).toEqual(["ship", "deliver"]);
+    await run(inject("temporalCli"), [
+      "workflow",
+      "delete",
+      "--workflow-id",
+      workflowId,
+      "--yes",
+      "--address",
+      inject("temporalAddress"),
+    ]);
+    await expect
+      .poll(
+        () =>
+          stack.temporal.workflow
+            .getHandle(workflowId)
+            .describe()
+            .catch((err) => err),
+        { timeout: 100_000, interval: 1_000 },
+      )
+      .toBeInstanceOf(WorkflowNotFoundError);
+    const fromArchive = await call(stack.url, "GET", `/checkouts/${id}/audit`);
+    expect(fromArchive.status, fromArchive.text).toBe(200);
+    expect(fromArchive.json.order).toEqual(live);
   }, 180_000);
 
   it("refuses changes, and verify-archive names the first record changed or removed behind the trigger's back", async () => {
