@@ -38,15 +38,17 @@ export const STORE_CSP = [
 ].join("; ");
 
 /** The paths anyone may GET without a key (api/auth.ts): the page's files and its config. */
-export const STORE_PATHS = /^\/store(\/(store\.js|store\.css|config\.json))?$/;
+export const STORE_PATHS = /^\/store(\/|\/(store\.js|store\.css|config\.json))?$/;
 
 export function storeRoutes({ publishableKey }: StoreSettings) {
   // A secret key in a page is a secret key given to everyone who opens it.
   if (!publishableKey.startsWith("pk_")) throw new Error("The store takes a publishable key (pk_…), never a secret one.");
   const headers = (type: string) => ({ "content-type": type, "cache-control": "no-cache", "content-security-policy": STORE_CSP });
-  const router = new Hono().get("/store/config.json", (c) =>
-    c.json({ publishableKey }, 200, { "cache-control": "no-store", "content-security-policy": STORE_CSP }),
-  );
+  const router = new Hono()
+    .get("/store/config.json", (c) =>
+      c.json({ publishableKey }, 200, { "cache-control": "no-store", "content-security-policy": STORE_CSP }),
+    )
+    .get("/store/", (c) => c.redirect("/store")); // the page's links are absolute: one address for it
   for (const [route, { file, type }] of Object.entries(FILES)) {
     router.get(route, async (c) => c.body(await readFile(path.join(storeDir, file)), 200, headers(type)));
   }

@@ -38,6 +38,7 @@ const UNDOCUMENTED = new Set([
   "/docs/assets/:file",
   "/sandbox/charges/:id/authenticate GET",
   "/store",
+  "/store/",
   "/store/config.json",
   "/store/store.js",
   "/store/store.css",

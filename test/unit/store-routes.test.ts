@@ -27,7 +27,7 @@ const deps: AppDeps = {
     rotationGraceSeconds: 0,
   },
 };
-const PATHS = ["/store", "/store/store.js", "/store/store.css", "/store/config.json"];
+const PATHS = ["/store", "/store/", "/store/store.js", "/store/store.css", "/store/config.json"];
 
 describe("the storefront's routes", () => {
   it("do not exist unless the app is given a publishable key for them: no page, no key", async () => {
@@ -60,6 +60,7 @@ describe("the storefront's routes", () => {
     // No inline script or style in the page: the CSP would refuse it.
     const page = await (await app.request("/store")).text();
     expect(page).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>|<style|\son\w+=|style=/i);
+    expect((await app.request("/store/")).headers.get("location")).toBe("/store");
     // Only the page's own paths are open: anything else under /store needs a key, as every route does.
     expect((await app.request("/store/other.js")).status).toBe(401);
   });
