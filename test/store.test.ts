@@ -5,7 +5,7 @@
 // reload. Every assertion on the page has its twin on the server (the checkout with the secret
 // key, the sandbox's charges: one successful charge per purchase), and the page calls the API with
 // the publishable key only. An API not handed a key for the store has no /store. Screenshots of
-// each scenario are kept in test-results/store/ (git-ignored).
+// each scenario (how it ended, passed or not) are kept in test-results/store/ (git-ignored).
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -36,7 +36,8 @@ function findChromium(): string | undefined {
 const artifacts = path.join(projectRoot, "test-results", "store");
 const uniqueCustomer = (name: string) => `cus_${name}_${randomBytes(4).toString("hex")}`;
 
-describe.skipIf(!chromiumPath)("the storefront", () => {
+// Each takes a few seconds; the margin is for a busy machine (each wait below has its own bound).
+describe.skipIf(!chromiumPath)("the storefront", { timeout: 90_000 }, () => {
   /** Pays again within 15 minutes; no delivery timer, so that a paid order stays paid until cancelled. */
   let shop: TestStack;
   /** Delivers a paid order 2 s after its payment. */
@@ -241,6 +242,7 @@ describe.skipIf(!chromiumPath)("the storefront", () => {
       // Newest first, amounts formatted from minor units.
       expect(await rows.locator(".order-total").allTextContents()).toEqual(["$90.00", "$11.98"]);
       expect(await rows.locator(".order-status").allTextContents()).toEqual(["PAID", "PAID"]);
+      await page.screenshot({ path: path.join(artifacts, "past-orders-listed.png"), fullPage: true });
       // The last checkout is shown again as it ended.
       await expect.poll(() => checkoutStatus(page)).toBe("COMPLETED");
       expect(await text(page, "#checkout-id")).toBe(ids[1]);
