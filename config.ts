@@ -318,10 +318,10 @@ export function loadConfig(env: Env = process.env, { embedded = false }: LoadOpt
     paymentRetryWindowSeconds: int(env, "PAYMENT_RETRY_WINDOW_SECONDS", 900, 5),
     refundRetryWindowSeconds: int(env, "REFUND_RETRY_WINDOW_SECONDS", 24 * 3600, 5),
     paymentActionTimeoutSeconds: int(env, "PAYMENT_ACTION_TIMEOUT_SECONDS", 900, 1),
-    payAgainWindowSeconds: int(env, "PAY_AGAIN_WINDOW_SECONDS", 0, 0, 7 * 24 * 3600),
-    fulfilmentAutoDeliverSeconds: env.FULFILMENT_AUTO_DELIVER_SECONDS
-      ? int(env, "FULFILMENT_AUTO_DELIVER_SECONDS", 0, 1, 365 * 24 * 3600)
-      : undefined,
+    // npm start's development mode shows an order's whole life (the store at /store): another card
+    // after a decline, and a delivery soon after payment. Elsewhere both stay off unless set.
+    payAgainWindowSeconds: int(env, "PAY_AGAIN_WINDOW_SECONDS", embedded ? 900 : 0, 0, 7 * 24 * 3600),
+    fulfilmentAutoDeliverSeconds: autoDeliverSeconds(env, "FULFILMENT_AUTO_DELIVER_SECONDS", embedded ? 30 : undefined),
     returnUrl: url(env, "RETURN_URL"),
     events: {
       url: url(env, "EVENTS_URL", ["nats"]),
@@ -371,6 +371,14 @@ export function loadConfig(env: Env = process.env, { embedded = false }: LoadOpt
     },
     env,
   };
+}
+
+/** Seconds, `off` (no timer: delivery only by POST /orders/{id}/delivery), or unset (the fallback). */
+function autoDeliverSeconds(env: Env, name: string, fallback: number | undefined): number | undefined {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === "off") return undefined;
+  if (raw === undefined || raw === "") return fallback;
+  return int(env, name, 0, 1, 365 * 24 * 3600);
 }
 
 /** Comma-separated `name=value` SQLite pragmas; "none" for the server's own defaults. */

@@ -125,7 +125,9 @@ async function main() {
   // An embedded database is a development one: it gets a development merchant's keys.
   const keys = config.databaseUrl ? undefined : await ensureDevelopmentKeys(db, config.dataDir);
 
-  const api = await startApiServer({ config, temporal: temporal.client, db });
+  // The storefront pays with the sandbox, as the development merchant's page: only with both.
+  const store = keys && config.sandbox.enabled ? { publishableKey: keys.publishableKey } : undefined;
+  const api = await startApiServer({ config, temporal: temporal.client, db, store });
   shutdown.add("API", api.close);
 
   const worker = await startWorker({
@@ -141,6 +143,7 @@ async function main() {
   Checkout is up.
     API          ${api.url}
     API docs     ${api.url}/docs
+    Store        ${store ? `${api.url}/store  (buy a T-shirt: the sandbox pays, with the publishable key)` : storeOff(keys !== undefined)}
     Temporal UI  ${temporalUi ?? "(set TEMPORAL_UI_URL to print it)"}
     Temporal     ${temporalAddress} (namespace ${config.temporal.namespace})
     Codec server ${codecServer ? codecLine(codecServer.endpoint, config.codecServer.token ? undefined : devSecretFiles(config.dataDir).codecServerToken) : "(off)"}
@@ -166,6 +169,13 @@ ${
     await shutdown.run();
     process.exit(1);
   });
+}
+
+/** Why the storefront is not served: it needs the development merchant's key and the sandbox. */
+function storeOff(hasDevelopmentKeys: boolean): string {
+  return hasDevelopmentKeys
+    ? "(off: it pays with the sandbox; SANDBOX_ENABLED is false)"
+    : "(off: only on the embedded database)";
 }
 
 /** Where Prometheus scrapes the API and the worker (each on its own port). */

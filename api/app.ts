@@ -24,6 +24,7 @@ import { orderRoutes } from "./routes/orders.ts";
 import { refundRoutes } from "./routes/refunds.ts";
 import { reportRoutes } from "./routes/reports.ts";
 import { sandboxRoutes } from "./routes/sandbox.ts";
+import { type StoreSettings, storeRoutes } from "./routes/store.ts";
 import { webhookEndpointRoutes } from "./routes/webhook-endpoints.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
 import { createServices, type ServiceDeps } from "./services/index.ts";
@@ -38,6 +39,8 @@ export interface AppDeps extends ServiceDeps {
   limits?: Partial<ApiLimits>;
   /** Counts and times each request (observability/metrics.ts), when the API's metrics are served. */
   metrics?: MiddlewareHandler;
+  /** Present only when given a publishable key for it (npm start, a test stack): the /store page exists only then. */
+  store?: StoreSettings;
 }
 
 export function createApp(deps: AppDeps) {
@@ -81,6 +84,7 @@ export function createApp(deps: AppDeps) {
     .route("/", healthRoutes(services.health))
     .route("/", docsRoutes());
   if (deps.sandbox) app.route("/", sandboxRoutes(deps.sandbox));
+  if (deps.store) app.route("/", storeRoutes(deps.store));
 
   app.doc31("/openapi.json", {
     openapi: "3.1.0",

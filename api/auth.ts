@@ -8,13 +8,15 @@ import { callerForKey } from "../merchants/api-keys.ts";
 import type { Db } from "../prisma/client.ts";
 import { callerOf, type Scope, setCaller } from "./caller.ts";
 import { ApiError } from "./errors.ts";
+import { STORE_PATHS } from "./routes/store.ts";
 import { ErrorResponse, json } from "./schemas.ts";
 
 /**
  * Routes that take no key: what a load balancer, a browser reading the docs, and a payment
  * provider's webhook need; and, while the sandbox is on, the sandbox provider's own API (which
  * our worker calls as it would any provider's) and its customer-facing 3-D Secure page, whose
- * charge id (random, never listed without a key) is the customer's only right to it.
+ * charge id (random, never listed without a key) is the customer's only right to it; and, where
+ * it is served at all (npm start), the storefront page, which a browser loads before it has a key.
  */
 const PUBLIC: Array<[method: string, path: RegExp]> = [
   ["GET", /^\/(health|docs|openapi\.json)?$/],
@@ -22,6 +24,7 @@ const PUBLIC: Array<[method: string, path: RegExp]> = [
   ["POST", /^\/sandbox\/charges(\/[^/]+\/(authenticate|cancel|refunds))?$/],
   ["GET", /^\/sandbox\/(charges|refunds)\/by-key\/[^/]+$/],
   ["GET", /^\/sandbox\/charges\/[^/]+\/authenticate$/],
+  ["GET", STORE_PATHS],
 ];
 
 export const isPublic = (method: string, path: string) => PUBLIC.some(([m, p]) => m === method && p.test(path));

@@ -13,6 +13,7 @@ import { createGatewayRegistry } from "../providers/index.ts";
 import { createSandboxLedger } from "../sandbox/ledger.ts";
 import { connectClient, Shutdown, sealClearSecrets, setUpObservability } from "../wiring.ts";
 import { createApp } from "./app.ts";
+import type { StoreSettings } from "./routes/store.ts";
 
 export interface ApiServer {
   url: string;
@@ -27,9 +28,11 @@ export interface ApiSetup {
   temporal: Client;
   db: Db;
   taskQueue?: string;
+  /** Serve the storefront (/store) with this publishable key: npm start's development key, a test stack's own. */
+  store?: StoreSettings;
 }
 
-export async function startApiServer({ config, temporal, db, taskQueue }: ApiSetup): Promise<ApiServer> {
+export async function startApiServer({ config, temporal, db, taskQueue, store }: ApiSetup): Promise<ApiServer> {
   const secretKey = required(config.webhooks.secretKey, "WEBHOOK_SECRET_KEY");
   await sealClearSecrets(db, secretKey);
   // The app needs the server's own URL (the sandbox lives here), known only once it listens.
@@ -96,6 +99,7 @@ export async function startApiServer({ config, temporal, db, taskQueue }: ApiSet
           webhookUrl: config.sandbox.webhookUrl ?? `${url}/webhooks/sandbox`,
         })
       : undefined,
+    store,
   });
   return {
     url,

@@ -67,6 +67,10 @@ export async function startStack(options: BenchOptions): Promise<Stack> {
     PAYLOAD_ENCRYPTION_KEYS: process.env.PAYLOAD_ENCRYPTION_KEYS || formatKeys([generateKey(`bench-${run}`)]),
     WEBHOOK_SECRET_KEY: process.env.WEBHOOK_SECRET_KEY || randomBytes(32).toString("base64"),
     SANDBOX_WEBHOOK_SECRET: `whsec_bench_${randomBytes(12).toString("hex")}`,
+    // npm start's development defaults would give each paid checkout an order workflow and its
+    // delivery timer: the bench measures the checkout alone, as it always has.
+    FULFILMENT_AUTO_DELIVER_SECONDS: inherited.FULFILMENT_AUTO_DELIVER_SECONDS || "off",
+    PAY_AGAIN_WINDOW_SECONDS: inherited.PAY_AGAIN_WINDOW_SECONDS || "0",
   };
   const serviceEnv = {
     ...shared,

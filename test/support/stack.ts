@@ -41,6 +41,8 @@ export interface StackOptions {
   temporalAddress?: string;
   /** Another database than the run's shared one (e.g. a scratch one, for exact counts). */
   databaseUrl?: string;
+  /** Serve the storefront (/store) with this stack's publishable key, as npm start does with its development key. */
+  store?: boolean;
 }
 
 export interface TestStack {
@@ -127,7 +129,6 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
   const temporal = await connectClient(target);
   // The stack's own archiving schedule, for its own task queue; deleted when it stops.
   await ensureBackgroundWorkflows(temporal.client, config);
-  const api: ApiServer = await startApiServer({ config, temporal: temporal.client, db });
   // A stack on a database that is down (a test of that) gets keys no one can look up: its
   // requests then meet the database as every request does, first thing.
   const { merchant, secret, publishable } = await stackKeys(db, taskQueue).catch((err) => {
@@ -135,6 +136,8 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
     const unknown = { id: "key_unregistered", key: `sk_unregistered_${taskQueue}` };
     return { merchant: { id: "mer_unregistered" }, secret: unknown, publishable: unknown };
   });
+  const store = options.store ? { publishableKey: publishable.key } : undefined;
+  const api: ApiServer = await startApiServer({ config, temporal: temporal.client, db, store });
   useKeyFor(api.url, secret.key);
   const workerEnv = { ...env, SMTP_URL: mail.url, SANDBOX_URL: `${api.url}/sandbox` };
 

@@ -194,6 +194,27 @@ describe("the API's limits", () => {
     expect(loadConfig({ DATA_DIR: dataDir }, { embedded: true }).api.corsOrigins).toBe("*");
     expect(loadConfig({ DATA_DIR: dataDir, CORS_ORIGINS: origins }, { embedded: true }).api.corsOrigins).toHaveLength(2);
   });
+
+  it("pays again and delivers on a timer only when set, or under npm start until set otherwise", () => {
+    expect(loadConfig({})).toMatchObject({ payAgainWindowSeconds: 0, fulfilmentAutoDeliverSeconds: undefined });
+    const set = { PAY_AGAIN_WINDOW_SECONDS: "60", FULFILMENT_AUTO_DELIVER_SECONDS: "5" };
+    expect(loadConfig(set)).toMatchObject({ payAgainWindowSeconds: 60, fulfilmentAutoDeliverSeconds: 5 });
+    const embedded = { SANDBOX_ENABLED: "false" }; // no sandbox secret written into the project's .data
+    expect(loadConfig(embedded, { embedded: true })).toMatchObject({
+      payAgainWindowSeconds: 900,
+      fulfilmentAutoDeliverSeconds: 30,
+    });
+    expect(loadConfig({ ...embedded, ...set }, { embedded: true })).toMatchObject({
+      payAgainWindowSeconds: 60,
+      fulfilmentAutoDeliverSeconds: 5,
+    });
+    const off = { ...embedded, PAY_AGAIN_WINDOW_SECONDS: "0", FULFILMENT_AUTO_DELIVER_SECONDS: "off" };
+    expect(loadConfig(off, { embedded: true })).toMatchObject({
+      payAgainWindowSeconds: 0,
+      fulfilmentAutoDeliverSeconds: undefined,
+    });
+    expect(() => loadConfig({ FULFILMENT_AUTO_DELIVER_SECONDS: "0" })).toThrow(/FULFILMENT_AUTO_DELIVER_SECONDS must be/);
+  });
 });
 
 const scratch: string[] = [];
