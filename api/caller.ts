@@ -15,6 +15,11 @@ export const SCOPES = [
   "webhooks:read",
   "webhooks:write",
   "sandbox:write",
+  /** The ledger: accounts, balances, their statements, transfers. */
+  "ledger:read",
+  "ledger:write",
+  /** Adding and disabling currencies, which every merchant shares: an operator's scope. */
+  "currencies:write",
 ] as const;
 export type Scope = (typeof SCOPES)[number];
 
