@@ -2,7 +2,26 @@
 import { z } from "@hono/zod-openapi";
 import { MAX_AMOUNT } from "../money/amounts.ts";
 import { Metadata } from "./metadata.ts";
+import { pageParameters } from "./pagination.ts";
 import { displayText } from "./schemas.ts";
+
+// What the ledger's ids are made of (acct_…, bal_…, tr_…, a currency's code): anything else
+// (a NUL, which PostgreSQL refuses in text) is a 400 before the database is asked.
+const ID_PATTERN = /^[A-Za-z0-9_-]{1,100}$/;
+export const LedgerId = (description?: string) =>
+  z
+    .string()
+    .regex(ID_PATTERN, "must be an id: letters, digits, _ and -")
+    .openapi(description ? { description } : {});
+
+export const LedgerIdParam = z.object({ id: LedgerId() });
+
+/** The lists' page parameters, with cursors that are ledger ids. */
+export const ledgerPageParameters = {
+  ...pageParameters,
+  starting_after: LedgerId("An object's id: the page of those created before it (the next page).").optional(),
+  ending_before: LedgerId("An object's id: the page of those created after it (the previous page).").optional(),
+};
 
 /** An ISO 4217 code or a custom one (BTC, USDC): 3 to 10 capitals and digits, a capital first. */
 export const LedgerCurrencyCode = z
@@ -46,8 +65,8 @@ export const CurrencyRequest = z
 
 export const TransferRequest = z
   .strictObject({
-    from: z.string().min(1).max(100).openapi({ description: "The balance debited.", example: "bal_…" }),
-    to: z.string().min(1).max(100).openapi({ description: "The balance credited: another one, in the same currency." }),
+    from: LedgerId("The balance debited."),
+    to: LedgerId("The balance credited: another one, in the same currency."),
     amount: LedgerAmount,
     currency: LedgerCurrencyCode,
     metadata: Metadata.optional(),

@@ -2,10 +2,17 @@
 // currency; disabled, an account takes no new movement on any of its balances.
 import { createRoute, z } from "@hono/zod-openapi";
 import { access, callerFor } from "../auth.ts";
-import { AccountRequest, AccountView, BalanceRequest, BalanceView } from "../ledger-schemas.ts";
-import { ListOf, listBody, pageParameters } from "../pagination.ts";
+import {
+  AccountRequest,
+  AccountView,
+  BalanceRequest,
+  BalanceView,
+  LedgerIdParam,
+  ledgerPageParameters,
+} from "../ledger-schemas.ts";
+import { ListOf, listBody } from "../pagination.ts";
 import { createRouter } from "../router.ts";
-import { ErrorResponse, IdParam, json } from "../schemas.ts";
+import { ErrorResponse, json } from "../schemas.ts";
 import type { LedgerService } from "../services/ledger.ts";
 
 const createAccount = createRoute({
@@ -22,7 +29,7 @@ const listAccounts = createRoute({
   path: "/accounts",
   summary: "Your ledger accounts, newest first",
   ...access("ledger:read"),
-  request: { query: z.strictObject(pageParameters) },
+  request: { query: z.strictObject(ledgerPageParameters) },
   responses: {
     200: json(ListOf(AccountView, "AccountList"), "A page of accounts"),
     404: json(ErrorResponse, "A cursor that is not one of your accounts"),
@@ -34,7 +41,7 @@ const getAccount = createRoute({
   path: "/accounts/{id}",
   summary: "An account with its balances",
   ...access("ledger:read"),
-  request: { params: IdParam },
+  request: { params: LedgerIdParam },
   responses: { 200: json(AccountView, "The account"), 404: json(ErrorResponse, "No such account") },
 });
 
@@ -44,7 +51,7 @@ const accountStatus = (action: "activate" | "disable") =>
     path: `/accounts/{id}/${action}`,
     summary: action === "disable" ? "Disable an account: none of its balances takes a new movement" : "Activate an account again",
     ...access("ledger:write"),
-    request: { params: IdParam },
+    request: { params: LedgerIdParam },
     responses: { 200: json(AccountView, "The account as it is now"), 404: json(ErrorResponse, "No such account") },
   });
 
@@ -53,7 +60,7 @@ const openBalance = createRoute({
   path: "/accounts/{id}/balances",
   summary: "Open the account's balance in a currency (one per currency)",
   ...access("ledger:write"),
-  request: { params: IdParam, body: { required: true, ...json(BalanceRequest, "The currency, and an overdraft if any") } },
+  request: { params: LedgerIdParam, body: { required: true, ...json(BalanceRequest, "The currency, and an overdraft if any") } },
   responses: {
     201: json(BalanceView, "Opened at zero"),
     404: json(ErrorResponse, "No such account"),

@@ -1,10 +1,10 @@
 // /balances/{id}: a balance, its statement (its postings, newest first), activate and disable.
 import { createRoute, z } from "@hono/zod-openapi";
 import { access, callerFor } from "../auth.ts";
-import { BalanceView, PostingView } from "../ledger-schemas.ts";
-import { ListOf, listBody, pageParameters } from "../pagination.ts";
+import { BalanceView, LedgerIdParam, ledgerPageParameters, PostingView } from "../ledger-schemas.ts";
+import { ListOf, listBody } from "../pagination.ts";
 import { createRouter } from "../router.ts";
-import { ErrorResponse, IdParam, json } from "../schemas.ts";
+import { ErrorResponse, json } from "../schemas.ts";
 import type { LedgerService } from "../services/ledger.ts";
 
 const getBalance = createRoute({
@@ -12,7 +12,7 @@ const getBalance = createRoute({
   path: "/balances/{id}",
   summary: "A balance",
   ...access("ledger:read"),
-  request: { params: IdParam },
+  request: { params: LedgerIdParam },
   responses: { 200: json(BalanceView, "The balance"), 404: json(ErrorResponse, "No such balance") },
 });
 
@@ -21,7 +21,7 @@ const statement = createRoute({
   path: "/balances/{id}/postings",
   summary: "A balance's statement: its postings, newest first",
   ...access("ledger:read"),
-  request: { params: IdParam, query: z.strictObject(pageParameters) },
+  request: { params: LedgerIdParam, query: z.strictObject(ledgerPageParameters) },
   responses: {
     200: json(ListOf(PostingView, "PostingList"), "A page of postings"),
     404: json(ErrorResponse, "No such balance, or a cursor that is not one of its postings"),
@@ -34,7 +34,7 @@ const balanceStatus = (action: "activate" | "disable") =>
     path: `/balances/{id}/${action}`,
     summary: action === "disable" ? "Disable a balance: it takes no new movement" : "Activate a balance again",
     ...access("ledger:write"),
-    request: { params: IdParam },
+    request: { params: LedgerIdParam },
     responses: { 200: json(BalanceView, "The balance as it is now"), 404: json(ErrorResponse, "No such balance") },
   });
 

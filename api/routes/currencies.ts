@@ -3,9 +3,9 @@
 // `currencies:write`, an operator's scope: give it only to the operator's own key.
 import { createRoute, z } from "@hono/zod-openapi";
 import { access } from "../auth.ts";
-import { CurrencyRequest, CurrencyView } from "../ledger-schemas.ts";
+import { CurrencyRequest, CurrencyView, LedgerIdParam } from "../ledger-schemas.ts";
 import { createRouter } from "../router.ts";
-import { ErrorResponse, IdParam, json } from "../schemas.ts";
+import { ErrorResponse, json } from "../schemas.ts";
 import type { LedgerService } from "../services/ledger.ts";
 
 const listCurrencies = createRoute({
@@ -37,7 +37,7 @@ const currencyActive = (action: "activate" | "disable") =>
         ? "Disable a currency: no new balance or movement in it (an operator's scope)"
         : "Activate a currency again (an operator's scope)",
     ...access("currencies:write"),
-    request: { params: IdParam },
+    request: { params: LedgerIdParam },
     responses: { 200: json(CurrencyView, "The currency as it is now"), 404: json(ErrorResponse, "No such currency") },
   });
 

@@ -1,10 +1,17 @@
 // /transfers: move money between two of your balances, durably, once per Idempotency-Key.
 import { createRoute, z } from "@hono/zod-openapi";
 import { access, callerFor } from "../auth.ts";
-import { TRANSFER_STATUSES, TransferRequest, TransferView } from "../ledger-schemas.ts";
-import { ListOf, listBody, pageParameters } from "../pagination.ts";
+import {
+  LedgerId,
+  LedgerIdParam,
+  ledgerPageParameters,
+  TRANSFER_STATUSES,
+  TransferRequest,
+  TransferView,
+} from "../ledger-schemas.ts";
+import { ListOf, listBody } from "../pagination.ts";
 import { createRouter } from "../router.ts";
-import { ErrorResponse, IdParam, idempotencyKey, json } from "../schemas.ts";
+import { ErrorResponse, idempotencyKey, json } from "../schemas.ts";
 import type { TransferService } from "../services/transfers.ts";
 
 const createTransfer = createRoute({
@@ -34,9 +41,9 @@ const listTransfers = createRoute({
   ...access("ledger:read"),
   request: {
     query: z.strictObject({
-      ...pageParameters,
+      ...ledgerPageParameters,
       status: z.enum(TRANSFER_STATUSES).optional(),
-      balance: z.string().min(1).max(100).optional().openapi({ description: "Only transfers from or to this balance." }),
+      balance: LedgerId("Only transfers from or to this balance.").optional(),
     }),
   },
   responses: {
@@ -50,7 +57,7 @@ const getTransfer = createRoute({
   path: "/transfers/{id}",
   summary: "A transfer",
   ...access("ledger:read"),
-  request: { params: IdParam },
+  request: { params: LedgerIdParam },
   responses: { 200: json(TransferView, "The transfer"), 404: json(ErrorResponse, "No such transfer") },
 });
 
@@ -59,7 +66,7 @@ const retryTransfer = createRoute({
   path: "/transfers/{id}/retry",
   summary: "Retry a failed transfer: a new run of its workflow, as its next attempt",
   ...access("ledger:write"),
-  request: { params: IdParam },
+  request: { params: LedgerIdParam },
   responses: {
     202: json(TransferView, "PENDING again"),
     404: json(ErrorResponse, "No such transfer"),
