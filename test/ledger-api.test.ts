@@ -4,6 +4,7 @@
 // Idempotency-Key, one movement; a credit that fails after the debit, compensated; a retry.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, until } from "./support/http.ts";
+import { recordHistory } from "./support/record-history.ts";
 import { startTestStack, type TestStack } from "./support/stack.ts";
 
 let stack: TestStack;
@@ -107,6 +108,7 @@ describe("transfers", () => {
       .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
       .filter(Boolean);
     expect(activities).toEqual(["debitTransfer", "creditTransfer"]);
+    await recordHistory(stack.temporal, `transfer-${res.json.id}`, "transfer-completed.json");
     const events = await stack.db.event.findMany({ where: { checkoutId: res.json.id } });
     expect(events.map((e) => e.type)).toEqual(["transfer.completed"]);
     expect(events[0].merchantId).toBe(stack.merchantId);
@@ -207,6 +209,12 @@ describe("transfers", () => {
     expect((await stack.db.event.findMany({ where: { checkoutId: res.json.id } })).map((e) => e.type)).toEqual([
       "transfer.failed",
     ]);
+    // The run ends (failed, so that it stands out) once the compensation has recorded FAILED.
+    await stack.temporal.workflow
+      .getHandle(`transfer-${res.json.id}`)
+      .result()
+      .catch(() => {});
+    await recordHistory(stack.temporal, `transfer-${res.json.id}`, "transfer-compensated.json");
     const listed = await call(stack.url, "GET", `/transfers?status=FAILED&balance=${to}`);
     expect(listed.json.data.map((t: { id: string }) => t.id)).toEqual([res.json.id]);
 
