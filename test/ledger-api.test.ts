@@ -2,6 +2,8 @@
 // currencies; 200 concurrent transfers out of a balance with room for 100; the refusals (disabled
 // account, same balance, unknown currency, another currency), each with nothing posted; one
 // Idempotency-Key, one movement; a credit that fails after the debit, compensated; a retry.
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, until } from "./support/http.ts";
 import { recordHistory } from "./support/record-history.ts";
@@ -112,6 +114,38 @@ describe("transfers", () => {
     const events = await stack.db.event.findMany({ where: { checkoutId: res.json.id } });
     expect(events.map((e) => e.type)).toEqual(["transfer.completed"]);
     expect(events[0].merchantId).toBe(stack.merchantId);
+  });
+
+  it("transfer.completed reaches a subscriber through the outbox's relay, as checkout events do", async () => {
+    const received: Array<{ type: string; data: { transfer: { id: string; status: string } } }> = [];
+    const server = createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk) => {
+        body += chunk;
+      });
+      req.on("end", () => {
+        received.push(JSON.parse(body));
+        res.end("ok");
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
+      const endpoint = await call(stack.url, "POST", "/webhook-endpoints", { url, eventTypes: ["transfer.completed"] });
+      expect(endpoint.status, endpoint.text).toBe(201);
+      const from = await funded(50);
+      const to = await balance(await account());
+      const res = await transfer({ from, to, amount: 5 });
+      await settled(res.json.id);
+      const delivered = await until(() => received.find((e) => e.data.transfer.id === res.json.id), 30_000);
+      expect(delivered).toMatchObject({
+        type: "transfer.completed",
+        data: { transfer: { status: "COMPLETED", amount: 5, from, to } },
+      });
+      await call(stack.url, "DELETE", `/webhook-endpoints/${endpoint.json.id}`);
+    } finally {
+      server.close();
+    }
   });
 
   it("200 concurrent transfers out of a balance with room for 100: exactly 100 succeed, it ends at zero, never below", async () => {
