@@ -23,6 +23,9 @@ export const SCOPES = [
 ] as const;
 export type Scope = (typeof SCOPES)[number];
 
+/** Scopes over what every merchant shares: a key gets them only when they are named (`keys create --scope`). */
+export const OPERATOR_SCOPES: readonly Scope[] = ["currencies:write"];
+
 export interface Caller {
   merchantId: string;
   /** The API key's id (never its secret): recorded as who acted. */

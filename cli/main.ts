@@ -77,7 +77,7 @@ export const USAGE = `Usage: checkout <command> [options]
 
   keys create --merchant <id> [--publishable] [--scope S,S | --read-only] [--name N]
       Creates an API key and prints it once (only its hash is kept). Secret keys (sk_) get the
-      scopes named (default: all): ${SCOPES.join(", ")};
+      scopes named (default: all but currencies:write, an operator's): ${SCOPES.join(", ")};
       --read-only: every :read scope. Publishable keys (pk_) start checkouts and read them by
       their client secret, nothing else.
   keys list [--merchant <id>] [--json]
