@@ -115,7 +115,9 @@ export function eventActivities(db: Db, settings: DeliverySettings, publisher?: 
       checkoutId: string;
       after: string | null;
     }): Promise<SubscriberPage> {
-      const merchantId = await merchantOf(checkoutId);
+      // The outbox row names its merchant (a transfer's event has no checkout to ask).
+      const stored = await db.event.findUnique({ where: { id: event.id }, select: { merchantId: true } });
+      const merchantId = stored?.merchantId ?? (await merchantOf(checkoutId));
       const rows = await db.webhookEndpoint.findMany({
         where: {
           ...subscribersOf({ merchantId, type: event.type, createdAt: new Date(event.createdAt) }),

@@ -5,6 +5,7 @@ import type { GatewayRegistry } from "../providers/registry.ts";
 import type { RiskPolicy } from "../workflows/types.ts";
 import { archiveActivities } from "./archive.ts";
 import { type DeliverySettings, type EventPublisher, eventActivities } from "./events.ts";
+import { ledgerActivities } from "./ledger.ts";
 import { type Mailer, notificationActivities } from "./notifications.ts";
 import { orderActivities } from "./orders.ts";
 import { outboxActivities } from "./outbox.ts";
@@ -34,6 +35,7 @@ export function createActivities({ db, gateways, mailer, publisher, riskPolicy, 
     ...orderActivities(db),
     ...paymentActivities(db, gateways),
     ...refundActivities(db, gateways),
+    ...ledgerActivities(db),
     ...notificationActivities(db, mailer),
   });
 }

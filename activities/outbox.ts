@@ -80,21 +80,36 @@ export async function writeCheckoutEvent(tx: Tx, checkoutId: string, request: Ev
         }
       : {}),
   };
-  await tx.event.createMany({
-    data: [
-      {
-        id: eventId(request.sourceWorkflowId, request.type),
-        type: request.type,
-        checkoutId,
-        data,
-        sourceWorkflowId: request.sourceWorkflowId,
-        merchantId: order.merchantId,
-      },
-    ],
-    skipDuplicates: true,
+  await writeEvent(tx, {
+    id: eventId(request.sourceWorkflowId, request.type),
+    type: request.type,
+    subjectId: checkoutId,
+    data,
+    sourceWorkflowId: request.sourceWorkflowId,
+    merchantId: order.merchantId,
   });
+}
+
+/**
+ * Any event into the outbox, in the caller's transaction (a second write of the same id is a
+ * no-op). `subjectId` is what the event is about: a checkout's id, or a ledger event's transfer
+ * id (kept in the `checkoutId` column, which the relay and the fan-out only pass along).
+ */
+export async function writeEvent(
+  tx: Tx,
+  event: {
+    id: string;
+    type: string;
+    subjectId: string;
+    data: Prisma.InputJsonObject;
+    sourceWorkflowId: string;
+    merchantId: string;
+  },
+): Promise<void> {
+  const { subjectId, ...row } = event;
+  await tx.event.createMany({ data: [{ ...row, checkoutId: subjectId }], skipDuplicates: true });
   // Delivered at commit: the relay, waiting in LISTEN, wakes at once.
-  await tx.$executeRaw`SELECT pg_notify(${CHANNEL}, ${checkoutId})`;
+  await tx.$executeRaw`SELECT pg_notify(${CHANNEL}, ${subjectId})`;
 }
 
 /** Runs `change` and writes the event in one transaction; without a request, only the change. */

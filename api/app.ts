@@ -14,8 +14,11 @@ import { corsFor, securityHeaders } from "./limits/headers.ts";
 import { rateLimit } from "./limits/rate-limit.ts";
 import { waitingRequests } from "./limits/waiting.ts";
 import type { OriginOptions } from "./origin.ts";
+import { accountRoutes } from "./routes/accounts.ts";
 import { auditRoutes } from "./routes/audit.ts";
+import { balanceRoutes } from "./routes/balances.ts";
 import { checkoutRoutes } from "./routes/checkouts.ts";
+import { currencyRoutes } from "./routes/currencies.ts";
 import { docsRoutes } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { listRoutes } from "./routes/lists.ts";
@@ -25,6 +28,7 @@ import { refundRoutes } from "./routes/refunds.ts";
 import { reportRoutes } from "./routes/reports.ts";
 import { sandboxRoutes } from "./routes/sandbox.ts";
 import { type StoreSettings, storeRoutes } from "./routes/store.ts";
+import { transferRoutes } from "./routes/transfers.ts";
 import { webhookEndpointRoutes } from "./routes/webhook-endpoints.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
 import { createServices, type ServiceDeps } from "./services/index.ts";
@@ -81,6 +85,10 @@ export function createApp(deps: AppDeps) {
     .route("/", listRoutes({ ...services, db: deps.db }))
     .route("/", orderLifecycleRoutes(services.orderLifecycle))
     .route("/", reportRoutes(services.reports))
+    .route("/", accountRoutes(services.ledger))
+    .route("/", balanceRoutes(services.ledger))
+    .route("/", currencyRoutes(services.ledger))
+    .route("/", transferRoutes(services.transfers))
     .route("/", healthRoutes(services.health))
     .route("/", docsRoutes());
   if (deps.sandbox) app.route("/", sandboxRoutes(deps.sandbox));

@@ -15,8 +15,16 @@ export const SCOPES = [
   "webhooks:read",
   "webhooks:write",
   "sandbox:write",
+  /** The ledger: accounts, balances, their statements, transfers. */
+  "ledger:read",
+  "ledger:write",
+  /** Adding and disabling currencies, which every merchant shares: an operator's scope. */
+  "currencies:write",
 ] as const;
 export type Scope = (typeof SCOPES)[number];
+
+/** Scopes over what every merchant shares: a key gets them only when they are named (`keys create --scope`). */
+export const OPERATOR_SCOPES: readonly Scope[] = ["currencies:write"];
 
 export interface Caller {
   merchantId: string;

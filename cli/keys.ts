@@ -1,7 +1,7 @@
 // `checkout merchants …` and `checkout keys …`: the tenants and their API keys, in the database
 // (DATABASE_URL). A key is printed once, when created; the database keeps only its hash.
 import { parseArgs } from "node:util";
-import { SCOPES, type Scope } from "../api/caller.ts";
+import { OPERATOR_SCOPES, SCOPES, type Scope } from "../api/caller.ts";
 import { createApiKey, listApiKeys, revokeApiKey } from "../merchants/api-keys.ts";
 import { createMerchant, listMerchants } from "../merchants/merchants.ts";
 import { createDb, type Db } from "../prisma/client.ts";
@@ -42,10 +42,10 @@ export async function merchantsCommand(args: string[], io: Io): Promise<number> 
   throw new UsageError("`checkout merchants` takes create <name> or list.");
 }
 
-/** The scopes asked for on the command line; all of them when none is named. */
+/** The scopes asked for on the command line; when none is named, all but the operator's (OPERATOR_SCOPES). */
 export function scopesOf(values: { scope?: string; "read-only"?: boolean }): Scope[] {
   if (values["read-only"]) return SCOPES.filter((s) => s.endsWith(":read"));
-  if (!values.scope) return [...SCOPES];
+  if (!values.scope) return SCOPES.filter((s) => !OPERATOR_SCOPES.includes(s));
   const asked = values.scope.split(",").map((s) => s.trim());
   const unknown = asked.filter((s) => !(SCOPES as readonly string[]).includes(s));
   if (unknown.length) throw new UsageError(`Unknown scope ${unknown.join(", ")}; the scopes are ${SCOPES.join(", ")}.`);

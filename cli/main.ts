@@ -13,6 +13,7 @@ import { CHECKOUT_NOT_CANCELLABLE, cancelUpdate } from "../workflows/definitions
 import type { CheckoutState } from "../workflows/types.ts";
 import { archiveRun } from "./archive.ts";
 import { keysCommand, merchantsCommand } from "./keys.ts";
+import { balancesCommand, ledgerCommand, transfersCommand } from "./ledger.ts";
 import { type CheckoutRow, formatRows, listCheckouts, rowOf } from "./list.ts";
 import { checkoutQuery, type ListFilters, UsageError, wholeNumber } from "./query.ts";
 import { refundsCommand } from "./refunds.ts";
@@ -76,7 +77,7 @@ export const USAGE = `Usage: checkout <command> [options]
 
   keys create --merchant <id> [--publishable] [--scope S,S | --read-only] [--name N]
       Creates an API key and prints it once (only its hash is kept). Secret keys (sk_) get the
-      scopes named (default: all): ${SCOPES.join(", ")};
+      scopes named (default: all but currencies:write, an operator's): ${SCOPES.join(", ")};
       --read-only: every :read scope. Publishable keys (pk_) start checkouts and read them by
       their client secret, nothing else.
   keys list [--merchant <id>] [--json]
@@ -87,6 +88,17 @@ export const USAGE = `Usage: checkout <command> [options]
       Walks the archive of closed histories (DATABASE_URL) and checks its hash chain: exit 0
       when intact (prints the head hash: keep it elsewhere), 1 naming the first broken record.
 
+  ledger verify [--json]
+      Checks the ledger (DATABASE_URL): every entry's postings sum to zero per currency, every
+      balance equals the sum of its postings. Exit 0 when consistent, 1 naming the first inconsistency.
+
+  transfers list [--status S] [--balance B] [--merchant M] [--limit N] [--json]
+      Transfers, newest first (--status FAILED: those to look at; retry one with
+      POST /transfers/{id}/retry). transfers show <id> [--json]: one, with its entries and postings.
+
+  balances show <id> [--json]
+      A balance, the sum of its postings, and its latest postings.
+
   <id> is a checkout id (chk_...) or its workflow ID (checkout-chk_...).
 
 Environment: TEMPORAL_ADDRESS (default 127.0.0.1:7233), TEMPORAL_NAMESPACE (default "default"),
@@ -94,7 +106,7 @@ PAYLOAD_ENCRYPTION_KEYS (the keys payloads are encrypted with; without TEMPORAL_
 npm start keeps in DATA_DIR/secrets/),
 TEMPORAL_TASK_QUEUE (archive: the workers' task queue, default "checkout"),
 DATABASE_URL (show: the payment attempts from the database, and the archive once Temporal has
-deleted a checkout; refunds and verify-archive: required).
+deleted a checkout; refunds, verify-archive, ledger, transfers and balances: required).
 Exit codes: 0 done; 1 unknown checkout, refused, or a retry that did not complete; 2 bad usage.`;
 
 const filterOptions = {
@@ -165,6 +177,12 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
         return await keysCommand(rest, io);
       case "merchants":
         return await merchantsCommand(rest, io);
+      case "ledger":
+        return await ledgerCommand(rest, io);
+      case "transfers":
+        return await transfersCommand(rest, io);
+      case "balances":
+        return await balancesCommand(rest, io);
       case "verify-archive": {
         const { values } = parseArgs({ args: rest, options: { json: { type: "boolean" } }, strict: true });
         return await verifyArchiveCommand({ json: Boolean(values.json), io });

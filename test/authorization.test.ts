@@ -16,6 +16,9 @@ let orderId: string;
 let endpointId: string;
 let chargeId: string;
 let otherKey: string;
+let accountId: string;
+let balanceId: string;
+let transferId: string;
 let scopelessKey: string;
 const routes: Array<{ method: string; template: string }> = [];
 
@@ -35,6 +38,24 @@ beforeAll(async () => {
   endpointId = endpoint.json.id;
   chargeId = (await call(stack.url, "GET", `/sandbox/charges?checkoutId=${checkoutId}`)).json.data[0].id;
 
+  // A's ledger: an account with a USD and a EUR balance, a transfer (which fails: nothing to move).
+  const open = async (currency: string, account?: string) => {
+    const id = account ?? (await call(stack.url, "POST", "/accounts", { owner: "A" })).json.id;
+    return { account: id, balance: (await call(stack.url, "POST", `/accounts/${id}/balances`, { currency })).json.id };
+  };
+  ({ account: accountId, balance: balanceId } = await open("USD"));
+  await open("EUR", accountId);
+  const to = (await open("USD")).balance;
+  const transfer = await call(
+    stack.url,
+    "POST",
+    "/transfers",
+    { from: balanceId, to, amount: 1, currency: "USD" },
+    { "idempotency-key": "a" },
+  );
+  expect(transfer.status, transfer.text).toBe(202);
+  transferId = transfer.json.id;
+
   const other = await createMerchant(stack.db, "another merchant");
   otherKey = (await createApiKey(stack.db, { merchantId: other.id, type: "secret", scopes: SCOPES })).key;
   scopelessKey = (await createApiKey(stack.db, { merchantId: stack.merchantId, type: "secret", scopes: [] })).key;
@@ -53,11 +74,17 @@ function pathOf(template: string): string {
     ? "cus_1" // validCheckout's customer
     : template.startsWith("/orders")
       ? orderId
-      : template.startsWith("/webhook-endpoints")
-        ? endpointId
-        : template.startsWith("/sandbox")
-          ? chargeId
-          : checkoutId;
+      : template.startsWith("/accounts")
+        ? accountId
+        : template.startsWith("/balances")
+          ? balanceId
+          : template.startsWith("/transfers")
+            ? transferId
+            : template.startsWith("/webhook-endpoints")
+              ? endpointId
+              : template.startsWith("/sandbox")
+                ? chargeId
+                : checkoutId;
   const path = template.replace("{id}", id).replace("{provider}", "sandbox").replace("{key}", "no-such-key");
   templateOf.set(path, template);
   return path;
@@ -67,6 +94,8 @@ function pathOf(template: string): string {
 const BODIES: Record<string, unknown> = {
   "POST /orders/{id}/payments": { payment: { provider: "sandbox", token: "tok_approve" } },
   "POST /orders/{id}/shipment": { carrier: "UPS", tracking: "1Z999" },
+  // The currency of a new balance: without one the body is refused before the account is looked up.
+  "POST /accounts/{id}/balances": { currency: "JPY" },
 };
 /** Routes a browser may call with a publishable key and the checkout's client secret: without it, 404. */
 const BROWSER_ROUTES = ["POST /orders/{id}/payments", "POST /orders/{id}/cancel", "DELETE /orders/{id}"];
@@ -86,12 +115,21 @@ const send = (method: string, path: string, key: string | null, headers: Record<
 
 /** A's state that no one else may change: the checkout, its refunds, its endpoint. */
 async function snapshotOfA() {
-  const [checkout, refunds, endpoints] = await Promise.all([
+  const [checkout, refunds, endpoints, account, balances, transfer] = await Promise.all([
     call(stack.url, "GET", `/checkouts/${checkoutId}`),
     stack.db.refund.count({ where: { checkoutId } }),
     stack.db.webhookEndpoint.findMany({ where: { merchantId: stack.merchantId }, select: { id: true, deletedAt: true } }),
+    stack.db.ledgerAccount.findUniqueOrThrow({ where: { id: accountId } }),
+    stack.db.ledgerBalance.findMany({ where: { accountId }, orderBy: { currency: "asc" } }),
+    stack.db.transfer.findUniqueOrThrow({ where: { id: transferId } }),
   ]);
-  return { status: checkout.json.status, refunded: checkout.json.payment.refundedAmount, refunds, endpoints };
+  return {
+    status: checkout.json.status,
+    refunded: checkout.json.payment.refundedAmount,
+    refunds,
+    endpoints,
+    ledger: { account: account.status, balances: balances.map((b) => `${b.currency} ${b.status}`), transfer: transfer.attempt },
+  };
 }
 
 describe("every route of the OpenAPI document", () => {
@@ -169,6 +207,7 @@ describe("every route of the OpenAPI document", () => {
       refunded: 0,
       refunds: 0,
       endpoints: [{ id: endpointId, deletedAt: null }],
+      ledger: { account: "ACTIVE", balances: ["EUR ACTIVE", "USD ACTIVE"], transfer: 1 },
     });
     // The same refund, now with A's key: it goes through.
     const refund = await call(

@@ -13,6 +13,7 @@ import {
   type RiskAssessmentRequest,
   type RiskDecision,
   type ShipRequest,
+  TRANSFER_EVENT_TYPES,
 } from "./types.ts";
 
 export const TASK_QUEUE = "checkout";
@@ -66,6 +67,7 @@ export const EVENT_TYPES = [
   "payment.failed",
   "refund.succeeded",
   ...ORDER_EVENT_TYPES,
+  ...TRANSFER_EVENT_TYPES,
 ] as const;
 
 /** One archiving workflow per closed run: a reset run is archived as a record of its own. */
@@ -99,6 +101,11 @@ export function refundWorkflowId(checkoutId: string, refundId: string): string {
  */
 export function orderWorkflowId(orderId: string): string {
   return `order-${orderId}`;
+}
+
+/** One workflow per transfer (workflows/transfer.ts); a retry of a failed one is a new run of it. */
+export function transferWorkflowId(transferId: string): string {
+  return `transfer-${transferId}`;
 }
 
 export const getStateQuery = defineQuery<CheckoutState>("getState");
@@ -154,6 +161,8 @@ export const ORDER_REFUND_FAILED = "OrderRefundFailed";
 export const GATEWAY_REQUEST_REJECTED = "GatewayRequestRejected";
 export const GATEWAY_OUTCOME_UNKNOWN = "GatewayOutcomeUnknown";
 export const REFUND_NOT_ALLOWED = "RefundNotAllowed";
+/** The ledger refused a movement (insufficient funds, a disabled account or balance, an inactive currency). */
+export const LEDGER_REFUSED = "LedgerRefused";
 /** The database refused a write in a way no retry can fix (a constraint, a value out of range). */
 export const DATABASE_REJECTED = "DatabaseRejected";
 

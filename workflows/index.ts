@@ -6,3 +6,4 @@ export { relayEvents } from "./event-relay.ts";
 export { deliverEventBatch, publishEvent } from "./events.ts";
 export { order } from "./order.ts";
 export { refund } from "./refund.ts";
+export { transfer } from "./transfer.ts";

@@ -10,7 +10,13 @@
 // Where waiting is the design, the bound is long and says so: a customer's email and a
 // subscriber's webhook are worth a day of retries; a run's own archiver waits for it to close.
 import type { ActivityOptions, LocalActivityOptions } from "@temporalio/workflow";
-import { DATABASE_REJECTED, GATEWAY_REQUEST_REJECTED, PAYMENT_DECLINED, REFUND_NOT_ALLOWED } from "./definitions.ts";
+import {
+  DATABASE_REJECTED,
+  GATEWAY_REQUEST_REJECTED,
+  LEDGER_REFUSED,
+  PAYMENT_DECLINED,
+  REFUND_NOT_ALLOWED,
+} from "./definitions.ts";
 
 /** Database writes: quick and idempotent; a database that is down is retried for up to a day. */
 export const orderActivityOptions: ActivityOptions = {
@@ -167,4 +173,30 @@ export const archiveBatchActivityOptions: ActivityOptions = {
     maximumInterval: "1 minute",
     nonRetryableErrorTypes: [DATABASE_REJECTED],
   },
+};
+
+/**
+ * A transfer's debit and credit (activities/ledger.ts): one database transaction each, posted once
+ * per key. A refusal (insufficient funds, a disabled balance) stops at once; a database that is
+ * down is retried for up to an hour, then the transfer is compensated (its debit reversed).
+ */
+export const ledgerActivityOptions: ActivityOptions = {
+  startToCloseTimeout: "10 seconds",
+  scheduleToCloseTimeout: "1 hour",
+  retry: {
+    initialInterval: "200 milliseconds",
+    backoffCoefficient: 2,
+    maximumInterval: "1 minute",
+    nonRetryableErrorTypes: [LEDGER_REFUSED, DATABASE_REJECTED],
+  },
+};
+
+/**
+ * The compensation: it must happen, so it is retried for up to a week (a database down for that
+ * long is an operator's matter; the run then fails and stands out).
+ */
+export const compensationActivityOptions: ActivityOptions = {
+  startToCloseTimeout: "10 seconds",
+  scheduleToCloseTimeout: "7 days",
+  retry: { initialInterval: "500 milliseconds", backoffCoefficient: 2, maximumInterval: "5 minutes" },
 };

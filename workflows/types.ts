@@ -242,7 +242,11 @@ export type EventType =
   | "payment.succeeded"
   | "payment.failed"
   | "refund.succeeded"
-  | (typeof ORDER_EVENT_TYPES)[number];
+  | (typeof ORDER_EVENT_TYPES)[number]
+  | (typeof TRANSFER_EVENT_TYPES)[number];
+
+/** The ledger's events (workflows/transfer.ts). */
+export const TRANSFER_EVENT_TYPES = ["transfer.completed", "transfer.failed"] as const;
 
 /** What subscribers and the broker receive: public data only, never secrets or card data. */
 export interface CheckoutEvent {

@@ -8,12 +8,14 @@ import { checkoutListService } from "./checkout-list.ts";
 import { checkoutRuns } from "./checkout-runs.ts";
 import { type CheckoutSettings, checkoutService } from "./checkouts.ts";
 import { healthService } from "./health.ts";
+import { ledgerService } from "./ledger.ts";
 import { orderLifecycleService } from "./order-lifecycle.ts";
 import { orderService } from "./orders.ts";
 import { paymentService } from "./payments.ts";
 import { providerWebhookService } from "./provider-webhooks.ts";
 import { type RefundSettings, refundService } from "./refunds.ts";
 import { reportService } from "./reports.ts";
+import { transferService } from "./transfers.ts";
 import { type WebhookEndpointSettings, webhookEndpointService } from "./webhook-endpoints.ts";
 
 export interface ServiceDeps extends CheckoutSettings, RefundSettings {
@@ -42,6 +44,8 @@ export function createServices(deps: ServiceDeps) {
     webhookEndpoints: webhookEndpointService(db, deps.webhooks),
     reports: reportService(db),
     health: healthService(temporal, db),
+    ledger: ledgerService(db),
+    transfers: transferService(temporal, db, deps),
   };
 }
 
