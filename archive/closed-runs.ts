@@ -27,8 +27,8 @@ const PAGE_SIZE = 1000;
 /** Where a queue with no watermark yet starts: every run Temporal still keeps is listed. */
 const BEGINNING = new Date(0);
 
-/** The workflows whose histories are the audit trail: a checkout's, and its paid order's (workflows/order.ts). */
-export const ARCHIVED_WORKFLOW_TYPES = ["checkout", "order"] as const;
+/** The workflows whose histories are the audit trail: a checkout's, its paid order's (workflows/order.ts), a transfer's. */
+export const ARCHIVED_WORKFLOW_TYPES = ["checkout", "order", "transfer"] as const;
 
 /** The visibility query of a queue's audited runs closed in [from, to) (either end open when absent). */
 export function closedRunsQuery(taskQueue: string, from?: Date, to?: Date): string {

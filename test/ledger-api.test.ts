@@ -114,6 +114,12 @@ describe("transfers", () => {
     const events = await stack.db.event.findMany({ where: { checkoutId: res.json.id } });
     expect(events.map((e) => e.type)).toEqual(["transfer.completed"]);
     expect(events[0].merchantId).toBe(stack.merchantId);
+    // Its history outlives Temporal's retention: the archiving schedule copies the closed run.
+    const archived = await until(
+      async () => (await stack.db.historyArchive.findFirst({ where: { workflowId: `transfer-${res.json.id}` } })) ?? undefined,
+    );
+    expect(archived).toMatchObject({ workflowType: "transfer", status: "COMPLETED" });
+    expect(archived.history).toContain(`"activityType":{"name":"creditTransfer"}`);
   });
 
   it("transfer.completed reaches a subscriber through the outbox's relay, as checkout events do", async () => {

@@ -18,11 +18,11 @@ const run = (n: number, closeTime: string): ClosedRun => ({
 describe("the visibility query of a batch", () => {
   it("asks for the queue's closed checkout runs in the window, its values quoted", () => {
     expect(closedRunsQuery("checkout", new Date("2026-12-01T10:00:00.120Z"), new Date("2026-12-01T10:10:00.120Z"))).toBe(
-      '(WorkflowType = "checkout" OR WorkflowType = "order") AND ExecutionStatus != "Running" AND TaskQueue = "checkout"' +
+      '(WorkflowType = "checkout" OR WorkflowType = "order" OR WorkflowType = "transfer") AND ExecutionStatus != "Running" AND TaskQueue = "checkout"' +
         ' AND CloseTime >= "2026-12-01T10:00:00.120Z" AND CloseTime < "2026-12-01T10:10:00.120Z"',
     );
     expect(closedRunsQuery('q" OR WorkflowType = "x')).toBe(
-      '(WorkflowType = "checkout" OR WorkflowType = "order") AND ExecutionStatus != "Running" AND TaskQueue = "q\\" OR WorkflowType = \\"x"',
+      '(WorkflowType = "checkout" OR WorkflowType = "order" OR WorkflowType = "transfer") AND ExecutionStatus != "Running" AND TaskQueue = "q\\" OR WorkflowType = \\"x"',
     );
   });
 });
