@@ -129,6 +129,26 @@ async function closedUnworkedRuns(stack: TestStack, count: number, taskQueue = s
   return Promise.all(handles.map((h) => h.describe()));
 }
 
+/**
+ * What the retention does, done now with the real CLI (--yes: it asks otherwise). The server
+ * deletes a closed run asynchronously: this dev server took about 35 s.
+ */
+async function deleteFromTemporal(stack: TestStack, workflowId: string) {
+  await run(inject("temporalCli"), [
+    ...["workflow", "delete", "--workflow-id", workflowId, "--yes", "--address", inject("temporalAddress")],
+  ]);
+  await expect
+    .poll(
+      () =>
+        stack.temporal.workflow
+          .getHandle(workflowId)
+          .describe()
+          .catch((err) => err),
+      { timeout: 100_000, interval: 1_000 },
+    )
+    .toBeInstanceOf(WorkflowNotFoundError);
+}
+
 /** Every JSON payload of the archived history, decoded: what a reader of the archive can see. */
 function decodedPayloads(history: string): string {
   const texts: string[] = [];
@@ -180,27 +200,7 @@ describe("the archive of closed histories", () => {
     const live = AuditTimeline.parse((await call(stack.url, "GET", `/checkouts/${id}/audit`)).json);
     expect(live.source).toEqual({ kind: "temporal", archive: null });
 
-    // What the retention does, done now (--yes: the CLI asks otherwise). The server deletes a
-    // closed run asynchronously: this dev server took about 35 s.
-    await run(inject("temporalCli"), [
-      "workflow",
-      "delete",
-      "--workflow-id",
-      workflowId,
-      "--yes",
-      "--address",
-      inject("temporalAddress"),
-    ]);
-    await expect
-      .poll(
-        () =>
-          stack.temporal.workflow
-            .getHandle(workflowId)
-            .describe()
-            .catch((err) => err),
-        { timeout: 100_000, interval: 1_000 },
-      )
-      .toBeInstanceOf(WorkflowNotFoundError);
+    await deleteFromTemporal(stack, workflowId);
 
     const res = await call(stack.url, "GET", `/checkouts/${id}/audit`);
     expect(res.status, res.text).toBe(200);
@@ -260,25 +260,7 @@ describe("the archive of closed histories", () => {
 
     const live = (await call(stack.url, "GET", `/checkouts/${id}/audit`)).json.order;
     expect(live.updates.map((u: { name: string }) => u.name)).toEqual(["ship", "deliver"]);
-    await run(inject("temporalCli"), [
-      "workflow",
-      "delete",
-      "--workflow-id",
-      workflowId,
-      "--yes",
-      "--address",
-      inject("temporalAddress"),
-    ]);
-    await expect
-      .poll(
-        () =>
-          stack.temporal.workflow
-            .getHandle(workflowId)
-            .describe()
-            .catch((err) => err),
-        { timeout: 100_000, interval: 1_000 },
-      )
-      .toBeInstanceOf(WorkflowNotFoundError);
+    await deleteFromTemporal(stack, workflowId);
     const fromArchive = await call(stack.url, "GET", `/checkouts/${id}/audit`);
     expect(fromArchive.status, fromArchive.text).toBe(200);
     expect(fromArchive.json.order).toEqual(live);

@@ -6,32 +6,17 @@
 // key, the sandbox's charges: one successful charge per purchase), and the page calls the API with
 // the publishable key only. An API not handed a key for the store has no /store. Screenshots of
 // each scenario (how it ended, passed or not) are kept in test-results/store/ (git-ignored).
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { projectRoot } from "../config.ts";
+import { CHROMIUM_ARGS, findChromium } from "./support/chromium.ts";
 import { call, chargesFor } from "./support/http.ts";
 import { startTestStack, type TestStack } from "./support/stack.ts";
 
-const chromiumPath = findChromium();
-if (!chromiumPath) {
-  console.warn(
-    "store.test.ts SKIPPED: no Chromium at /usr/bin/chromium nor on PATH (install it with `apt-get install -y chromium`).",
-  );
-}
-
-function findChromium(): string | undefined {
-  if (existsSync("/usr/bin/chromium")) return "/usr/bin/chromium";
-  try {
-    return execFileSync("which", ["chromium"], { encoding: "utf8" }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
+const chromiumPath = findChromium("store.test.ts");
 
 const artifacts = path.join(projectRoot, "test-results", "store");
 const uniqueCustomer = (name: string) => `cus_${name}_${randomBytes(4).toString("hex")}`;
@@ -54,7 +39,7 @@ describe.skipIf(!chromiumPath)("the storefront", { timeout: 90_000 }, () => {
       chromium.launch({
         executablePath: chromiumPath,
         headless: true,
-        args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
+        args: CHROMIUM_ARGS,
       }),
     ]);
     await mkdir(artifacts, { recursive: true });

@@ -3,7 +3,6 @@
 // page shows the three steps and the checkout's input, the payloads (encrypted on the server)
 // decoded through the codec server, as `npm start` wires it. The test runs its own dev server,
 // whose Web UI URL it knows.
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
@@ -15,24 +14,11 @@ import { type CodecServer, startCodecServer } from "../codec/server.ts";
 import { projectRoot } from "../config.ts";
 import { freePort } from "../infra/free-port.ts";
 import { type DevServer, startTemporalDevServer } from "../infra/temporal-dev-server.ts";
+import { CHROMIUM_ARGS, findChromium } from "./support/chromium.ts";
 import { startCheckout, validCheckout, waitForCheckout } from "./support/http.ts";
 import { runCodec, startTestStack, type TestStack } from "./support/stack.ts";
 
-const chromiumPath = findChromium();
-if (!chromiumPath) {
-  console.warn(
-    "web-ui.test.ts SKIPPED: no Chromium at /usr/bin/chromium nor on PATH (install it with `apt-get install -y chromium`).",
-  );
-}
-
-function findChromium(): string | undefined {
-  if (existsSync("/usr/bin/chromium")) return "/usr/bin/chromium";
-  try {
-    return execFileSync("which", ["chromium"], { encoding: "utf8" }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
+const chromiumPath = findChromium("web-ui.test.ts");
 
 const screenshot = path.join(projectRoot, "test-results", "web-ui-checkout.png");
 
@@ -65,15 +51,7 @@ describe.skipIf(!chromiumPath)("the Temporal Web UI", () => {
     browser = await chromium.launchPersistentContext(profile, {
       executablePath: chromiumPath,
       headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
+      args: CHROMIUM_ARGS,
       viewport: { width: 1400, height: 1000 },
     });
   });
