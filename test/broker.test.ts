@@ -4,11 +4,13 @@
 // skipped, and say so.
 import { randomBytes } from "node:crypto";
 import { connect, type JetStreamManager, type NatsConnection } from "nats";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createNatsPublisher, eventSubject, parseEventsUrl } from "../activities/broker.ts";
 import { ConfigError, loadConfig } from "../config.ts";
 import { freePort } from "../infra/free-port.ts";
+import { applyMigrations } from "../prisma/migrations.ts";
 import type { CheckoutEvent } from "../workflows/types.ts";
+import { createScratchDatabase, dropDatabase } from "./support/databases.ts";
 import { startCheckout, until, validCheckout, waitForCheckout } from "./support/http.ts";
 import { startTestStack, type TestStack } from "./support/stack.ts";
 
@@ -160,12 +162,21 @@ describe.skipIf(unavailable)(`NATS JetStream at ${natsUrl}${unavailable ? " (ski
     const stream = `CHECKOUT_TEST_${id}`;
     const subjectPrefix = `test_${id}.checkout.events`;
     let stack: TestStack;
+    let databaseUrl: string;
     beforeAll(async () => {
       streams.push(stream);
-      stack = await startTestStack({ env: { EVENTS_URL: natsUrl, EVENTS_STREAM: stream, EVENTS_SUBJECT_PREFIX: subjectPrefix } });
+      // A database of its own: a relay hands out every event its outbox holds, and the run's shared
+      // one also holds the other files' checkouts' (their relays publish nowhere, this one to NATS).
+      databaseUrl = await createScratchDatabase(inject("adminDatabaseUrl"), `checkout_broker_${id.toLowerCase()}`);
+      await applyMigrations(databaseUrl);
+      stack = await startTestStack({
+        databaseUrl,
+        env: { EVENTS_URL: natsUrl, EVENTS_STREAM: stream, EVENTS_SUBJECT_PREFIX: subjectPrefix },
+      });
     });
     afterAll(async () => {
       await stack?.stop();
+      if (databaseUrl) await dropDatabase(inject("adminDatabaseUrl"), databaseUrl);
     });
 
     it("a completed checkout publishes payment.succeeded and checkout.completed", async () => {
