@@ -256,9 +256,10 @@ export function readCheckoutHistory(checkoutId: string, workflowId: string, sour
       workflowId,
       runId: source.runId,
       runIds: [...runIds],
-      // The history's own close event, when it has one: the description may be a moment older.
+      // The history's own close event, when it has one: the description (and its search
+      // attributes, which visibility writes a moment later) may be older.
       executionStatus: outcome?.executionStatus ?? source.executionStatus,
-      status: source.checkoutStatus ?? outcome?.status ?? null,
+      status: outcome?.status ?? source.checkoutStatus ?? null,
     },
     who: { customerId: input.customer?.id ?? null, identity: started?.identity || null },
     what: {
