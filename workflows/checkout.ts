@@ -283,6 +283,23 @@ async function runCheckout(input: CheckoutInput, lean: boolean): Promise<Checkou
 
   if (cancelRequest) return endCancelled(cancelRequest, "before payment");
 
+  /** Ends it EXPIRED, unpaid in time: the order cancelled, the customer told. `why` goes in the step's summary. */
+  const endExpired = (reason: string, why: string) => {
+    state.payment.status = "CANCELLED";
+    state.failureReason = reason;
+    return endUnpaid({
+      status: "EXPIRED",
+      template: "checkout-expired",
+      event: "checkout.expired",
+      order,
+      reason,
+      compensate: (event) =>
+        orders.cancelOrder.executeWithOptions({ summary: `cancel the order: ${why}` }, [
+          { checkoutId: input.checkoutId, reason, event },
+        ]),
+    });
+  };
+
   const paymentContext = {
     input,
     order,
@@ -335,20 +352,7 @@ async function runCheckout(input: CheckoutInput, lean: boolean): Promise<Checkou
     state.payment.payAgainUntil = undefined;
     if (cancelRequest && !nextPayment) return endCancelled(cancelRequest, "after a declined payment");
     if (!nextPayment) {
-      const reason = "Your payment was declined and no new payment was made in time.";
-      state.payment.status = "CANCELLED";
-      state.failureReason = reason;
-      return endUnpaid({
-        status: "EXPIRED",
-        template: "checkout-expired",
-        event: "checkout.expired",
-        order,
-        reason,
-        compensate: (event) =>
-          orders.cancelOrder.executeWithOptions({ summary: "cancel the order: no new payment after the decline" }, [
-            { checkoutId: input.checkoutId, reason, event },
-          ]),
-      });
+      return endExpired("Your payment was declined and no new payment was made in time.", "no new payment after the decline");
     }
     instruction = nextPayment.payment;
     nextPayment = undefined;
@@ -398,22 +402,7 @@ async function runCheckout(input: CheckoutInput, lean: boolean): Promise<Checkou
     return state;
   }
 
-  if (outcome.kind === "expired") {
-    const reason = "The payment was not completed in time.";
-    state.payment.status = "CANCELLED";
-    state.failureReason = reason;
-    return endUnpaid({
-      status: "EXPIRED",
-      template: "checkout-expired",
-      event: "checkout.expired",
-      order,
-      reason,
-      compensate: (event) =>
-        orders.cancelOrder.executeWithOptions({ summary: "cancel the order: not paid in time" }, [
-          { checkoutId: input.checkoutId, reason, event },
-        ]),
-    });
-  }
+  if (outcome.kind === "expired") return endExpired("The payment was not completed in time.", "not paid in time");
 
   const declined = outcome.kind === "declined" ? outcome : undefined;
   const rejected = outcome.kind === "rejected" ? outcome : undefined;
